@@ -1,0 +1,53 @@
+# cxbook — two commands on a fresh machine:
+#   make build   set up .venv and build every format of the default book into dist/
+#   make test    set up everything the tests need and run the whole suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMPS := .stamps
+export PUPPETEER_SKIP_DOWNLOAD := 1
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: build test lint typecheck bench clean check
+
+$(STAMPS)/venv: pyproject.toml
+	@mkdir -p $(STAMPS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+# Debian packages (chromium, poppler-utils, Java) and test-only npm packages.
+$(STAMPS)/system: tools/setup-system.sh
+	@mkdir -p $(STAMPS)
+	bash tools/setup-system.sh
+	@touch $@
+
+$(STAMPS)/npm: tests/js/package.json tests/js/package-lock.json
+	@mkdir -p $(STAMPS)
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build: $(STAMPS)/venv
+	$(BIN)/cxbook build
+
+check: $(STAMPS)/venv
+	$(BIN)/cxbook check
+
+lint: $(STAMPS)/venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMPS)/venv
+	$(BIN)/mypy
+
+test: $(STAMPS)/venv $(STAMPS)/system $(STAMPS)/npm
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+bench: $(STAMPS)/venv
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf dist .cxbook-cache $(STAMPS) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,244 @@
+"""The command line. The one module that prints and chooses exit codes.
+
+Exit status: 0 success; 1 the project has errors; 2 wrong usage; 3 an internal error
+(a bug in cxbook); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from . import __version__
+from .build import (
+    PAPER_SIZES,
+    RENDERERS,
+    BuildOptions,
+    FormatUnavailable,
+    build,
+    load_renderer,
+    source_date,
+)
+from .diagnostics import CxbookError, Diagnostic, Severity, did_you_mean
+from .readers import check_project
+
+EXIT_OK, EXIT_PROJECT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cxbook", description="Compile republished articles into an EPUB, "
+                     "print-ready PDFs and SCORM course bundles.")
+    parser.add_argument("--version", action="version", version=f"cxbook {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal "
+                        "errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p_build = sub.add_parser("build", help="build the outputs into dist/")
+    p_build.add_argument("project", nargs="?", default=".", help="project folder (default: .)")
+    p_build.add_argument("--format", "-f", action="append", dest="formats", metavar="F",
+                         help="format to build (repeatable or comma-separated): "
+                         + ", ".join(RENDERERS) + "; default: all")
+    p_build.add_argument("--out", "-o", metavar="DIR", help="output folder (default: "
+                         "PROJECT/dist)")
+    p_build.add_argument("--paper", choices=sorted(PAPER_SIZES), help="page size of the "
+                         "PDFs (default: the theme's)")
+    p_build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p_build.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    p_build.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    p_check = sub.add_parser("check", help="validate the project without writing outputs")
+    p_check.add_argument("project", nargs="?", default=".")
+    p_check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p_check.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    p_new = sub.add_parser("new", help="create a new project folder that builds as it is")
+    p_new.add_argument("directory")
+    p_new.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    p_draft = sub.add_parser("draft-course", help="draft course/<chapter>.yaml files for "
+                             "chapters that have none")
+    p_draft.add_argument("project", nargs="?", default=".")
+    p_draft.add_argument("--chapter", action="append", metavar="STEM",
+                         help="draft only this chapter (repeatable)")
+    p_draft.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    for d in diagnostics:
+        print(d.format(), file=sys.stderr)
+
+
+def _summary(diagnostics: Sequence[Diagnostic]) -> str:
+    errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
+    warnings = len(diagnostics) - errors
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    return ", ".join(parts) if parts else "no problems"
+
+
+def _parse_formats(values: list[str] | None) -> list[str]:
+    if not values:
+        return list(RENDERERS)
+    formats: list[str] = []
+    for value in values:
+        for name in value.split(","):
+            name = name.strip().lower()
+            if not name:
+                continue
+            if name not in RENDERERS:
+                raise UsageError(f"unknown format '{name}'{did_you_mean(name, RENDERERS)}; "
+                                 f"the formats are: {', '.join(RENDERERS)}")
+            if name not in formats:
+                formats.append(name)
+    return formats
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    project, diags = check_project(Path(args.project))
+    items = diags.sorted()
+    _print_diagnostics(items)
+    failed = diags.has_errors or (args.strict and bool(items))
+    status = "failed" if failed else "ok"
+    print(f"cxbook check: {status} ({_summary(items)})", file=sys.stderr)
+    del project
+    return EXIT_PROJECT if failed else EXIT_OK
+
+
+def _is_inside(path: Path, folder: Path) -> bool:
+    return path == folder or path.is_relative_to(folder)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    formats = _parse_formats(args.formats)
+    root = Path(args.project).resolve()
+    out_dir = Path(args.out).resolve() if args.out else root / "dist"
+    for protected in ("manuscript", "course", "themes"):
+        if _is_inside(out_dir, root / protected):
+            raise UsageError(f"--out {args.out} is inside {protected}/; outputs never go "
+                             "among the project's sources: choose another folder")
+    project, diags = check_project(root)
+    items = diags.sorted()
+    _print_diagnostics(items)
+    if project is None or (args.strict and items):
+        print(f"cxbook build: failed ({_summary(items)}); nothing was written",
+              file=sys.stderr)
+        return EXIT_PROJECT
+    ready: list[str] = []
+    for name in formats:
+        try:
+            load_renderer(name)
+            ready.append(name)
+        except FormatUnavailable:
+            print(f"cxbook: format '{name}' is not available in this version of cxbook yet; "
+                  "skipped", file=sys.stderr)
+    if not ready:
+        print("cxbook build: none of the requested formats is available", file=sys.stderr)
+        return EXIT_PROJECT
+
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"  {message}", file=sys.stderr, flush=True)
+
+    options = BuildOptions(
+        source_date=source_date(project.book),
+        paper=PAPER_SIZES[args.paper] if args.paper else None,
+        progress=progress,
+    )
+    started = time.perf_counter()
+    written = build(project, ready, out_dir, options)
+    if not args.quiet:
+        for path in written:
+            shown = path.relative_to(root) if _is_inside(path, root) else path
+            print(f"wrote {shown} ({path.stat().st_size / 1024:.0f} KB)")
+        print(f"cxbook build: {len(written)} file{'s' if len(written) != 1 else ''} in "
+              f"{time.perf_counter() - started:.1f} s ({_summary(items)})", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    target = Path(args.directory)
+    if target.exists() and any(target.iterdir()):
+        raise UsageError(f"{target} exists and is not empty; give a new folder name")
+    starter = Path(str(resources.files("cxbook") / "starter"))
+    shutil.copytree(starter, target, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    print(f"created {target}: edit manuscript/ and course/, then run "
+          f"'cxbook build {target}'")
+    return EXIT_OK
+
+
+def cmd_draft_course(args: argparse.Namespace) -> int:
+    from .draft import draft_course
+
+    project, diags = check_project(Path(args.project))
+    _print_diagnostics(diags.sorted())
+    if project is None:
+        print(f"cxbook draft-course: failed ({_summary(diags.sorted())})", file=sys.stderr)
+        return EXIT_PROJECT
+    root = Path(args.project).resolve()
+    stems = [c.stem for c in project.chapters]
+    for stem in args.chapter or []:
+        if stem not in stems:
+            raise UsageError(f"no chapter '{stem}'{did_you_mean(stem, stems)}; the chapters "
+                             f"are: {', '.join(stems)}")
+    for message in draft_course(project, root, args.chapter or None):
+        print(message)
+    return EXIT_OK
+
+
+COMMANDS = {"build": cmd_build, "check": cmd_check, "new": cmd_new,
+            "draft-course": cmd_draft_course}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        return COMMANDS[args.command](args)
+    except UsageError as e:
+        print(f"cxbook: usage error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except CxbookError as e:
+        _print_diagnostics(e.diagnostics)
+        print(f"cxbook: failed ({_summary(e.diagnostics)}); nothing was written",
+              file=sys.stderr)
+        return EXIT_PROJECT
+    except KeyboardInterrupt:
+        print("cxbook: interrupted; existing outputs were left as they were", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as e:  # noqa: BLE001 - the one place that turns bugs into a message
+        print(f"cxbook: internal error: {type(e).__name__}: {e}. This is a bug in cxbook; "
+              "please report it with the command you ran"
+              + ("" if debug else " (run again with --debug to see the traceback)"),
+              file=sys.stderr)
+        if debug:
+            traceback.print_exc()
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""Course transform: per-chapter activities from the chapter's own course file plus the
+course-wide templates, with stable ids.
+
+Id rule (documented in FORMAT.md): every id starts with the chapter's slug (its file stem
+without the number prefix, so reordering chapters keeps ids), then
+- an explicit ``id:`` when the item has one:            ``<slug>-<id>``
+- otherwise a hash of the item's own text:              ``<slug>-q-<hash>`` (quiz, question),
+  ``<slug>-x-<hash>`` (exercise, title), ``<slug>-d-<hash>`` (discussion, text);
+- items generated from templates hash the template's text (before placeholders are filled),
+  so renaming a chapter or its author does not change them: ``<slug>-t-d-…``/``<slug>-t-x-…``.
+A choice id is a hash of the choice's text. The hash is the first 8 hex digits of SHA-1 over
+the text with white space collapsed and letters lower-cased.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Sequence
+from typing import TypeVar
+
+from .markdown import render_inline_block
+from .model import (
+    Book,
+    Chapter,
+    ChapterActivities,
+    Choice,
+    Course,
+    Discussion,
+    Exercise,
+    QuizItem,
+)
+from .readers.course import PLACEHOLDER_RE, ChapterCourse, CourseSettings, RawExercise
+
+NO_AUTHOR = "an unnamed author"
+NO_PUBLICATION = "its original publication"
+
+
+def text_hash(text: str, length: int = 8) -> str:
+    normal = " ".join(text.split()).lower()
+    return hashlib.sha1(normal.encode("utf-8")).hexdigest()[:length]
+
+
+def fill_placeholders(template: str, values: dict[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token == "{{":
+            return "{"
+        if token == "}}":
+            return "}"
+        return values.get(match.group(1), token)
+
+    return PLACEHOLDER_RE.sub(replace, template)
+
+
+def placeholder_values(chapter: Chapter) -> dict[str, str]:
+    return {
+        "title": chapter.title,
+        "author": chapter.attribution.author_line or NO_AUTHOR,
+        "number": str(chapter.number),
+        "publication": chapter.attribution.source.publication or NO_PUBLICATION,
+    }
+
+
+def _exercise(
+    raw: RawExercise, ident: str, language: str, generated: bool,
+    values: dict[str, str] | None = None,
+) -> Exercise:
+    def fill(text: str) -> str:
+        return fill_placeholders(text, values) if values is not None else text
+
+    instructions = fill(raw.instructions)
+    debrief = fill(raw.debrief) if raw.debrief else None
+    return Exercise(
+        id=ident,
+        title=fill(raw.title),
+        kind=raw.kind,
+        minutes=raw.minutes,
+        instructions_html=render_inline_block(instructions, language),
+        instructions_text=" ".join(instructions.split()),
+        debrief_html=render_inline_block(debrief, language) if debrief else None,
+        generated=generated,
+        location=raw.location,
+    )
+
+
+def _choices(texts: Sequence[str]) -> tuple[Choice, ...]:
+    used: set[str] = set()
+    out = []
+    for text in texts:
+        ident = "c" + text_hash(text, 6)
+        n = 2
+        while ident in used:
+            ident = f"c{text_hash(text, 6)}{n}"
+            n += 1
+        used.add(ident)
+        out.append(Choice(ident, text))
+    return tuple(out)
+
+
+def build_activities(
+    chapter: Chapter,
+    own: ChapterCourse | None,
+    settings: CourseSettings | None,
+    language: str,
+) -> ChapterActivities:
+    slug = chapter.slug
+    values = placeholder_values(chapter)
+    discussion: list[Discussion] = []
+    exercises: list[Exercise] = []
+    quiz: list[QuizItem] = []
+    objectives: tuple[str, ...] = ()
+    if own is not None:
+        objectives = own.objectives
+        for d in own.discussion:
+            discussion.append(Discussion(f"{slug}-d-{text_hash(d.text)}", d.text, False,
+                                         d.location))
+        for ex in own.exercises:
+            ident = f"{slug}-{ex.id}" if ex.id else f"{slug}-x-{text_hash(ex.title)}"
+            exercises.append(_exercise(ex, ident, language, False))
+        for q in own.quiz:
+            ident = f"{slug}-{q.id}" if q.id else f"{slug}-q-{text_hash(q.question)}"
+            quiz.append(QuizItem(ident, q.question, _choices(q.choices), q.correct,
+                                 q.explanation, q.location))
+    if settings is not None:
+        for t in settings.discussion_templates:
+            discussion.append(Discussion(f"{slug}-t-d-{text_hash(t.text)}",
+                                         fill_placeholders(t.text, values), True, t.location))
+        for ex in settings.exercise_templates:
+            ident = f"{slug}-{ex.id}" if ex.id else f"{slug}-t-x-{text_hash(ex.title)}"
+            exercises.append(_exercise(ex, ident, language, True, values))
+    return ChapterActivities(
+        stem=chapter.stem,
+        objectives=objectives,
+        discussion=_dedupe_ids(discussion),
+        exercises=_dedupe_ids(exercises),
+        quiz=_dedupe_ids(quiz),
+        location=own.location if own else None,
+    )
+
+
+T = TypeVar("T", Discussion, Exercise, QuizItem)
+
+
+def _dedupe_ids(items: list[T]) -> tuple[T, ...]:
+    """Two items with the same text would share an id; number the later ones."""
+    seen: dict[str, int] = {}
+    out: list[T] = []
+    for item in items:
+        count = seen.get(item.id, 0)
+        seen[item.id] = count + 1
+        out.append(dataclasses.replace(item, id=f"{item.id}-{count + 1}") if count else item)
+    return tuple(out)
+
+
+def build_course(
+    book: Book,
+    chapters: Sequence[Chapter],
+    settings: CourseSettings | None,
+    chapter_courses: dict[str, ChapterCourse],
+) -> Course:
+    activities = tuple(
+        build_activities(ch, chapter_courses.get(ch.stem), settings, book.language)
+        for ch in chapters
+    )
+    return Course(
+        title=(settings.title if settings and settings.title else book.title),
+        id=(settings.id if settings and settings.id else book.slug),
+        mastery_score=settings.mastery_score if settings else 80,
+        activities=activities,
+        location=settings.location if settings else None,
+    )

@@ -1,0 +1,253 @@
+"""The one in-memory model every renderer consumes.
+
+Plain frozen dataclasses: no I/O and no third-party imports. Readers fill it (readers/),
+transforms derive from it (course.py), renderers consume it (renderers/).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .diagnostics import Diagnostic, SourceLocation
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file shipped inside the outputs (an image). ``path`` is the POSIX path relative to
+    manuscript/, which is also the path chapters use to reference it."""
+
+    path: str
+    media_type: str
+    data: bytes = field(repr=False)
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str | None = None
+    publication: str | None = None
+    url: str | None = None
+    date: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.title or self.publication or self.url or self.date)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who wrote a chapter and where it first appeared. ``authors`` is empty when the
+    source names nobody (front matter ``author: null``); an author is never invented."""
+
+    authors: tuple[str, ...]
+    author_bio: str | None
+    source: Source
+    notice: str | None
+    license: str | None
+
+    @property
+    def author_line(self) -> str | None:
+        """"A", "A and B", "A, B and C"; None when the source names no author."""
+        if not self.authors:
+            return None
+        if len(self.authors) == 1:
+            return self.authors[0]
+        return ", ".join(self.authors[:-1]) + " and " + self.authors[-1]
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int  # 2..6 (the chapter title is level 1)
+    text: str
+    anchor: str  # unique across the whole book
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
+class Footnote:
+    anchor: str  # id of the note; the reference's id is ``anchor + "-ref"``
+    number: int
+    html: str  # XHTML of the note's body (without the back link)
+
+
+@dataclass(frozen=True)
+class Chapter:
+    stem: str  # file name without .md, e.g. "02-worry-less-do-more"
+    slug: str  # stem without its numeric prefix; stable when chapters are reordered
+    number: int  # 1-based position in the book
+    title: str
+    attribution: Attribution
+    body_html: str = field(repr=False)  # XHTML fragment; footnote bodies are not in it
+    footnotes: tuple[Footnote, ...]
+    headings: tuple[Heading, ...]
+    images: tuple[str, ...]  # asset paths this chapter references
+    summary: str  # the chapter's first sentence(s), plain text, for workbooks and listings
+    word_count: int
+    location: SourceLocation  # the chapter file, line 1
+    body_line: int  # line where the Markdown body starts (after front matter)
+    digest: str  # sha256 of the chapter file's bytes
+
+    @property
+    def anchor(self) -> str:
+        """Id of the chapter's title element, unique across the book."""
+        return f"ch-{self.slug}"
+
+
+@dataclass(frozen=True)
+class Book:
+    title: str
+    subtitle: str | None
+    editors: tuple[str, ...]
+    language: str
+    identifier: str
+    publisher: str | None
+    date: str | None
+    description: str | None
+    rights: str | None
+    cover: str | None  # asset path of the cover image, or None to generate one
+    theme: str
+    slug: str
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
+class Discussion:
+    id: str
+    text: str
+    generated: bool  # expanded from a course-wide template
+    location: SourceLocation
+
+
+EXERCISE_KINDS = ("reflection", "role-play", "scenario", "action-plan", "group")
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    kind: str  # one of EXERCISE_KINDS
+    minutes: int | None
+    instructions_html: str
+    instructions_text: str
+    debrief_html: str | None  # facilitator-only notes
+    generated: bool
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str  # stable short id, used in LMS learner responses
+    text: str
+
+
+@dataclass(frozen=True)
+class QuizItem:
+    id: str
+    question: str
+    choices: tuple[Choice, ...]
+    correct: tuple[int, ...]  # indexes into choices, sorted
+    explanation: str | None
+    location: SourceLocation
+
+    @property
+    def multiple(self) -> bool:
+        """True when more than one choice is correct (checkboxes instead of radio)."""
+        return len(self.correct) > 1
+
+    @property
+    def is_true_false(self) -> bool:
+        return len(self.choices) == 2 and {c.text.lower() for c in self.choices} == {
+            "true",
+            "false",
+        }
+
+    @property
+    def correct_choices(self) -> tuple[Choice, ...]:
+        return tuple(self.choices[i] for i in self.correct)
+
+
+@dataclass(frozen=True)
+class ChapterActivities:
+    """Everything the course adds to one chapter: its own items first, then the items
+    generated from course-wide templates."""
+
+    stem: str
+    objectives: tuple[str, ...]
+    discussion: tuple[Discussion, ...]
+    exercises: tuple[Exercise, ...]
+    quiz: tuple[QuizItem, ...]
+    location: SourceLocation | None  # the course/<stem>.yaml file, when there is one
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.objectives or self.discussion or self.exercises or self.quiz)
+
+    @property
+    def minutes(self) -> int:
+        return sum(e.minutes or 0 for e in self.exercises)
+
+
+@dataclass(frozen=True)
+class Course:
+    title: str
+    id: str
+    mastery_score: int  # percent
+    activities: tuple[ChapterActivities, ...]  # one per chapter, in book order
+    location: SourceLocation | None
+
+    def for_chapter(self, stem: str) -> ChapterActivities:
+        for item in self.activities:
+            if item.stem == stem:
+                return item
+        return ChapterActivities(stem, (), (), (), (), None)
+
+    @property
+    def quiz_items(self) -> tuple[QuizItem, ...]:
+        return tuple(q for a in self.activities for q in a.quiz)
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A resolved theme: its files (built-in first, then the project's overrides, later
+    layers replacing earlier files of the same name) and settings from theme.yaml."""
+
+    name: str
+    files: dict[str, bytes] = field(repr=False)  # relative POSIX path -> content
+    colors: dict[str, str]
+    page_size: str | None  # CSS page size, e.g. "A5" or "6in 9in"
+    chain: tuple[str, ...]  # where each layer came from, base first
+
+    def css(self, target: str) -> str:
+        """The stylesheet for a target ('epub', 'print' or 'course'): base.css, then the
+        target's own file, then custom.css; each from the innermost layer that has it."""
+        parts = []
+        for name in ("base.css", f"{target}.css", "custom.css"):
+            data = self.files.get(name)
+            if data:
+                parts.append(data.decode("utf-8"))
+        return "\n".join(parts)
+
+    def fonts(self) -> dict[str, bytes]:
+        return {
+            path: data
+            for path, data in sorted(self.files.items())
+            if path.startswith("fonts/") and path.rsplit(".", 1)[-1].lower()
+            in ("woff2", "woff", "otf", "ttf")
+        }
+
+
+@dataclass(frozen=True)
+class Project:
+    root: str  # absolute path of the project folder, for messages only
+    book: Book
+    chapters: tuple[Chapter, ...]
+    course: Course
+    theme: Theme
+    assets: tuple[Asset, ...]
+    diagnostics: tuple[Diagnostic, ...]  # warnings found while reading
+
+    def asset(self, path: str) -> Asset | None:
+        for a in self.assets:
+            if a.path == path:
+                return a
+        return None

@@ -1,0 +1,177 @@
+"""Chapter files: YAML front matter plus a CommonMark body, parsed from text."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ..diagnostics import Diagnostics, SourceLocation
+from ..markdown import ImageRef, render_markdown
+from ..model import Attribution, Footnote, Heading, Source
+from ..yamlsrc import YamlContext, compose_yaml
+
+FRONT_MATTER_KEYS = ("title", "author", "author_bio", "source", "notice", "license")
+SOURCE_KEYS = ("title", "publication", "url", "date")
+MAX_CHAPTER_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ParsedChapter:
+    stem: str
+    slug: str
+    title: str
+    attribution: Attribution
+    body_html: str
+    footnotes: tuple[Footnote, ...]
+    headings: tuple[Heading, ...]
+    image_refs: tuple[ImageRef, ...]
+    summary: str
+    word_count: int
+    body_line: int
+    digest: str
+    title_location: SourceLocation
+
+
+def chapter_slug(stem: str) -> str:
+    """The stem without a leading number: '02-worry-less' -> 'worry-less'."""
+    slug = re.sub(r"^\d+[-_. ]*", "", stem)
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", slug).strip("-").lower()
+    return slug or "chapter-" + re.sub(r"[^0-9]", "", stem)
+
+
+def split_front_matter(
+    text: str, path: str, diags: Diagnostics
+) -> tuple[str, str, int] | None:
+    """(front matter, body, line where the body starts). Errors when absent or unclosed."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        diags.error(
+            SourceLocation(path),
+            "chapter has no front matter; start the file with a line '---', then "
+            "'title: …' and 'author: …', then a closing '---'",
+            "chapter.no-front-matter",
+        )
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2
+    diags.error(
+        SourceLocation(path),
+        "front matter is not closed; add a line '---' after the last front matter key",
+        "chapter.front-matter-unclosed",
+    )
+    return None
+
+
+def parse_chapter(
+    text: str, path: str, stem: str, language: str, diags: Diagnostics, *, data_size: int
+) -> ParsedChapter | None:
+    if data_size > MAX_CHAPTER_BYTES:
+        diags.error(
+            SourceLocation(path),
+            f"chapter is {data_size / 1024 / 1024:.1f} MB; the limit is "
+            f"{MAX_CHAPTER_BYTES // 1024 // 1024} MB per chapter, so split it into several "
+            "chapters",
+            "chapter.too-large",
+        )
+        return None
+    split = split_front_matter(text, path, diags)
+    if split is None:
+        return None
+    front, body, body_line = split
+    before = len(diags.errors)
+    root = compose_yaml(front, path, diags, line_offset=1)
+    if root is None:
+        if len(diags.errors) == before:
+            diags.error(SourceLocation(path, 2), "front matter is empty; it needs at least "
+                        "'title:' and 'author:'", "chapter.empty-front-matter")
+        return None
+    ctx = YamlContext(path, diags, line_offset=1)
+    fields = ctx.mapping(root, allowed=FRONT_MATTER_KEYS, required=("title", "author"),
+                         what="chapter front matter")
+    if fields is None:
+        return None
+    title = ctx.string(fields["title"], "'title'") if "title" in fields else None
+    authors: tuple[str, ...] = ()
+    if "author" in fields:
+        node = fields["author"]
+        if ctx.is_null(node):
+            diags.warning(
+                ctx.loc(node),
+                "the source names no author (author: null); the outputs will say so — "
+                "add the author's name if the source gives it",
+                "chapter.no-author",
+            )
+        else:
+            authors = tuple(t for t, _ in ctx.string_or_list(node, "'author'"))
+    source = Source()
+    if "source" in fields and not ctx.is_null(fields["source"]):
+        source = _parse_source(ctx, fields["source"])
+
+    def opt(key: str) -> str | None:
+        node = fields.get(key)
+        value = ctx.optional_string(node, f"'{key}'") if node is not None else None
+        return " ".join(value.split()) if value is not None else None
+
+    attribution = Attribution(authors, opt("author_bio"), source, opt("notice"),
+                              opt("license"))
+    slug = chapter_slug(stem)
+    parsed = render_markdown(body, path=path, line_offset=body_line - 1, prefix=slug,
+                             language=language, diags=diags)
+    for location, what in parsed.removed:
+        diags.warning(
+            location,
+            f"raw HTML: {what}; it was removed from every output (only the course's own "
+            "script may run)",
+            "html.removed",
+        )
+    if title is None:
+        return None
+    title_loc = ctx.loc(fields["title"])
+    return ParsedChapter(
+        stem=stem,
+        slug=slug,
+        title=" ".join(title.split()),
+        attribution=attribution,
+        body_html=parsed.html,
+        footnotes=tuple(Footnote(a, n, h) for a, n, h in parsed.footnotes),
+        headings=tuple(Heading(lv, t, a, loc) for lv, t, a, loc in parsed.headings),
+        image_refs=tuple(parsed.images),
+        summary=parsed.summary,
+        word_count=parsed.word_count,
+        body_line=body_line,
+        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        title_location=title_loc,
+    )
+
+
+def _parse_source(ctx: YamlContext, node: object) -> Source:
+    import yaml
+
+    assert isinstance(node, yaml.Node)
+    fields = ctx.mapping(node, allowed=SOURCE_KEYS, what="'source'")
+    if fields is None:
+        return Source()
+    url = None
+    if "url" in fields and not ctx.is_null(fields["url"]):
+        url = ctx.string(fields["url"], "'source.url'")
+        if url is not None:
+            url = url.strip()
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                ctx.diags.error(ctx.loc(fields["url"]), f"'source.url' must be an http(s) "
+                                f"address, not '{url}'", "chapter.source-url")
+                url = None
+    date = None
+    if "date" in fields and not ctx.is_null(fields["date"]):
+        date = ctx.date(fields["date"], "'source.date'")
+    title = ctx.optional_string(fields.get("title"), "'source.title'")
+    publication = ctx.optional_string(fields.get("publication"), "'source.publication'")
+    return Source(
+        title=title.strip() if title else None,
+        publication=publication.strip() if publication else None,
+        url=url,
+        date=date,
+    )

@@ -1,0 +1,319 @@
+"""Reading a whole project folder into the model. The only input-side file I/O."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from ..course import build_course
+from ..diagnostics import CxbookError, Diagnostics, SourceLocation, did_you_mean
+from ..markdown import resolve_asset_path
+from ..model import Asset, Book, Chapter, Project
+from .book import BookSettings, book_slug, parse_book
+from .chapter import MAX_CHAPTER_BYTES, ParsedChapter, parse_chapter
+from .course import ChapterCourse, CourseSettings, parse_chapter_course, parse_course
+from .text import decode_text
+from .theme import load_theme
+
+IMAGE_TYPES = {
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+}
+MAX_FILE_READ = 64 * 1024 * 1024
+
+
+def sniff_image(data: bytes) -> str | None:
+    for media_type, magics in IMAGE_TYPES.items():
+        if any(data.startswith(m) for m in magics):
+            return media_type
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    head = data[:2048].lstrip()
+    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
+        return "image/svg+xml"
+    return None
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _read_bytes(path: Path, rel: str, diags: Diagnostics, limit: int) -> bytes | None:
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            with path.open("rb") as f:
+                return f.read(limit + 1)
+        return path.read_bytes()
+    except OSError as e:
+        diags.error(SourceLocation(rel), f"cannot read the file: {e.strerror}; check that it "
+                    "exists and is readable", "file.unreadable")
+        return None
+
+
+def read_project(root: Path) -> Project:
+    """Read and validate everything; raises CxbookError with all errors found."""
+    diags = Diagnostics()
+    project = _read(root.resolve(), diags)
+    diags.raise_if_errors()
+    assert project is not None
+    return project
+
+
+def check_project(root: Path) -> tuple[Project | None, Diagnostics]:
+    diags = Diagnostics()
+    project = _read(root.resolve(), diags)
+    return (None if diags.has_errors else project), diags
+
+
+def _read(root: Path, diags: Diagnostics) -> Project | None:
+    if not root.is_dir():
+        raise CxbookError.single(SourceLocation(str(root)), "project folder not found; give "
+                                 "the path of a folder that has manuscript/book.yaml",
+                                 "project.missing")
+    manuscript = root / "manuscript"
+    book_file = manuscript / "book.yaml"
+    if not book_file.is_file():
+        raise CxbookError.single(
+            SourceLocation("manuscript/book.yaml"),
+            f"no manuscript/book.yaml in {root}; run 'cxbook new DIR' to create a project, "
+            "or give the project folder as an argument",
+            "project.no-book",
+        )
+    data = _read_bytes(book_file, "manuscript/book.yaml", diags, 1024 * 1024)
+    text = decode_text(data, "manuscript/book.yaml", diags, what="book.yaml") if data else None
+    settings = parse_book(text, "manuscript/book.yaml", diags) if text else None
+    if settings is None:
+        return None
+    language = settings.language
+
+    chapter_files = _chapter_files(root, manuscript, settings, diags)
+    parsed: list[ParsedChapter] = []
+    for name, listed_at in chapter_files:
+        path = manuscript / name
+        rel = f"manuscript/{name}"
+        if not path.is_file():
+            diags.error(listed_at, f"chapter file {rel} does not exist; create it or remove "
+                        "it from 'chapters'", "book.missing-chapter")
+            continue
+        if not _inside(path, root):
+            diags.error(listed_at, f"chapter file {rel} leads outside the project (a link?); "
+                        "copy the file into manuscript/", "book.chapter-outside")
+            continue
+        raw = _read_bytes(path, rel, diags, MAX_CHAPTER_BYTES)
+        if raw is None:
+            continue
+        size = path.stat().st_size
+        chapter_text = decode_text(raw[:MAX_CHAPTER_BYTES + 1], rel, diags, what="chapter") \
+            if size <= MAX_CHAPTER_BYTES else ""
+        if chapter_text is None:
+            continue
+        chapter = parse_chapter(chapter_text, rel, name[:-3], language, diags, data_size=size)
+        if chapter is not None:
+            parsed.append(chapter)
+
+    titles: dict[str, ParsedChapter] = {}
+    for ch in parsed:
+        key = ch.title.casefold()
+        if key in titles:
+            diags.error(ch.title_location, f"chapter title '{ch.title}' is also the title of "
+                        f"manuscript/{titles[key].stem}.md; give each chapter its own title",
+                        "book.duplicate-title")
+        else:
+            titles[key] = ch
+    slugs: dict[str, str] = {}
+    for ch in parsed:
+        if ch.slug in slugs:
+            diags.error(ch.title_location.at(1), f"chapter file names '{slugs[ch.slug]}.md' "
+                        f"and '{ch.stem}.md' differ only in their number; rename one",
+                        "book.duplicate-slug")
+        slugs[ch.slug] = ch.stem
+
+    assets = _collect_assets(root, manuscript, parsed, settings, diags)
+    theme = load_theme(settings.theme, root, diags, settings.theme_location)
+    course_settings, chapter_courses = _read_course(root, [c.stem for c in parsed], diags)
+
+    book = Book(
+        title=settings.title,
+        subtitle=settings.subtitle,
+        editors=settings.editors,
+        language=language,
+        identifier=settings.identifier,
+        publisher=settings.publisher,
+        date=settings.date,
+        description=settings.description,
+        rights=settings.rights,
+        cover=(resolve_asset_path(settings.cover[0]) if settings.cover else None),
+        theme=settings.theme,
+        slug=book_slug(settings.title),
+        location=settings.location,
+    )
+    chapters = tuple(
+        Chapter(
+            stem=p.stem,
+            slug=p.slug,
+            number=i,
+            title=p.title,
+            attribution=p.attribution,
+            body_html=p.body_html,
+            footnotes=p.footnotes,
+            headings=p.headings,
+            images=tuple(dict.fromkeys(
+                a for a in (resolve_asset_path(r.src) for r in p.image_refs) if a)),
+            summary=p.summary,
+            word_count=p.word_count,
+            location=SourceLocation(f"manuscript/{p.stem}.md"),
+            body_line=p.body_line,
+            digest=p.digest,
+        )
+        for i, p in enumerate(parsed, start=1)
+    )
+    if not chapters and not diags.has_errors:
+        diags.error(settings.location, "the book has no chapters; add manuscript/*.md files "
+                    "or list them under 'chapters'", "book.no-chapters")
+    if diags.has_errors or theme is None:
+        return None
+    course = build_course(book, chapters, course_settings, chapter_courses)
+    return Project(
+        root=str(root),
+        book=book,
+        chapters=chapters,
+        course=course,
+        theme=theme,
+        assets=tuple(sorted(assets.values(), key=lambda a: a.path)),
+        diagnostics=tuple(diags.sorted()),
+    )
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return Path(os.path.realpath(path)).is_relative_to(root)
+    except OSError:
+        return False
+
+
+def _chapter_files(
+    root: Path, manuscript: Path, settings: BookSettings, diags: Diagnostics
+) -> list[tuple[str, SourceLocation]]:
+    on_disk = sorted(p.name for p in manuscript.glob("*.md") if not p.name.startswith("."))
+    if settings.chapters is None:
+        return [(n, SourceLocation(f"manuscript/{n}")) for n in on_disk]
+    listed = {name for name, _ in settings.chapters}
+    for name in on_disk:
+        if name not in listed:
+            diags.warning(SourceLocation(f"manuscript/{name}"), "this chapter file is not "
+                          "listed under 'chapters' in book.yaml, so it is not built; add it "
+                          "or move it out of manuscript/", "book.unlisted-chapter")
+    return list(settings.chapters)
+
+
+def _collect_assets(
+    root: Path,
+    manuscript: Path,
+    chapters: list[ParsedChapter],
+    settings: BookSettings,
+    diags: Diagnostics,
+) -> dict[str, Asset]:
+    assets: dict[str, Asset] = {}
+    limit = settings.max_image_mb * 1024 * 1024
+    refs = [(ref.src, ref.alt, ref.location) for ch in chapters for ref in ch.image_refs]
+    if settings.cover:
+        refs.append((settings.cover[0], "cover", settings.cover[1]))
+    for src, alt, loc in refs:
+        if alt is None or not alt.strip():
+            diags.error(loc, f"image '{src}' has no alt text; describe it for readers who "
+                        "cannot see it: ![A short description](" + src + ")",
+                        "image.no-alt")
+        rel = resolve_asset_path(src)
+        if rel is None:
+            lowered = src.strip().lower()
+            if lowered.startswith(("http:", "https:", "//", "ftp:")):
+                diags.error(loc, f"remote image '{src}' is not fetched; download it into "
+                            "manuscript/images/ and refer to it as images/<file name>",
+                            "image.remote")
+            elif lowered.startswith("data:"):
+                diags.error(loc, "embedded data: image; save it as a file in "
+                            "manuscript/images/ and refer to it as images/<file name>",
+                            "image.data-url")
+            else:
+                diags.error(loc, f"image '{src}' is outside manuscript/; images must be "
+                            "referenced by a relative path inside manuscript/, such as "
+                            "images/figure.png", "image.outside")
+            continue
+        if rel in assets:
+            continue
+        path = manuscript / rel
+        if not path.is_file():
+            diags.error(loc, f"image 'manuscript/{rel}' not found; check the file name "
+                        "(names are case-sensitive)", "image.missing")
+            continue
+        if not _inside(path, root):
+            diags.error(loc, f"image 'manuscript/{rel}' is a link that leads outside the "
+                        "project; copy the image into manuscript/images/", "image.outside")
+            continue
+        size = path.stat().st_size
+        if size > limit:
+            diags.error(loc, f"image 'manuscript/{rel}' is {size / 1024 / 1024:.1f} MB, over "
+                        f"the {settings.max_image_mb} MB limit; make it smaller or raise "
+                        "'max_image_mb' in book.yaml", "image.too-large")
+            continue
+        data = _read_bytes(path, f"manuscript/{rel}", diags, limit)
+        if data is None:
+            continue
+        media_type = sniff_image(data)
+        if media_type is None:
+            diags.error(loc, f"'manuscript/{rel}' is not an image cxbook can use (PNG, JPEG, "
+                        "GIF, WebP or SVG); convert it", "image.not-an-image")
+            continue
+        if media_type == "image/svg+xml" and _svg_unsafe(data):
+            diags.error(loc, f"SVG image 'manuscript/{rel}' contains scripts or event "
+                        "handlers; remove them or export the image as PNG", "image.svg-script")
+            continue
+        assets[rel] = Asset(rel, media_type, data, loc)
+    return assets
+
+
+def _svg_unsafe(data: bytes) -> bool:
+    return re.search(rb"<script|\son[a-z]+\s*=|javascript:|<foreignobject", data,
+                     flags=re.IGNORECASE) is not None
+
+
+def _read_course(
+    root: Path, stems: list[str], diags: Diagnostics
+) -> tuple[CourseSettings | None, dict[str, ChapterCourse]]:
+    folder = root / "course"
+    settings = None
+    chapter_courses: dict[str, ChapterCourse] = {}
+    if not folder.is_dir():
+        return None, {}
+    main = folder / "course.yaml"
+    if main.is_file():
+        data = _read_bytes(main, "course/course.yaml", diags, 4 * 1024 * 1024)
+        text = decode_text(data, "course/course.yaml", diags, what="course.yaml") \
+            if data is not None else None
+        if text is not None:
+            settings = parse_course(text, "course/course.yaml", diags)
+    known = set(stems)
+    for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+        if path.name == "course.yaml":
+            continue
+        rel = f"course/{path.name}"
+        stem = path.stem
+        if stem not in known:
+            diags.error(SourceLocation(rel), f"course file {rel} matches no chapter: there "
+                        f"is no manuscript/{stem}.md in the book{did_you_mean(stem, stems)}; "
+                        "rename the file after its chapter", "course.unknown-chapter")
+            continue
+        data = _read_bytes(path, rel, diags, 4 * 1024 * 1024)
+        text = decode_text(data, rel, diags, what="course file") if data is not None else None
+        if text is None:
+            continue
+        parsed = parse_chapter_course(text, rel, stem, diags)
+        if parsed is not None:
+            chapter_courses[stem] = parsed
+    return settings, chapter_courses

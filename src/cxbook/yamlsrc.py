@@ -1,0 +1,312 @@
+"""YAML loading that keeps positions, and a small schema layer on top of YAML nodes.
+
+YAML is composed (not constructed) so that every value keeps the line and column it came
+from; values are then read field by field, and every problem becomes a located diagnostic.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import yaml
+
+from .diagnostics import Diagnostics, SourceLocation, did_you_mean
+
+NULL_TAG = "tag:yaml.org,2002:null"
+STR_TAG = "tag:yaml.org,2002:str"
+INT_TAG = "tag:yaml.org,2002:int"
+BOOL_TAG = "tag:yaml.org,2002:bool"
+
+MAX_YAML_NODES = 200_000
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if node.tag == NULL_TAG:
+        return "empty (null)"
+    if node.tag == BOOL_TAG:
+        return "a true/false value"
+    if node.tag == INT_TAG:
+        return "a number"
+    return "text"
+
+
+def _describe(value: str) -> str:
+    value = value.strip()
+    return value if len(value) <= 40 else value[:37] + "…"
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader; composing only, so no Python objects are ever constructed."""
+
+
+def compose_yaml(
+    text: str, path: str, diags: Diagnostics, *, line_offset: int = 0
+) -> yaml.Node | None:
+    """Compose ``text`` into a node tree, reporting syntax problems as diagnostics.
+
+    ``line_offset`` is added to every reported line (front matter starts below line 1).
+    Returns None when the text is empty or has errors (already reported).
+    """
+    base = SourceLocation(path)
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.lstrip(" ")
+        if stripped.startswith("\t"):
+            diags.error(
+                base.at(number + line_offset, len(line) - len(stripped) + 1),
+                "tab character used for indentation; YAML indents with spaces only, "
+                "so replace the tab with spaces",
+                "yaml.tab",
+            )
+            return None
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = (mark.line + 1 if mark else 1) + line_offset
+        column = mark.column + 1 if mark else 1
+        problem = e.problem or "invalid YAML"
+        context = f" {e.context}" if e.context else ""
+        diags.error(
+            base.at(line, column),
+            f"YAML syntax error: {problem}{context}; check the indentation and quoting "
+            "around this point",
+            "yaml.syntax",
+        )
+        return None
+    except yaml.YAMLError as e:
+        diags.error(base.at(1 + line_offset), f"YAML error: {e}", "yaml.syntax")
+        return None
+    if node is None:
+        return None
+    ctx = YamlContext(path, diags, line_offset)
+    if not ctx.check_structure(node):
+        return None
+    return node
+
+
+@dataclass
+class YamlContext:
+    """Reads typed values out of composed YAML nodes, reporting problems with locations."""
+
+    path: str
+    diags: Diagnostics
+    line_offset: int = 0
+    text: str | None = None  # the YAML source, for locating text inside a value
+
+    def locate_in(self, node: yaml.Node, needle: str, occurrence: int = 0) -> SourceLocation:
+        """Location of the n-th occurrence of ``needle`` inside a scalar's source lines;
+        the scalar's own location when the text is not available."""
+        if self.text is not None:
+            lines = self.text.split("\n")
+            seen = 0
+            for index in range(node.start_mark.line, min(node.end_mark.line + 1, len(lines))):
+                line = lines[index]
+                start = node.start_mark.column if index == node.start_mark.line else 0
+                column = line.find(needle, start)
+                while column >= 0:
+                    if seen == occurrence:
+                        return SourceLocation(self.path, index + 1 + self.line_offset,
+                                              column + 1)
+                    seen += 1
+                    column = line.find(needle, column + 1)
+        return self.loc(node)
+
+    def loc(self, node: yaml.Node) -> SourceLocation:
+        mark = node.start_mark
+        return SourceLocation(self.path, mark.line + 1 + self.line_offset, mark.column + 1)
+
+    def file_loc(self) -> SourceLocation:
+        return SourceLocation(self.path, 1 + self.line_offset, 1)
+
+    # -- structure checks -------------------------------------------------------------
+
+    def check_structure(self, root: yaml.Node) -> bool:
+        """Rejects duplicate keys and aliases (shared nodes), bounding the walk."""
+        seen: set[int] = set()
+        stack = [root]
+        ok = True
+        count = 0
+        while stack:
+            node = stack.pop()
+            count += 1
+            if count > MAX_YAML_NODES:
+                self.diags.error(
+                    self.loc(root),
+                    f"YAML document has more than {MAX_YAML_NODES} values; split it up",
+                    "yaml.too-large",
+                )
+                return False
+            if id(node) in seen:
+                self.diags.error(
+                    self.loc(node),
+                    "YAML anchors and aliases (&name / *name) are not supported; "
+                    "write the value out in full",
+                    "yaml.alias",
+                )
+                return False
+            seen.add(id(node))
+            if isinstance(node, yaml.MappingNode):
+                keys: dict[str, yaml.Node] = {}
+                for key, value in node.value:
+                    if isinstance(key, yaml.ScalarNode):
+                        if key.value in keys:
+                            first = self.loc(keys[key.value])
+                            self.diags.error(
+                                self.loc(key),
+                                f"duplicate key '{key.value}' (first given at line "
+                                f"{first.line}); keep only one of them",
+                                "yaml.duplicate-key",
+                            )
+                            ok = False
+                        else:
+                            keys[key.value] = key
+                    stack.append(key)
+                    stack.append(value)
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+        return ok
+
+    # -- typed readers ----------------------------------------------------------------
+
+    def mapping(
+        self,
+        node: yaml.Node,
+        *,
+        allowed: Sequence[str],
+        required: Sequence[str] = (),
+        what: str,
+    ) -> dict[str, yaml.Node] | None:
+        """The mapping's values by key; unknown keys and missing required keys are errors."""
+        if not isinstance(node, yaml.MappingNode):
+            self.diags.error(
+                self.loc(node),
+                f"{what} must be a mapping of keys to values, not {_kind(node)}",
+                "schema.type",
+            )
+            return None
+        result: dict[str, yaml.Node] = {}
+        for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.tag == NULL_TAG:
+                self.diags.error(self.loc(key), f"{what} has a key that is not text",
+                                 "schema.type")
+                continue
+            name = key.value
+            if name not in allowed:
+                self.diags.error(
+                    self.loc(key),
+                    f"unknown key '{name}' in {what}{did_you_mean(name, allowed)}; "
+                    f"allowed keys: {', '.join(allowed)}",
+                    "schema.unknown-key",
+                )
+                continue
+            result[name] = value
+        for name in required:
+            if name not in result and not any(
+                isinstance(k, yaml.ScalarNode) and k.value == name for k, _ in node.value
+            ):
+                self.diags.error(
+                    self.loc(node),
+                    f"{what} is missing the required key '{name}'; add '{name}: …'",
+                    "schema.missing-key",
+                )
+        return result
+
+    def is_null(self, node: yaml.Node) -> bool:
+        return isinstance(node, yaml.ScalarNode) and node.tag == NULL_TAG
+
+    def string(self, node: yaml.Node, what: str, *, allow_empty: bool = False) -> str | None:
+        """A scalar as text. Numbers and dates are taken as written."""
+        if not isinstance(node, yaml.ScalarNode) or node.tag == NULL_TAG:
+            self.diags.error(self.loc(node), f"{what} must be text, not {_kind(node)}",
+                             "schema.type")
+            return None
+        if node.tag == BOOL_TAG and node.style is None:
+            self.diags.error(
+                self.loc(node),
+                f"{what} must be text, not a true/false value; put it in quotes "
+                f"(\"{node.value}\") if you mean the word",
+                "schema.type",
+            )
+            return None
+        value = str(node.value)
+        if not allow_empty and not value.strip():
+            self.diags.error(self.loc(node), f"{what} is empty; write the text or remove "
+                             "the key", "schema.empty")
+            return None
+        return value
+
+    def optional_string(self, node: yaml.Node | None, what: str) -> str | None:
+        if node is None or self.is_null(node):
+            return None
+        return self.string(node, what)
+
+    def integer(self, node: yaml.Node, what: str, *, low: int, high: int) -> int | None:
+        if not isinstance(node, yaml.ScalarNode) or node.tag != INT_TAG:
+            self.diags.error(
+                self.loc(node),
+                f"{what} must be a whole number from {low} to {high}, not "
+                f"{_kind(node)} '{_describe(str(getattr(node, 'value', '')))}'",
+                "schema.type",
+            )
+            return None
+        try:
+            value = int(node.value.replace("_", ""), 0)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            self.diags.error(
+                self.loc(node), f"{what} must be from {low} to {high}, not {node.value}",
+                "schema.range",
+            )
+            return None
+        return value
+
+    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node] | None:
+        if self.is_null(node):
+            return []
+        if not isinstance(node, yaml.SequenceNode):
+            self.diags.error(self.loc(node), f"{what} must be a list (lines starting with "
+                             f"'- '), not {_kind(node)}", "schema.type")
+            return None
+        return list(node.value)
+
+    def string_or_list(self, node: yaml.Node, what: str) -> list[tuple[str, yaml.Node]]:
+        """A single string or a list of strings (e.g. several editors)."""
+        if isinstance(node, yaml.SequenceNode):
+            out: list[tuple[str, yaml.Node]] = []
+            for item in node.value:
+                text = self.string(item, f"each entry of {what}")
+                if text is not None:
+                    out.append((text.strip(), item))
+            return out
+        text = self.string(node, what)
+        return [(text.strip(), node)] if text is not None else []
+
+    def date(self, node: yaml.Node, what: str) -> str | None:
+        """An ISO 8601 date (YYYY, YYYY-MM or YYYY-MM-DD), returned as written."""
+        text = self.string(node, what)
+        if text is None:
+            return None
+        text = text.strip()
+        ok = False
+        for fmt in ("%Y-%m-%d", "%Y-%m", "%Y"):
+            try:
+                _dt.datetime.strptime(text, fmt)
+                ok = True
+                break
+            except ValueError:
+                continue
+        if not ok:
+            self.diags.error(
+                self.loc(node),
+                f"{what} must be an ISO 8601 date such as 2013-05-01, not '{_describe(text)}'",
+                "schema.date",
+            )
+            return None
+        return text
