@@ -8,18 +8,12 @@ STAMPS := .stamps
 export PUPPETEER_SKIP_DOWNLOAD := 1
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: build test lint typecheck bench clean check
+.PHONY: build test lint typecheck bench clean check system
 
 $(STAMPS)/venv: pyproject.toml
 	@mkdir -p $(STAMPS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	@touch $@
-
-# Debian packages (chromium, poppler-utils, Java) and test-only npm packages.
-$(STAMPS)/system: tools/setup-system.sh
-	@mkdir -p $(STAMPS)
-	bash tools/setup-system.sh
 	@touch $@
 
 $(STAMPS)/npm: tests/js/package.json tests/js/package-lock.json
@@ -40,7 +34,12 @@ lint: $(STAMPS)/venv
 typecheck: $(STAMPS)/venv
 	$(BIN)/mypy
 
-test: $(STAMPS)/venv $(STAMPS)/system $(STAMPS)/npm
+# Debian packages the tests need (chromium, poppler-utils, Java): installs only what is
+# missing, in milliseconds when nothing is, so it runs every time.
+system:
+	bash tools/setup-system.sh
+
+test: $(STAMPS)/venv system $(STAMPS)/npm
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest

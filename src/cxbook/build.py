@@ -1,15 +1,25 @@
-"""Building: the renderer registry, build options, and rendering formats into dist/."""
+"""Building: the renderer registry, build options, and rendering formats into dist/.
+
+The project is read and parsed once; formats are then rendered from that one model, in
+parallel worker processes when more than one is asked for, and every output is looked up
+in the content-addressed cache first (see cache.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib
+import importlib.util
+import multiprocessing
 import os
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from .cache import BuildCache, fingerprint
 from .diagnostics import CxbookError, SourceLocation
 from .model import Book, Project
 from .output import OutputFile, write_outputs
@@ -24,6 +34,8 @@ RENDERERS: dict[str, str] = {
     "scorm12": "cxbook.renderers.scorm:Scorm12Renderer",
     "scorm2004": "cxbook.renderers.scorm:Scorm2004Renderer",
 }
+# Slowest first, so that parallel workers finish together.
+RENDER_ORDER = ("pdf", "facilitator", "workbook", "epub", "scorm2004", "scorm12")
 PAPER_SIZES = {"a4": "A4", "letter": "letter", "a5": "A5"}
 
 
@@ -33,6 +45,16 @@ class BuildOptions:
     paper: str | None = None  # CSS page size overriding the theme's, e.g. "A4"
     # Called with short progress messages ("pdf: chapter 3/5"); never required.
     progress: Callable[[str], None] | None = field(default=None, compare=False)
+    # Fragment cache for renderers that cache per-chapter work; None disables it.
+    cache: BuildCache | None = field(default=None, compare=False)
+
+    def report(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(message)
+
+    def cache_key(self) -> tuple[str, str | None]:
+        """The options that change output bytes."""
+        return (self.source_date.isoformat(), self.paper)
 
 
 class Renderer(Protocol):
@@ -47,28 +69,26 @@ class FormatUnavailable(Exception):
     pass
 
 
-def load_renderer(name: str) -> Renderer:
-    target = RENDERERS[name]
-    module_name, _, class_name = target.partition(":")
+def is_available(name: str) -> bool:
+    """Whether the format's renderer module exists, without importing it."""
+    module_name = RENDERERS[name].partition(":")[0]
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        if e.name == module_name:
-            raise FormatUnavailable(name) from e
-        raise
-    renderer: Renderer = getattr(module, class_name)()
-    return renderer
+        return importlib.util.find_spec(module_name) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 def available_formats() -> list[str]:
-    out = []
-    for name in RENDERERS:
-        try:
-            load_renderer(name)
-        except FormatUnavailable:
-            continue
-        out.append(name)
-    return out
+    return [name for name in RENDERERS if is_available(name)]
+
+
+def load_renderer(name: str) -> Renderer:
+    if not is_available(name):
+        raise FormatUnavailable(name)
+    module_name, _, class_name = RENDERERS[name].partition(":")
+    module = importlib.import_module(module_name)
+    renderer: Renderer = getattr(module, class_name)()
+    return renderer
 
 
 def source_date(book: Book, environ: dict[str, str] | None = None) -> dt.datetime:
@@ -91,23 +111,88 @@ def source_date(book: Book, environ: dict[str, str] | None = None) -> dt.datetim
     return dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
+@dataclass(frozen=True)
+class FormatResult:
+    name: str
+    files: list[OutputFile]
+    seconds: float
+    cached: bool
+
+
+def _render_one(project: Project, name: str, options: BuildOptions,
+                project_key: str | None) -> FormatResult:
+    started = time.perf_counter()
+    cache = options.cache
+    key = fingerprint(name, project_key, options.cache_key()) if project_key else None
+    if cache is not None and key is not None:
+        hit = cache.get_outputs(name, key)
+        if hit is not None:
+            options.report(f"{name}: unchanged (from cache)")
+            return FormatResult(name, hit, time.perf_counter() - started, True)
+    options.report(f"{name}: rendering")
+    files = load_renderer(name).render(project, options)
+    if cache is not None and key is not None:
+        cache.put_outputs(name, key, files)
+    seconds = time.perf_counter() - started
+    options.report(f"{name}: done in {seconds:.1f} s")
+    return FormatResult(name, files, seconds, False)
+
+
+# The model and options handed to forked workers (inherited, never pickled).
+_WORK: tuple[Project, BuildOptions, str | None] | None = None
+
+
+def _worker(name: str) -> FormatResult:
+    assert _WORK is not None
+    project, options, key = _WORK
+    return _render_one(project, name, options, key)
+
+
 def render_formats(
-    project: Project, formats: Sequence[str], options: BuildOptions
-) -> list[OutputFile]:
-    """Render every requested format in memory; nothing is written."""
-    files: list[OutputFile] = []
-    for name in formats:
-        renderer = load_renderer(name)
-        if options.progress:
-            options.progress(f"{name}: rendering")
-        files.extend(renderer.render(project, options))
-    return files
+    project: Project, formats: Sequence[str], options: BuildOptions, *, jobs: int = 1
+) -> list[FormatResult]:
+    """Render every requested format in memory (nothing is written), in ``jobs`` worker
+    processes when more than one format is asked for. Results keep the requested order."""
+    global _WORK
+    project_key = fingerprint(project) if options.cache is not None else None
+    ordered = sorted(formats, key=lambda n: RENDER_ORDER.index(n)
+                     if n in RENDER_ORDER else len(RENDER_ORDER))
+    results: dict[str, FormatResult] = {}
+    workers = min(jobs, len(ordered))
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for name in ordered:
+            results[name] = _render_one(project, name, options, project_key)
+    else:
+        _WORK = (project, options, project_key)
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                futures = {name: pool.submit(_worker, name) for name in ordered}
+                for name, future in futures.items():
+                    results[name] = future.result()
+        finally:
+            _WORK = None
+    return [results[name] for name in formats]
 
 
 def build(
-    project: Project, formats: Sequence[str], out_dir: Path, options: BuildOptions
-) -> list[Path]:
+    project: Project,
+    formats: Sequence[str],
+    out_dir: Path,
+    options: BuildOptions,
+    *,
+    jobs: int = 1,
+) -> tuple[list[Path], list[FormatResult]]:
     """Render all formats, then write them all atomically: a failure in any renderer leaves
     every earlier output in ``out_dir`` as it was."""
-    files = render_formats(project, formats, options)
-    return write_outputs(out_dir, files)
+    results = render_formats(project, formats, options, jobs=jobs)
+    files = [f for r in results for f in r.files]
+    written = write_outputs(out_dir, files)
+    if options.cache is not None:
+        options.cache.prune_fragments()
+    return written, results
+
+
+def default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+

@@ -20,11 +20,12 @@ from .build import (
     PAPER_SIZES,
     RENDERERS,
     BuildOptions,
-    FormatUnavailable,
     build,
-    load_renderer,
+    default_jobs,
+    is_available,
     source_date,
 )
+from .cache import CACHE_DIR, BuildCache
 from .diagnostics import CxbookError, Diagnostic, Severity, did_you_mean
 from .readers import check_project
 
@@ -59,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
                          "PDFs (default: the theme's)")
     p_build.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p_build.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    p_build.add_argument("--jobs", "-j", type=int, metavar="N", help="formats rendered in "
+                         "parallel (default: the number of CPUs, at most 4)")
+    p_build.add_argument("--no-cache", action="store_true", help="render everything anew "
+                         "without reading or writing .cxbook-cache/")
     p_build.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     p_check = sub.add_parser("check", help="validate the project without writing outputs")
@@ -142,12 +147,13 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"cxbook build: failed ({_summary(items)}); nothing was written",
               file=sys.stderr)
         return EXIT_PROJECT
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be 1 or more")
     ready: list[str] = []
     for name in formats:
-        try:
-            load_renderer(name)
+        if is_available(name):
             ready.append(name)
-        except FormatUnavailable:
+        else:
             print(f"cxbook: format '{name}' is not available in this version of cxbook yet; "
                   "skipped", file=sys.stderr)
     if not ready:
@@ -162,9 +168,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         source_date=source_date(project.book),
         paper=PAPER_SIZES[args.paper] if args.paper else None,
         progress=progress,
+        cache=None if args.no_cache else BuildCache(root / CACHE_DIR),
     )
     started = time.perf_counter()
-    written = build(project, ready, out_dir, options)
+    written, _ = build(project, ready, out_dir, options,
+                       jobs=args.jobs or default_jobs())
     if not args.quiet:
         for path in written:
             shown = path.relative_to(root) if _is_inside(path, root) else path
@@ -230,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cxbook: interrupted; existing outputs were left as they were", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Exception as e:  # noqa: BLE001 - the one place that turns bugs into a message
+    except Exception as e:  # the one place that turns bugs into a message
         print(f"cxbook: internal error: {type(e).__name__}: {e}. This is a bug in cxbook; "
               "please report it with the command you ran"
               + ("" if debug else " (run again with --debug to see the traceback)"),

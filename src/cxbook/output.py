@@ -25,9 +25,13 @@ def write_outputs(out_dir: Path, files: Sequence[OutputFile]) -> list[Path]:
     temporary files and leaves every existing output untouched."""
     out_dir.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
+    unchanged: list[Path] = []
     try:
         for item in files:
             target = out_dir / item.name
+            if _same_content(target, item.data):
+                unchanged.append(target)
+                continue
             fd, tmp_name = tempfile.mkstemp(prefix=f".{item.name}.", suffix=".tmp",
                                             dir=out_dir)
             tmp = Path(tmp_name)
@@ -42,11 +46,22 @@ def write_outputs(out_dir: Path, files: Sequence[OutputFile]) -> list[Path]:
             with contextlib.suppress(OSError):
                 tmp.unlink()
         raise
-    written = []
+    written = list(unchanged)
     for tmp, target in staged:
         os.replace(tmp, target)
         written.append(target)
-    return written
+    order = {item.name: i for i, item in enumerate(files)}
+    return sorted(written, key=lambda p: order[p.name])
+
+
+def _same_content(path: Path, data: bytes) -> bool:
+    """True when ``path`` already holds exactly ``data`` (then it is left alone)."""
+    try:
+        if path.stat().st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def safe_zip_name(name: str) -> str:

@@ -1,0 +1,265 @@
+"""cxbook benchmark: synthetic books of 5, 50 and 200 chapters, every format, side by side
+with pandoc on the same Markdown, plus no-change and one-chapter rebuilds.
+
+    python bench/run.py [--sizes 5,50,200] [--no-pandoc] [--no-pdf] [--out bench/RESULTS.md]
+
+Prints, per size and format: wall time, peak memory (RSS of the process tree's largest
+process), output size, and cxbook/pandoc ratios. Figures, not assertions: targets are
+checked by reading them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+WORK = REPO / "bench" / "out"
+FORMATS = ("epub", "pdf", "workbook", "facilitator", "scorm12", "scorm2004")
+TARGET_WORDS_PER_CHAPTER = 1750  # 200 chapters ≈ 350,000 words
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
+    size_kb: float | None = None
+
+
+def run_measured(cmd: list[str], *, cwd: Path | None = None,
+                 env: dict[str, str] | None = None) -> Run:
+    """Run a command; wall time and the peak RSS of its largest descendant."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    stderr = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({code}):\n{stderr[-2000:]}")
+    # On Linux, wait4's ru_maxrss is the largest of the child and the descendants it
+    # waited for (worker processes, pandoc's weasyprint).
+    return Run(seconds, usage.ru_maxrss / 1024)
+
+
+# -- synthetic books ------------------------------------------------------------------
+
+
+def _default_paragraphs() -> list[str]:
+    paragraphs: list[str] = []
+    for path in sorted((REPO / "manuscript").glob("*.md")):
+        body = path.read_text("utf-8").split("\n---\n", 1)[1]
+        for block in re.split(r"\n\s*\n", body):
+            block = block.strip()
+            if block and not block.startswith(("#", ">", "-", "|")):
+                paragraphs.append(" ".join(block.split()))
+    return paragraphs
+
+
+def make_book(chapters: int, dest: Path) -> Path:
+    """A deterministic book of ``chapters`` chapters made of the default articles' text,
+    each with a course file taken from the default course."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    (dest / "manuscript").mkdir(parents=True)
+    (dest / "course").mkdir()
+    paragraphs = _default_paragraphs()
+    courses = sorted(p for p in (REPO / "course").glob("*.yaml") if p.name != "course.yaml")
+    shutil.copy(REPO / "course" / "course.yaml", dest / "course" / "course.yaml")
+    names = []
+    cursor = 0
+    for n in range(1, chapters + 1):
+        stem = f"{n:03d}-chapter-{n}"
+        names.append(f"{stem}.md")
+        lines = [
+            "---",
+            f"title: Chapter {n} on service experiences",
+            "author: Flavio Martins" if n % 3 else "author: null",
+            "source:",
+            "  publication: Win the Customer!",
+            "notice: Republished with author's permission from original post.",
+            "---",
+            "",
+        ]
+        words = 0
+        section = 0
+        while words < TARGET_WORDS_PER_CHAPTER:
+            if words >= section * 450:
+                section += 1
+                lines += [f"## Part {section} of chapter {n}", ""]
+            text = paragraphs[cursor % len(paragraphs)]
+            cursor += 1
+            lines += [text, ""]
+            words += len(text.split())
+        (dest / "manuscript" / f"{stem}.md").write_text("\n".join(lines), "utf-8")
+        shutil.copy(courses[(n - 1) % len(courses)], dest / "course" / f"{stem}.yaml")
+    book = [
+        f"title: Synthetic Service Book {chapters}",
+        "language: en",
+        "editor: The cxbook project",
+        "date: 2026-01-01",
+        "chapters:",
+        *[f"  - {name}" for name in names],
+    ]
+    (dest / "manuscript" / "book.yaml").write_text("\n".join(book) + "\n", "utf-8")
+    return dest
+
+
+def pandoc_markdown(book: Path) -> Path:
+    """The same chapters as one Markdown file for pandoc (front matter turned into a
+    heading and an attribution line)."""
+    parts = []
+    for path in sorted((book / "manuscript").glob("*.md")):
+        _, front, body = path.read_text("utf-8").split("---\n", 2)
+        title = re.search(r"^title: (.*)$", front, re.M)
+        parts.append(f"# {title.group(1) if title else path.stem}\n\n{body}")
+    out = book / "pandoc.md"
+    out.write_text("\n\n".join(parts), "utf-8")
+    return out
+
+
+# -- measurements ---------------------------------------------------------------------
+
+
+def cxbook_cmd() -> list[str]:
+    return [sys.executable, "-m", "cxbook.cli"]
+
+
+def measure_cxbook(book: Path, fmt: str, out: Path) -> Run:
+    if out.exists():
+        shutil.rmtree(out)
+    run = run_measured([*cxbook_cmd(), "build", str(book), "-f", fmt, "--out", str(out),
+                        "--quiet", "--no-cache", "--jobs", "1"])
+    run.size_kb = sum(p.stat().st_size for p in out.iterdir()) / 1024
+    return run
+
+
+def measure_pandoc(book: Path, fmt: str, out: Path) -> Run | None:
+    try:
+        import pypandoc  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    pandoc = pypandoc.get_pandoc_path()
+    source = pandoc_markdown(book)
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / f"pandoc.{fmt}"
+    cmd = [pandoc, str(source), "-o", str(target), "--toc", "--metadata",
+           f"title={book.name}"]
+    if fmt == "pdf":
+        cmd.append("--pdf-engine=weasyprint")
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    run = run_measured(cmd, env=env)
+    run.size_kb = target.stat().st_size / 1024
+    return run
+
+
+def measure_rebuilds(lines: list[str]) -> None:
+    """No-change rebuild of the default book (all formats) and a one-chapter change at 200
+    chapters without the PDFs."""
+    out = WORK / "default-dist"
+    base = [*cxbook_cmd(), "build", str(REPO), "--out", str(out), "--quiet"]
+    run_measured(base)  # warm the cache
+    nochange = run_measured(base)
+    lines.append(f"| no-change rebuild, default book, all formats | {nochange.seconds:.2f} s "
+                 f"| target < 0.5 s |")
+    book = make_book(200, WORK / "book-200-incremental")
+    formats = ["-f", "epub", "-f", "scorm12", "-f", "scorm2004"]
+    cmd = [*cxbook_cmd(), "build", str(book), *formats, "--out", str(book / "dist"),
+           "--quiet"]
+    run_measured(cmd)
+    chapter = book / "manuscript" / "100-chapter-100.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\nOne more sentence.\n", "utf-8")
+    one = run_measured(cmd)
+    lines.append(f"| one-chapter change, 200 chapters, EPUB + both SCORM | {one.seconds:.2f} s "
+                 f"| target < 1 s |")
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return (f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}){mem}, "
+            f"Python {platform.python_version()}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="5,50,200")
+    parser.add_argument("--no-pandoc", action="store_true")
+    parser.add_argument("--no-pdf", action="store_true", help="skip the PDF formats")
+    parser.add_argument("--out", default=str(REPO / "bench" / "RESULTS.md"))
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    formats = [f for f in FORMATS if not (args.no_pdf and f in ("pdf", "workbook",
+                                                                  "facilitator"))]
+    WORK.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# cxbook benchmark results",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        "Each cell is one cold run (`--no-cache --jobs 1`, one format per process). Ratios are",
+        "cxbook / pandoc on the same Markdown (pandoc from the pypandoc-binary wheel; its PDF",
+        "via `--pdf-engine=weasyprint`). Peak memory is the largest process's RSS.",
+        "",
+        "| chapters | words | format | cxbook time | peak RSS | size | pandoc time | ratio |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for size in sizes:
+        book = make_book(size, WORK / f"book-{size}")
+        words = sum(len(p.read_text("utf-8").split())
+                    for p in (book / "manuscript").glob("*.md"))
+        for fmt in formats:
+            run = measure_cxbook(book, fmt, WORK / f"dist-{size}-{fmt}")
+            theirs = None
+            if not args.no_pandoc and fmt in ("epub", "pdf"):
+                theirs = measure_pandoc(book, fmt, WORK / f"pandoc-{size}")
+            ratio = f"{run.seconds / theirs.seconds:.2f}×" if theirs else "—"
+            their_time = f"{theirs.seconds:.2f} s" if theirs else "—"
+            row = (f"| {size} | {words:,} | {fmt} | {run.seconds:.2f} s | {run.peak_mb:.0f} MB "
+                   f"| {run.size_kb:,.0f} KB | {their_time} | {ratio} |")
+            print(row, flush=True)
+            lines.append(row)
+        started = time.perf_counter()
+        out = WORK / f"dist-{size}-all"
+        if out.exists():
+            shutil.rmtree(out)
+        run_measured([*cxbook_cmd(), "build", str(book), "--out", str(out), "--quiet",
+                      "--no-cache", *[x for f in formats for x in ("-f", f)]])
+        row = (f"| {size} | {words:,} | all formats, parallel | "
+               f"{time.perf_counter() - started:.2f} s | | | | |")
+        print(row, flush=True)
+        lines.append(row)
+    lines += ["", "| rebuild | time | target |", "|---|---:|---|"]
+    measure_rebuilds(lines)
+    print("\n".join(lines[-3:]))
+    Path(args.out).write_text("\n".join(lines) + "\n", "utf-8")
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Shared test fixtures: paths, the CLI runner, project copies."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cxbook.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECTS = Path(__file__).resolve().parent / "projects"
+SOURCE_DATE_EPOCH = "1700000000"
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> CliResult:
+    """Run the cxbook CLI in-process and capture what it prints."""
+    out, err = io.StringIO(), io.StringIO()
+    old = Path.cwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        os.chdir(old)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(autouse=True)
+def _fixed_source_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+
+
+@pytest.fixture
+def default_project_copy(tmp_path: Path) -> Path:
+    """A writable copy of the repository's own project (manuscript, course, themes)."""
+    dest = tmp_path / "book"
+    for name in ("manuscript", "course", "themes"):
+        if (REPO / name).exists():
+            shutil.copytree(REPO / name, dest / name)
+    return dest
+
+
+def copy_project(name: str, tmp_path: Path) -> Path:
+    """A writable copy of tests/projects/<name>."""
+    dest = tmp_path / name
+    shutil.copytree(PROJECTS / name, dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def default_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The default book built once per session (all available formats) into a folder."""
+    out = tmp_path_factory.mktemp("default-dist")
+    os.environ["SOURCE_DATE_EPOCH"] = SOURCE_DATE_EPOCH
+    result = run_cli("build", str(REPO), "--out", str(out), "--quiet")
+    assert result.code == 0, result.err
+    yield out
