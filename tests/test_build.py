@@ -8,10 +8,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_cli
 
 from cxbook import build as build_module
 from cxbook.output import OutputFile, reproducible_zip, safe_zip_name, write_outputs
+
+from conftest import REPO, run_cli
 
 
 @pytest.fixture
