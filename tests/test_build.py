@@ -150,3 +150,18 @@ def test_write_outputs_failure_removes_temporary_files(
         write_outputs(tmp_path, [OutputFile("a.txt", b"new a"), OutputFile("b.txt", b"b")])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
     assert (tmp_path / "a.txt").read_bytes() == b"old a"
+
+
+def test_cache_entries_not_sealed_by_this_user_are_ignored(
+    fake_formats: Path, default_project_copy: Path
+) -> None:
+    project = default_project_copy
+    assert run_cli("build", str(project), "-f", "fake", "--quiet").code == 0
+    entries = [p for p in (project / ".cxbook-cache").rglob("*") if p.is_file()]
+    assert entries
+    for entry in entries:  # a cache shipped with a project, or tampered with
+        data = bytearray(entry.read_bytes())
+        data[-1] ^= 0xFF
+        entry.write_bytes(bytes(data))
+    assert run_cli("build", str(project), "-f", "fake", "--quiet").code == 0
+    assert len(_renders(fake_formats)) == 2  # rendered again instead of trusting it

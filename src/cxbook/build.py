@@ -189,7 +189,7 @@ def build(
     files = [f for r in results for f in r.files]
     written = write_outputs(out_dir, files)
     if options.cache is not None:
-        options.cache.prune_fragments()
+        options.cache.prune()
     return written, results
 
 

@@ -1,30 +1,34 @@
-"""Content-addressed cache of rendered outputs and fragments, under .cxbook-cache/.
+"""Content-addressed build cache under PROJECT/.cxbook-cache/ (safe to delete at any time).
 
-A key is a SHA-256 over everything the result depends on: the cxbook code itself (every
-file of the installed package, so a changed renderer can never serve a stale result), the
-format, the options and the model content. The folder is safe to delete at any time.
+A key is a SHA-256 over everything a result depends on: cxbook's own code (every file of
+the installed package, so a changed renderer never serves a stale result), the kind of
+result, the options and the input content. Entries are sealed with an HMAC under a secret
+kept outside the project (in the user's cache folder): an entry that does not verify — one
+shipped inside a downloaded project, say — is ignored, never loaded.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
+import hmac
 import os
 import pickle
-import shutil
+import secrets
 import tempfile
 import time
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .output import OutputFile
 
 CACHE_DIR = ".cxbook-cache"
 KEEP_PER_FORMAT = 3
+MAC_SIZE = 32
 
 
 @cache
@@ -50,98 +54,134 @@ def fingerprint(*parts: object) -> str:
     return digest.hexdigest()
 
 
+@cache
+def _secret() -> bytes | None:
+    """The per-user sealing key; None when it can be neither read nor created."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    path = Path(base) / "cxbook" / "cache-key"
+    try:
+        data = path.read_bytes()
+        if len(data) >= 32:
+            return data
+    except OSError:
+        pass
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+        os.chmod(tmp, 0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)  # first writer wins
+        os.unlink(tmp)
+        data = path.read_bytes()
+        return data if len(data) >= 32 else None
+    except OSError:
+        return None
+
+
 class BuildCache:
-    """Whole outputs by key, plus small rendered fragments (e.g. one chapter's XHTML)."""
+    """Sealed, content-addressed entries: whole outputs per format, and fragments."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.hits = 0
         self.misses = 0
 
-    # -- whole outputs ----------------------------------------------------------------
+    @property
+    def enabled(self) -> bool:
+        return _secret() is not None
 
-    def _output_dir(self, fmt: str) -> Path:
-        return self.folder / "outputs" / fmt
+    # -- sealed blobs -----------------------------------------------------------------
 
-    def get_outputs(self, fmt: str, key: str) -> list[OutputFile] | None:
-        entry = self._output_dir(fmt) / key
+    def _read(self, path: Path) -> bytes | None:
+        key = _secret()
+        if key is None:
+            return None
         try:
-            manifest = json.loads((entry / "manifest.json").read_text("utf-8"))
-            files = []
-            for item in manifest["files"]:
-                name = str(item["name"])
-                if "/" in name or name.startswith("."):
-                    return None
-                data = (entry / "data" / name).read_bytes()
-                if hashlib.sha256(data).hexdigest() != item["sha256"]:
-                    return None
-                files.append(OutputFile(name, data))
-        except (OSError, ValueError, KeyError, TypeError):
+            blob = path.read_bytes()
+        except OSError:
+            return None
+        mac, data = blob[:MAC_SIZE], blob[MAC_SIZE:]
+        expected = hmac.new(key, path.name.encode() + b"\0" + data, hashlib.sha256).digest()
+        if len(mac) != MAC_SIZE or not hmac.compare_digest(mac, expected):
             return None
         with contextlib.suppress(OSError):
-            os.utime(entry)
-        return files
+            os.utime(path)
+        return data
 
-    def put_outputs(self, fmt: str, key: str, files: list[OutputFile]) -> None:
-        base = self._output_dir(fmt)
-        try:
-            base.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=base))
-            (staging / "data").mkdir()
-            for f in files:
-                (staging / "data" / f.name).write_bytes(f.data)
-            manifest = {"files": [{"name": f.name, "sha256": hashlib.sha256(f.data).hexdigest()}
-                                  for f in files]}
-            (staging / "manifest.json").write_text(json.dumps(manifest), "utf-8")
-            target = base / key
-            if target.exists():
-                _remove_tree(staging)
-            else:
-                os.replace(staging, target)
-            self._prune(base)
-        except OSError:
-            return  # a cache that cannot be written only costs time
-
-    def _prune(self, base: Path) -> None:
-        entries = sorted((p for p in base.iterdir() if not p.name.startswith(".")),
-                         key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in entries[KEEP_PER_FORMAT:]:
-            _remove_tree(old)
-
-    # -- fragments --------------------------------------------------------------------
-
-    def fragment(self, kind: str, key: str, make: Callable[[], bytes]) -> bytes:
-        """The cached bytes for (kind, key), made and stored on a miss."""
-        path = self.folder / "fragments" / kind / key[:2] / key
-        try:
-            data = path.read_bytes()
-            self.hits += 1
-            with contextlib.suppress(OSError):
-                os.utime(path)
-            return data
-        except OSError:
-            pass
-        self.misses += 1
-        data = make()
+    def _write(self, path: Path, data: bytes) -> None:
+        key = _secret()
+        if key is None:
+            return
+        mac = hmac.new(key, path.name.encode() + b"\0" + data, hashlib.sha256).digest()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                handle.write(mac + data)
             os.replace(tmp, path)
         except OSError:
-            pass
+            return  # a cache that cannot be written only costs time
+
+    # -- values (pickled, only ever loaded from sealed entries) -----------------------
+
+    def load(self, kind: str, key: str) -> Any:
+        data = self._read(self.folder / "values" / kind / key[:2] / key)
+        if data is None:
+            self.misses += 1
+            return None
+        try:
+            value = pickle.loads(data)
+        except Exception:  # a sealed but unreadable entry (other Python): treat as a miss
+            self.misses += 1
+            return None
+        self.hits += 1
+        return value
+
+    def store(self, kind: str, key: str, value: object) -> None:
+        self._write(self.folder / "values" / kind / key[:2] / key,
+                    pickle.dumps(value, protocol=5))
+
+    def fragment(self, kind: str, key: str, make: Callable[[], bytes]) -> bytes:
+        """The cached bytes for (kind, key), made and stored on a miss."""
+        path = self.folder / "values" / kind / key[:2] / key
+        data = self._read(path)
+        if data is not None:
+            self.hits += 1
+            return data
+        self.misses += 1
+        data = make()
+        self._write(path, data)
         return data
 
+    # -- whole outputs ----------------------------------------------------------------
 
-    def prune_fragments(self, max_age_days: float = 30) -> None:
-        """Remove fragments no build has used for ``max_age_days``."""
+    def get_outputs(self, fmt: str, key: str) -> list[OutputFile] | None:
+        value = self.load("outputs-" + fmt, key)
+        if not isinstance(value, list) or not all(isinstance(f, OutputFile) for f in value):
+            return None
+        return value
+
+    def put_outputs(self, fmt: str, key: str, files: list[OutputFile]) -> None:
+        self.store("outputs-" + fmt, key, files)
+        self._prune(self.folder / "values" / ("outputs-" + fmt), KEEP_PER_FORMAT)
+
+    def _prune(self, base: Path, keep: int) -> None:
+        try:
+            entries = sorted((p for p in base.glob("*/*") if not p.name.startswith(".")),
+                             key=lambda p: p.stat().st_mtime, reverse=True)
+        except OSError:
+            return
+        for old in entries[keep:]:
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+    def prune(self, max_age_days: float = 30) -> None:
+        """Remove entries that no build has used for ``max_age_days``."""
         limit = time.time() - max_age_days * 86400
-        for path in (self.folder / "fragments").glob("*/*/*"):
+        for path in (self.folder / "values").glob("*/*/*"):
             with contextlib.suppress(OSError):
                 if path.stat().st_mtime < limit:
                     path.unlink()
 
-
-def _remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
