@@ -1,0 +1,446 @@
+"""SCORM 1.2 and SCORM 2004 (4th edition) course packages.
+
+One SCO: ``index.html`` holds every chapter and the "Sources and permissions" page, shown
+one at a time by the runtime (``scorm_assets/cxcourse.js``). A single document means the
+LMS API is initialized once and finished once, the visited-chapter record lives in one
+place, and resume only has to restore a page index: no state is lost between page loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import urllib.parse
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
+
+from ..build import BuildOptions
+from ..diagnostics import CxbookError, SourceLocation
+from ..model import Book, Project
+from ..output import OutputFile, reproducible_zip
+from ..render.html import chapter_html, environment, sources_html
+from ..scoring import scoring_rules
+
+Version = Literal["1.2", "2004"]
+
+RUNTIME_DIR = "cxbook"  # package folder for the runtime, stylesheet, fonts and data
+RUNTIME_FILES = ("cxcourse.js",)  # scripts, in load order
+STATIC_FILES = ("icon.svg",)
+DATA_FILE = f"{RUNTIME_DIR}/course-data.json"
+CSS_FILE = f"{RUNTIME_DIR}/course.css"
+LAUNCH = "index.html"
+SUSPEND_LIMITS: dict[Version, int] = {"1.2": 4096, "2004": 64000}
+MAX_CHOICES = 48  # choice masks must stay exact in a JavaScript number
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'")
+
+
+@dataclass(frozen=True)
+class Page:
+    id: str
+    slug: str  # chapter slug; "" for the sources page
+    label: str
+    html: str
+
+
+def ncname(text: str) -> str:
+    """An XML ID (NCName) made from ``text``: stable, ASCII, never starting with a digit."""
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "course"
+    return clean if re.match(r"[A-Za-z_]", clean) else f"cx-{clean}"
+
+
+def interaction_id(item_id: str) -> str:
+    """The cmi.interactions.n.id of a quiz item: its id, percent-encoded when it has
+    characters a SCORM 1.2 identifier cannot hold, and shortened (with a hash) past 255."""
+    ident = urllib.parse.quote(item_id, safe="-_.~")
+    if len(ident) > 255:
+        ident = ident[:246] + "-" + hashlib.sha1(item_id.encode("utf-8")).hexdigest()[:8]
+    return ident
+
+
+def description(text: str, language: str) -> str:
+    """A SCORM 2004 localized string (at most 250 characters after the language tag)."""
+    plain = " ".join(text.split()).lstrip("{")
+    if len(plain) > 250:
+        plain = plain[:249] + "…"
+    tag = language if re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9-]{2,8})?", language) else "en"
+    return f"{{lang={tag}}}{plain}"
+
+
+def structure_key(project: Project) -> str:
+    """Fingerprint of what the saved learner state refers to (chapters, items, choices);
+    state saved against another structure is not applied."""
+    parts = [ch.slug for ch in project.chapters]
+    for q in project.course.quiz_items:
+        parts.append(q.id)
+        parts.extend(c.id for c in q.choices)
+    return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()[:8]
+
+
+def answer_width(max_choices: int) -> int:
+    """Base-36 digits per quiz item: values 0 (not answered) .. 2**max_choices."""
+    width, top = 1, 36
+    while top < 2**max_choices + 1:
+        width, top = width + 1, top * 36
+    return width
+
+
+def max_suspend_length(project: Project) -> int:
+    """Longest suspend_data the runtime can write for this course (see cxcourse.js
+    ``encodeState``): ``c1.<key>.<page>.<visited>.<answers>``."""
+    chapters = len(project.chapters)
+    pages = chapters + 1
+    items = project.course.quiz_items
+    max_choices = max((len(q.choices) for q in items), default=0)
+    page_digits = len(_base36(pages - 1))
+    visited = (chapters + 4) // 5
+    answers = len(items) * answer_width(max_choices)
+    return len("c1.") + 8 + 1 + page_digits + 1 + visited + 1 + answers
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if n == 0:
+            return out
+
+
+ALIGN_STYLE_RE = re.compile(r'<(t[hd])\b([^>]*?) style="text-align:\s*(left|right|center);?"')
+STYLE_ATTR_RE = re.compile(r'(<[a-zA-Z][^>]*?) style="[^"]*"')
+
+
+def csp_safe(html: str) -> str:
+    """The page's Content-Security-Policy refuses style attributes: table-cell alignment
+    (the only ones Markdown produces) becomes a class, anything else is dropped."""
+    html = ALIGN_STYLE_RE.sub(r'<\1\2 class="cx-align-\3"', html)
+    return STYLE_ATTR_RE.sub(r"\1", html)
+
+
+def course_pages(project: Project) -> list[Page]:
+    pages = []
+    for ch in project.chapters:
+        html = csp_safe(chapter_html(ch, project.course.for_chapter(ch.stem), "course"))
+        pages.append(Page(f"page-{ch.slug}", ch.slug, f"{ch.number}. {ch.title}", html))
+    pages.append(Page("page-sources", "", "Sources and permissions", sources_html(project)))
+    return pages
+
+
+def course_data(project: Project, version: Version) -> bytes:
+    """The runtime's data file: scoring rules (scoring.scoring_rules) and LMS strings."""
+    items = {
+        q.id: {
+            "interaction": interaction_id(q.id),
+            "description": description(q.question, project.book.language),
+        }
+        for q in project.course.quiz_items
+    }
+    data = {
+        "format": "cxbook-course-data/1",
+        "scorm": version,
+        "course": project.course.id,
+        "key": structure_key(project),
+        "suspendLimit": SUSPEND_LIMITS[version],
+        "rules": scoring_rules(project.course),
+        "items": items,
+    }
+    return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
+
+
+def index_html(project: Project, version: Version) -> bytes:
+    template = environment().get_template("course_page.html")
+    text = template.render(
+        book=project.book,
+        course=project.course,
+        pages=course_pages(project),
+        csp=CSP,
+        key=structure_key(project),
+        version=version,
+        css_href=CSS_FILE,
+        icon_href=f"{RUNTIME_DIR}/icon.svg",
+        scripts=[f"{RUNTIME_DIR}/{name}" for name in RUNTIME_FILES],
+    )
+    return (text.strip() + "\n").encode("utf-8")
+
+
+def runtime_file(name: str) -> bytes:
+    return (resources.files("cxbook.renderers") / "scorm_assets" / name).read_bytes()
+
+
+def package_files(project: Project, version: Version) -> dict[str, bytes]:
+    """Every file of the package except imsmanifest.xml."""
+    css = project.theme.css("course")
+    files: dict[str, bytes] = {
+        LAUNCH: index_html(project, version),
+        CSS_FILE: css.encode("utf-8"),
+        DATA_FILE: course_data(project, version),
+    }
+    for name in (*RUNTIME_FILES, *STATIC_FILES):
+        files[f"{RUNTIME_DIR}/{name}"] = runtime_file(name)
+    for path, data in project.theme.fonts().items():
+        if path in css:  # only the fonts the stylesheet uses (url("fonts/…") beside it)
+            files[f"{RUNTIME_DIR}/{path}"] = data
+    used = sorted({path for ch in project.chapters for path in ch.images})
+    for path in used:
+        asset = project.asset(path)
+        if asset is None:
+            raise ValueError(f"chapter image {path!r} is not among the project's assets")
+        if path in files or path == "imsmanifest.xml" or path.startswith(RUNTIME_DIR + "/"):
+            raise CxbookError.single(
+                asset.location,
+                f"the image path '{path}' is reserved inside SCORM packages; move the image "
+                "to another folder (for example images/)",
+                "scorm.reserved-path",
+            )
+        files[path] = asset.data
+    return files
+
+
+# ----------------------------------------------------------------------- manifests
+
+
+def _rights_text(project: Project) -> str:
+    lines = []
+    if project.book.rights:
+        lines.append(project.book.rights)
+    for ch in project.chapters:
+        a = ch.attribution
+        who = f"by {a.author_line}" if a.author_line else "author not named in the source"
+        where = ""
+        if a.source.publication:
+            where = f", first published in {a.source.publication}"
+        elif a.source.url:
+            where = f", first published at {a.source.url}"
+        if a.source.date:
+            where += f" ({a.source.date})"
+        line = f"{ch.number}. {ch.title} — {who}{where}"
+        line += "" if line[-1] in ".!?" else "."
+        if a.notice:
+            line += f" {a.notice}"
+        if a.license:
+            line += f" Licence: {a.license}."
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _files_xml(files: list[str], indent: str) -> str:
+    return "".join(f"{indent}<file href={quoteattr(name)}/>\n" for name in files)
+
+
+def _ids(project: Project, version: Version) -> tuple[str, str, str, str]:
+    base = ncname(project.course.id)
+    suffix = "scorm12" if version == "1.2" else "scorm2004"
+    return (f"{base}-{suffix}", f"{base}-org", f"{base}-sco", f"{base}-sco-resource")
+
+
+def manifest_12(project: Project, files: list[str]) -> str:
+    book, course = project.book, project.course
+    manifest_id, org_id, item_id, res_id = _ids(project, "1.2")
+    lang = quoteattr(book.language)
+    desc = book.description or book.title
+    mastery = (f"        <adlcp:masteryscore>{course.mastery_score}</adlcp:masteryscore>\n"
+               if course.quiz_items else "")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<manifest identifier="{manifest_id}" version="1.0"\n'
+        '  xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"\n'
+        '  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2"\n'
+        '  xmlns:imsmd="http://www.imsglobal.org/xsd/imsmd_rootv1p2p1"\n'
+        '  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\n'
+        '  xsi:schemaLocation="http://www.imsproject.org/xsd/imscp_rootv1p1p2 '
+        'imscp_rootv1p1p2.xsd http://www.imsglobal.org/xsd/imsmd_rootv1p2p1 '
+        'imsmd_rootv1p2p1.xsd http://www.adlnet.org/xsd/adlcp_rootv1p2 adlcp_rootv1p2.xsd">\n'
+        "  <metadata>\n"
+        "    <schema>ADL SCORM</schema>\n"
+        "    <schemaversion>1.2</schemaversion>\n"
+        "    <imsmd:lom>\n"
+        "      <imsmd:general>\n"
+        f"        <imsmd:title><imsmd:langstring xml:lang={lang}>{xml_escape(course.title)}"
+        "</imsmd:langstring></imsmd:title>\n"
+        f"        <imsmd:language>{xml_escape(book.language)}</imsmd:language>\n"
+        f"        <imsmd:description><imsmd:langstring xml:lang={lang}>{xml_escape(desc)}"
+        "</imsmd:langstring></imsmd:description>\n"
+        "      </imsmd:general>\n"
+        "      <imsmd:rights>\n"
+        "        <imsmd:cost><imsmd:source><imsmd:langstring xml:lang=\"x-none\">LOMv1.0"
+        "</imsmd:langstring></imsmd:source><imsmd:value><imsmd:langstring xml:lang=\"x-none\">"
+        "no</imsmd:langstring></imsmd:value></imsmd:cost>\n"
+        "        <imsmd:copyrightandotherrestrictions><imsmd:source><imsmd:langstring "
+        "xml:lang=\"x-none\">LOMv1.0</imsmd:langstring></imsmd:source><imsmd:value>"
+        "<imsmd:langstring xml:lang=\"x-none\">yes</imsmd:langstring></imsmd:value>"
+        "</imsmd:copyrightandotherrestrictions>\n"
+        f"        <imsmd:description><imsmd:langstring xml:lang={lang}>"
+        f"{xml_escape(_rights_text(project))}</imsmd:langstring></imsmd:description>\n"
+        "      </imsmd:rights>\n"
+        "    </imsmd:lom>\n"
+        "  </metadata>\n"
+        f'  <organizations default="{org_id}">\n'
+        f'    <organization identifier="{org_id}">\n'
+        f"      <title>{xml_escape(course.title)}</title>\n"
+        f'      <item identifier="{item_id}" identifierref="{res_id}" isvisible="true">\n'
+        f"        <title>{xml_escape(_item_title(book))}</title>\n"
+        f"{mastery}"
+        "      </item>\n"
+        "    </organization>\n"
+        "  </organizations>\n"
+        "  <resources>\n"
+        f'    <resource identifier="{res_id}" type="webcontent" adlcp:scormtype="sco" '
+        f'href="{LAUNCH}">\n'
+        f"{_files_xml(files, '      ')}"
+        "    </resource>\n"
+        "  </resources>\n"
+        "</manifest>\n"
+    )
+
+
+def _item_title(book: Book) -> str:
+    return f"{book.title}: {book.subtitle}" if book.subtitle else book.title
+
+
+def manifest_2004(project: Project, files: list[str]) -> str:
+    book, course = project.book, project.course
+    manifest_id, org_id, item_id, res_id = _ids(project, "2004")
+    lang = quoteattr(book.language)
+    desc = book.description or book.title
+    objectives = ""
+    if course.quiz_items:
+        objectives = (
+            "          <imsss:objectives>\n"
+            f'            <imsss:primaryObjective objectiveID="{item_id}-mastery" '
+            'satisfiedByMeasure="true">\n'
+            f"              <imsss:minNormalizedMeasure>{_scaled(course.mastery_score)}"
+            "</imsss:minNormalizedMeasure>\n"
+            "            </imsss:primaryObjective>\n"
+            "          </imsss:objectives>\n"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<manifest identifier="{manifest_id}" version="1"\n'
+        '  xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"\n'
+        '  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3"\n'
+        '  xmlns:adlseq="http://www.adlnet.org/xsd/adlseq_v1p3"\n'
+        '  xmlns:adlnav="http://www.adlnet.org/xsd/adlnav_v1p3"\n'
+        '  xmlns:imsss="http://www.imsglobal.org/xsd/imsss"\n'
+        '  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\n'
+        '  xsi:schemaLocation="http://www.imsglobal.org/xsd/imscp_v1p1 imscp_v1p1.xsd '
+        "http://www.adlnet.org/xsd/adlcp_v1p3 adlcp_v1p3.xsd "
+        "http://www.adlnet.org/xsd/adlseq_v1p3 adlseq_v1p3.xsd "
+        "http://www.adlnet.org/xsd/adlnav_v1p3 adlnav_v1p3.xsd "
+        'http://www.imsglobal.org/xsd/imsss imsss_v1p0.xsd">\n'
+        "  <metadata>\n"
+        "    <schema>ADL SCORM</schema>\n"
+        "    <schemaversion>2004 4th Edition</schemaversion>\n"
+        '    <lom xmlns="http://ltsc.ieee.org/xsd/LOM">\n'
+        "      <general>\n"
+        "        <identifier><catalog>URI</catalog>"
+        f"<entry>{xml_escape(book.identifier)}</entry></identifier>\n"
+        f"        <title><string language={lang}>{xml_escape(course.title)}</string></title>\n"
+        f"        <language>{xml_escape(book.language)}</language>\n"
+        f"        <description><string language={lang}>{xml_escape(desc)}</string>"
+        "</description>\n"
+        "      </general>\n"
+        "      <rights>\n"
+        "        <cost><source>LOMv1.0</source><value>no</value></cost>\n"
+        "        <copyrightAndOtherRestrictions><source>LOMv1.0</source><value>yes</value>"
+        "</copyrightAndOtherRestrictions>\n"
+        f"        <description><string language={lang}>{xml_escape(_rights_text(project))}"
+        "</string></description>\n"
+        "      </rights>\n"
+        "    </lom>\n"
+        "  </metadata>\n"
+        f'  <organizations default="{org_id}">\n'
+        f'    <organization identifier="{org_id}" adlseq:objectivesGlobalToSystem="false">\n'
+        f"      <title>{xml_escape(course.title)}</title>\n"
+        f'      <item identifier="{item_id}" identifierref="{res_id}" isvisible="true">\n'
+        f"        <title>{xml_escape(_item_title(book))}</title>\n"
+        "        <imsss:sequencing>\n"
+        f"{objectives}"
+        '          <imsss:deliveryControls completionSetByContent="true" '
+        'objectiveSetByContent="true"/>\n'
+        "        </imsss:sequencing>\n"
+        "        <adlnav:presentation>\n"
+        "          <adlnav:navigationInterface>\n"
+        "            <adlnav:hideLMSUI>previous</adlnav:hideLMSUI>\n"
+        "            <adlnav:hideLMSUI>continue</adlnav:hideLMSUI>\n"
+        "          </adlnav:navigationInterface>\n"
+        "        </adlnav:presentation>\n"
+        "      </item>\n"
+        "    </organization>\n"
+        "  </organizations>\n"
+        "  <resources>\n"
+        f'    <resource identifier="{res_id}" type="webcontent" adlcp:scormType="sco" '
+        f'href="{LAUNCH}">\n'
+        f"{_files_xml(files, '      ')}"
+        "    </resource>\n"
+        "  </resources>\n"
+        "</manifest>\n"
+    )
+
+
+def _scaled(percent: int) -> str:
+    """A percent as a decimal between 0 and 1 without float noise: 80 -> 0.8."""
+    p = max(0, min(100, percent))
+    if p == 100:
+        return "1"
+    return f"0.{p:02d}".rstrip("0") if p else "0"
+
+
+class ScormRenderer:
+    """Shared by both versions; subclasses set ``name``, ``version`` and the file suffix."""
+
+    name = "scorm"
+    version: Version = "1.2"
+    suffix = "scorm12"
+
+    def output_name(self, book: Book) -> str:
+        return f"{book.slug}-{self.suffix}.zip"
+
+    def render(self, project: Project, options: BuildOptions) -> list[OutputFile]:
+        self.check_limits(project)
+        files = package_files(project, self.version)
+        names = sorted(files)
+        make = manifest_12 if self.version == "1.2" else manifest_2004
+        files["imsmanifest.xml"] = make(project, names).encode("utf-8")
+        data = reproducible_zip(files.items(), options.source_date,
+                                first=["imsmanifest.xml", LAUNCH])
+        return [OutputFile(self.output_name(project.book), data)]
+
+    def check_limits(self, project: Project) -> None:
+        items = project.course.quiz_items
+        widest = max(items, key=lambda q: len(q.choices), default=None)
+        if widest is not None and len(widest.choices) > MAX_CHOICES:
+            raise CxbookError.single(
+                widest.location,
+                f"a quiz item in a SCORM course can have at most {MAX_CHOICES} choices; "
+                f"this one has {len(widest.choices)}",
+                "scorm.too-many-choices",
+            )
+        need, limit = max_suspend_length(project), SUSPEND_LIMITS[self.version]
+        if need > limit:
+            where = project.course.location or SourceLocation("course/course.yaml")
+            raise CxbookError.single(
+                where,
+                f"the course's saved progress can reach {need} characters, more than the "
+                f"{limit} that SCORM {self.version} allows; build the scorm2004 package or "
+                "split the course",
+                "scorm.suspend-data-limit",
+            )
+
+
+class Scorm12Renderer(ScormRenderer):
+    name = "scorm12"
+    version: Version = "1.2"
+    suffix = "scorm12"
+
+
+class Scorm2004Renderer(ScormRenderer):
+    name = "scorm2004"
+    version: Version = "2004"
+    suffix = "scorm2004"
