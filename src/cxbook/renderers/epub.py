@@ -1,0 +1,496 @@
+"""EPUB 3.3 (with an EPUB 2 NCX) built with ebooklib from the model.
+
+Reading order: cover, title page, copyright, contents, chapters, answer key, sources.
+Every XHTML document is assembled from the shared pieces in render/html.py, checked and
+post-processed with lxml (EPUB footnote semantics, image paths, cross-document links), then
+handed to ebooklib, which writes the package document, the NCX and the container. The zip
+is rewritten with fixed order and timestamps so that equal input gives equal bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+from ebooklib import epub
+from lxml import etree
+from markupsafe import escape
+
+from ..build import BuildOptions
+from ..diagnostics import CxbookError, SourceLocation
+from ..markdown import resolve_asset_path
+from ..model import Book, Chapter, Project
+from ..output import OutputFile, reproducible_zip
+from ..render.html import (
+    answer_key_html,
+    chapter_html,
+    copyright_html,
+    name_list,
+    sources_html,
+    titlepage_html,
+)
+from .epub_assets import ThemeResources, cover_svg, theme_resources
+
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+EPUB_NS = "http://www.idpf.org/2007/ops"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+EPUB_TYPE = f"{{{EPUB_NS}}}type"
+CSS_PATH = "theme/book.css"
+NAV_FILE = "nav.xhtml"
+ANSWER_KEY_FILE = "answer-key.xhtml"
+CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
+FORBIDDEN_ELEMENTS = frozenset({"script", "iframe", "object", "embed", "frame", "frameset",
+                                "form", "input", "button", "textarea", "select"})
+SAFE_SCHEMES = ("http", "https", "mailto")
+# Extra semantics added to the shared templates' sections: class -> (epub:type, role).
+SECTION_SEMANTICS = {
+    "chapter": ("chapter", "doc-chapter"),
+    "titlepage": ("titlepage", None),
+    "copyright": ("copyright-page", None),
+    "answer-key": ("appendix", "doc-appendix"),
+    "sources": ("credits", "doc-credits"),
+}
+
+LANDMARK_LABELS = {"bodymatter": "Start of content"}
+
+
+@dataclass
+class Doc:
+    """One XHTML content document of the spine."""
+
+    file: str  # path inside the EPUB/ folder
+    uid: str  # manifest id
+    title: str  # <title>, contents and NCX label
+    body: str  # XHTML fragment for <body>
+    landmark: str | None = None  # epub:type in the landmarks nav
+    source: str = ""  # where its text comes from, for messages
+    tree: etree._Element | None = field(default=None, repr=False)
+
+
+class EpubRenderer:
+    """Renders the book as one reflowable EPUB 3 file."""
+
+    name = "epub"
+
+    def output_name(self, book: Book) -> str:
+        return f"{book.slug}.epub"
+
+    def render(self, project: Project, options: BuildOptions) -> list[OutputFile]:
+        data = build_epub(project, options.source_date)
+        return [OutputFile(self.output_name(project.book), data)]
+
+
+def chapter_file(chapter: Chapter) -> str:
+    return f"{chapter.anchor}.xhtml"
+
+
+def _package_name(path: str, taken: set[str]) -> str:
+    """A portable file name (ASCII letters, digits, '-', '_', '.') for a resource path."""
+    clean = re.sub(r"[^A-Za-z0-9._/-]+", "-", path).strip("-/") or "file"
+    clean = "/".join(part.lstrip(".") or "x" for part in clean.split("/"))
+    candidate, n = clean, 1
+    while candidate.lower() in taken:
+        n += 1
+        stem, dot, ext = clean.rpartition(".")
+        candidate = f"{stem}-{n}.{ext}" if dot else f"{clean}-{n}"
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _xhtml(title: str, language: str, body: str, *, body_class: str) -> str:
+    lang = escape(language)
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
+        f'<html xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}" lang="{lang}" xml:lang="{lang}">\n'
+        f'<head>\n<meta charset="utf-8"/>\n<title>{escape(title)}</title>\n'
+        f'<link rel="stylesheet" type="text/css" href="{CSS_PATH}"/>\n</head>\n'
+        f'<body class="{body_class}">\n{body}</body>\n</html>\n'
+    )
+
+
+def _parse(doc: Doc, language: str) -> etree._Element:
+    kind = doc.uid if not doc.uid.startswith("ch-") else "chapter"
+    text = _xhtml(doc.title, language, doc.body, body_class=f"epub-{kind}")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
+    try:
+        return etree.fromstring(text.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as e:
+        raise RuntimeError(f"EPUB document {doc.file} is not well-formed XHTML: {e}") from e
+
+
+def _local(el: etree._Element) -> str:
+    tag = el.tag
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def outline_levels(chapter: Chapter) -> dict[str, int]:
+    """Heading levels without gaps (an article that goes from its title straight to ###
+    gets h2): anchor -> level 2..6. Relative nesting is kept."""
+    stack: list[tuple[int, int]] = []  # (level in the text, level in the EPUB)
+    out: dict[str, int] = {}
+    for h in chapter.headings:
+        while stack and stack[-1][0] >= h.level:
+            stack.pop()
+        level = min(6, stack[-1][1] + 1) if stack else 2
+        stack.append((h.level, level))
+        out[h.anchor] = level
+    return out
+
+
+def _fix_headings(root: etree._Element, levels: dict[str, int]) -> None:
+    for el in list(root.iter()):
+        name = _local(el)
+        if len(name) == 2 and name[0] == "h" and name[1] in "23456":
+            ident = el.get("id")
+            if ident in levels and int(name[1]) != levels[ident]:
+                el.tag = f"{{{XHTML_NS}}}h{levels[ident]}"
+
+
+def _add_semantics(root: etree._Element) -> None:
+    """epub:type and DPUB-ARIA roles on the shared templates' top-level sections (never on
+    sections that come from a chapter's own HTML), and on note references."""
+    body = root.find(f"{{{XHTML_NS}}}body")
+    assert body is not None
+    for el in body.iterchildren(f"{{{XHTML_NS}}}section"):
+        classes = (el.get("class") or "").split()
+        for cls in classes:
+            if cls in SECTION_SEMANTICS:
+                epub_type, role = SECTION_SEMANTICS[cls]
+                el.set(EPUB_TYPE, epub_type)
+                if role:
+                    el.set("role", role)
+    for el in root.iter(f"{{{XHTML_NS}}}a"):
+        if el.get("role") == "doc-noteref" or "noteref" in (el.get("class") or "").split():
+            el.set(EPUB_TYPE, "noteref")
+            el.set("role", "doc-noteref")
+
+
+def _check_safe(doc: Doc, root: etree._Element) -> None:
+    """Raw HTML is sanitized by the readers; this refuses to package anything active."""
+    for el in root.iter():
+        name = _local(el)
+        if name in FORBIDDEN_ELEMENTS:
+            raise RuntimeError(f"{doc.file}: <{name}> must never reach the EPUB")
+        for attr, value in el.attrib.items():
+            local = etree.QName(attr).localname.lower()
+            if local.startswith("on"):
+                raise RuntimeError(f"{doc.file}: attribute '{local}' on <{name}> is not allowed")
+            if local in ("href", "src") and urlsplit(value.strip()).scheme.lower() not in (
+                "", *SAFE_SCHEMES
+            ):
+                raise RuntimeError(f"{doc.file}: unsafe URL {value!r} on <{name}>")
+
+
+def _fix_images(doc: Doc, root: etree._Element, media: dict[str, str]) -> None:
+    for img in root.iter(f"{{{XHTML_NS}}}img"):
+        src = img.get("src") or ""
+        if doc.uid == "cover":
+            continue
+        asset = resolve_asset_path(src)
+        if asset is None or asset not in media:
+            raise RuntimeError(f"{doc.file}: image '{src}' is not one of the book's assets")
+        img.set("src", media[asset])
+        if img.get("alt") is None:
+            raise RuntimeError(f"{doc.file}: image '{src}' has no alt text")
+
+
+def _link_error(doc: Doc, message: str) -> Exception:
+    """A chapter's broken link is the author's to fix; anywhere else it is a bug."""
+    if doc.source:
+        return CxbookError.single(SourceLocation(doc.source), message, "epub.link")
+    return RuntimeError(f"{doc.file}: {message}")
+
+
+def _fix_links(doc: Doc, root: etree._Element, ids: dict[str, str],
+               stems: dict[str, str], files: set[str]) -> None:
+    """Same-book links point at the document that holds their target."""
+    own = {el.get("id") for el in root.iter() if el.get("id")}
+    for a in root.iter(f"{{{XHTML_NS}}}a"):
+        href = a.get("href")
+        if href is None:
+            continue
+        parts = urlsplit(href)
+        if parts.scheme:
+            continue
+        frag = unquote(parts.fragment)
+        path = unquote(parts.path)
+        if not path:
+            if frag in own:
+                continue
+            if frag in ids:
+                a.set("href", f"{ids[frag]}#{parts.fragment}")
+                continue
+            raise _link_error(doc, f"link '{href}' points at nothing in the book; link to a "
+                              "heading's anchor or to another chapter's .md file")
+        target = posixpath.basename(path)
+        stem = target[:-3] if target.endswith(".md") else None
+        if stem in stems and (not frag or ids.get(frag) == stems[stem]):
+            a.set("href", stems[stem] + (f"#{parts.fragment}" if frag else ""))
+            continue
+        if path in files and (not frag or ids.get(frag) == path):
+            continue
+        raise _link_error(doc, f"link '{href}' points at a file outside the book; use a "
+                          "full https:// address")
+
+
+def _nav_body(docs: list[Doc], project: Project) -> str:
+    items = []
+    for doc in docs:
+        if doc.uid in ("cover", "nav"):
+            continue
+        entry = f'<li><a href="{doc.file}">{escape(doc.title)}</a>'
+        chapter = next((c for c in project.chapters if chapter_file(c) == doc.file), None)
+        if chapter is not None:
+            label = f"{chapter.number}. {chapter.title}"
+            entry = f'<li><a href="{doc.file}">{escape(label)}</a>'
+            levels = outline_levels(chapter)
+            subs = [h for h in chapter.headings if levels[h.anchor] == 2]
+            if subs:
+                entry += "\n<ol>\n" + "".join(
+                    f'<li><a href="{doc.file}#{escape(h.anchor)}">{escape(h.text)}</a></li>\n'
+                    for h in subs
+                ) + "</ol>\n"
+        items.append(entry + "</li>\n")
+    marks = "".join(
+        f'<li><a epub:type="{d.landmark}" href="{d.file}">'
+        f'{escape(LANDMARK_LABELS.get(d.landmark, d.title))}</a></li>\n'
+        for d in docs if d.landmark
+    )
+    return (
+        '<nav epub:type="toc" id="toc" role="doc-toc" aria-labelledby="toc-h">\n'
+        f'<h1 id="toc-h">Contents</h1>\n<ol class="toc">\n{"".join(items)}</ol>\n</nav>\n'
+        '<nav epub:type="landmarks" id="landmarks" aria-label="Landmarks" hidden="hidden">\n'
+        f'<h2>Landmarks</h2>\n<ol>\n{marks}</ol>\n</nav>\n'
+    )
+
+
+def _cover_body(book: Book, src: str) -> str:
+    alt = f"Cover of {book.title}" + (f": {book.subtitle}" if book.subtitle else "")
+    if book.editors:
+        alt += f", edited by {name_list(book.editors)}"
+    return (
+        '<section class="cover" aria-label="Cover">\n'
+        f'<img class="cover-image" src="{escape(src)}" alt="{escape(alt)}" '
+        'role="doc-cover" epub:type="cover"/>\n</section>\n'
+    )
+
+
+def _metadata(eb: epub.EpubBook, project: Project) -> None:
+    """Dublin Core, contributors, sources and accessibility metadata. The cover is always
+    an image with a text alternative, so the book is visual and alternativeText holds."""
+    book = project.book
+    eb.set_identifier(book.identifier)
+    eb.set_title(book.title)
+    eb.set_language(book.language)
+    if book.subtitle:
+        eb.add_metadata("DC", "title", book.subtitle, {"id": "subtitle"})
+        eb.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle",
+                                                   "property": "title-type"})
+    for i, editor in enumerate(book.editors, 1):
+        eb.add_author(editor, role="edt", uid=f"editor-{i}")
+    authors: list[str] = []
+    for ch in project.chapters:
+        for name in ch.attribution.authors:
+            if name not in authors and name not in book.editors:
+                authors.append(name)
+    for i, name in enumerate(authors, 1):
+        eb.add_metadata("DC", "contributor", name, {"id": f"author-{i}"})
+        eb.add_metadata(None, "meta", "aut", {"refines": f"#author-{i}", "property": "role",
+                                              "scheme": "marc:relators"})
+    if book.publisher:
+        eb.add_metadata("DC", "publisher", book.publisher)
+    if book.date:
+        eb.add_metadata("DC", "date", book.date)
+    if book.description:
+        eb.add_metadata("DC", "description", book.description)
+    if book.rights:
+        eb.add_metadata("DC", "rights", book.rights)
+    for ch in project.chapters:
+        src = ch.attribution.source
+        if src.url:
+            eb.add_metadata("DC", "source", src.url)
+        elif not src.is_empty:
+            text = ", ".join(x for x in (src.title or ch.title, src.publication, src.date) if x)
+            eb.add_metadata("DC", "source", text)
+    for mode in ("textual", "visual"):
+        eb.add_metadata(None, "meta", mode, {"property": "schema:accessMode"})
+    eb.add_metadata(None, "meta", "textual", {"property": "schema:accessModeSufficient"})
+    features = ("alternativeText", "ARIA", "displayTransformability", "readingOrder",
+                "structuralNavigation", "tableOfContents")
+    for feature in features:
+        eb.add_metadata(None, "meta", feature, {"property": "schema:accessibilityFeature"})
+    eb.add_metadata(None, "meta", "none", {"property": "schema:accessibilityHazard"})
+    summary = (
+        "This publication meets EPUB Accessibility 1.1 and WCAG 2.1 Level AA. "
+        "Every image has a text alternative; every document declares its language; "
+        "headings, a table of contents and landmarks give structured navigation, and the "
+        "reading order follows the printed order. Text size and fonts follow the reader's "
+        "settings. Notes are linked both ways. There is no page list."
+    )
+    eb.add_metadata(None, "meta", summary, {"property": "schema:accessibilitySummary"})
+    eb.add_metadata(None, "meta", CONFORMANCE, {"property": "dcterms:conformsTo"})
+
+
+def _documents(project: Project, cover_src: str) -> list[Doc]:
+    book = project.book
+    docs = [
+        Doc("cover.xhtml", "cover", "Cover", _cover_body(book, cover_src), "cover"),
+        Doc("titlepage.xhtml", "titlepage", "Title page", titlepage_html(book), "titlepage"),
+        Doc("copyright.xhtml", "copyright", "Copyright", copyright_html(book),
+            "copyright-page"),
+        Doc(NAV_FILE, "nav", "Contents", "", "toc"),
+    ]
+    for i, ch in enumerate(project.chapters):
+        body = chapter_html(ch, project.course.for_chapter(ch.stem), "book",
+                            answer_key_href=ANSWER_KEY_FILE, epub=True)
+        docs.append(Doc(chapter_file(ch), ch.anchor, ch.title, body,
+                        "bodymatter" if i == 0 else None, ch.location.path))
+    key = answer_key_html(project)
+    if key:
+        docs.append(Doc(ANSWER_KEY_FILE, "answer-key", "Answer key", key, "backmatter"))
+    docs.append(Doc("sources.xhtml", "sources", "Sources and permissions",
+                    sources_html(project), None if key else "backmatter"))
+    return docs
+
+
+def build_epub(project: Project, when: dt.datetime) -> bytes:
+    """The EPUB's bytes."""
+    book = project.book
+    theme: ThemeResources = theme_resources(project.theme)
+    eb = epub.EpubBook()
+    # Drop ebooklib's random default identifier and its generator line; ours follow.
+    eb.IDENTIFIER_ID = "pub-id"
+    eb.metadata = {}
+    eb.prefixes = []
+
+    taken = {n.lower() for n in ("cover.xhtml", "titlepage.xhtml", "copyright.xhtml", NAV_FILE,
+                                 ANSWER_KEY_FILE, "sources.xhtml", "toc.ncx", "content.opf",
+                                 "cover.svg")}
+    taken |= {chapter_file(c).lower() for c in project.chapters}
+    taken |= {f"theme/{p}".lower() for p in theme.files} | {CSS_PATH}
+    media: dict[str, str] = {}
+    for asset in project.assets:
+        media[asset.path] = _package_name("media/" + asset.path, taken)
+
+    if book.cover is not None:
+        cover_asset = project.asset(book.cover)
+        if cover_asset is None:
+            raise RuntimeError(f"the cover '{book.cover}' is not among the book's assets")
+        cover_src, cover_type, cover_data = media[cover_asset.path], cover_asset.media_type, \
+            cover_asset.data
+    else:
+        cover_src, cover_type, cover_data = "cover.svg", "image/svg+xml", cover_svg(
+            book, project.theme)
+
+    docs = _documents(project, cover_src)
+    docs[3].body = _nav_body(docs, project)
+    language = book.language
+    chapters = {chapter_file(c): c for c in project.chapters}
+    for doc in docs:
+        doc.tree = _parse(doc, language)
+        if doc.file in chapters:
+            _fix_headings(doc.tree, outline_levels(chapters[doc.file]))
+        _add_semantics(doc.tree)
+        _fix_images(doc, doc.tree, media)
+    ids: dict[str, str] = {}
+    for doc in docs:
+        assert doc.tree is not None
+        for el in doc.tree.iter():
+            ident = el.get("id")
+            if ident and ident not in ids:
+                ids[ident] = doc.file
+    stems = {c.stem: chapter_file(c) for c in project.chapters}
+    for doc in docs:
+        assert doc.tree is not None
+        _fix_links(doc, doc.tree, ids, stems, {d.file for d in docs})
+        _check_safe(doc, doc.tree)
+
+    used_media = {m for d in docs if d.tree is not None
+                  for m in (img.get("src") for img in d.tree.iter(f"{{{XHTML_NS}}}img")) if m}
+    _metadata(eb, project)
+
+    # Package items, in manifest order.
+    eb.add_item(epub.EpubItem(uid="css", file_name=CSS_PATH, media_type="text/css",
+                              content=theme.css.encode("utf-8")))
+    for i, (path, (media_type, data)) in enumerate(sorted(theme.files.items()), 1):
+        kind = "font" if media_type.startswith("font/") else "theme-img"
+        eb.add_item(epub.EpubItem(uid=f"{kind}-{i}", file_name=f"theme/{path}",
+                                  media_type=media_type, content=data))
+    cover_item = epub.EpubCover(uid="cover-image", file_name=cover_src)
+    cover_item.media_type = cover_type
+    cover_item.content = cover_data
+    eb.add_item(cover_item)
+    eb.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
+    for i, asset in enumerate(project.assets, 1):
+        target = media[asset.path]
+        if target == cover_src or target not in used_media:
+            continue
+        eb.add_item(epub.EpubItem(uid=f"img-{i}", file_name=target,
+                                  media_type=asset.media_type, content=asset.data))
+    spine: list[epub.EpubItem] = []
+    for doc in docs:
+        assert doc.tree is not None
+        content = etree.tostring(doc.tree, encoding="utf-8", xml_declaration=True,
+                                 doctype="<!DOCTYPE html>")
+        item = epub.EpubItem(uid=doc.uid, file_name=doc.file,
+                             media_type="application/xhtml+xml", content=content)
+        item.properties = ["nav"] if doc.file == NAV_FILE else []
+        eb.add_item(item)
+        spine.append(item)
+    eb.add_item(epub.EpubNcx(uid="ncx"))
+    eb.spine = spine
+    eb.toc = _toc(docs, project)
+    eb.guide = [
+        {"type": "cover", "href": "cover.xhtml", "title": "Cover"},
+        {"type": "title-page", "href": "titlepage.xhtml", "title": "Title page"},
+        {"type": "toc", "href": NAV_FILE, "title": "Contents"},
+        {"type": "text", "href": chapter_file(project.chapters[0]), "title": "Start"},
+    ]
+    raw = io.BytesIO()
+    writer = _Writer(raw, eb, {"mtime": when.astimezone(dt.UTC), "raise_exceptions": True,
+                               "epub3_landmark": False, "epub3_pages": False,
+                               "play_order": {"enabled": True, "start_from": 1}})
+    writer.process()
+    writer.write()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as archive:
+        entries = [(info.filename, archive.read(info)) for info in archive.infolist()]
+    names = [n for n, _ in entries]
+    if len(set(names)) != len(names) or names[0] != "mimetype":
+        raise RuntimeError(f"unexpected EPUB entries from ebooklib: {names}")
+    return reproducible_zip(entries, when, first=["mimetype", "META-INF/container.xml"],
+                            stored=["mimetype"])
+
+
+class _Writer(epub.EpubWriter):  # type: ignore[misc]
+    """ebooklib's writer, adding the package language (xml:lang) to the OPF root."""
+
+    def _write_opf_file(self, root: etree._Element) -> None:
+        root.set(f"{{{XML_NS}}}lang", self.book.language)
+        super()._write_opf_file(root)
+
+
+def _toc(docs: list[Doc], project: Project) -> list[object]:
+    """ebooklib's table of contents (used for the NCX), matching the nav document."""
+    toc: list[object] = []
+    by_file = {chapter_file(c): c for c in project.chapters}
+    for doc in docs:
+        if doc.uid in ("cover", "nav"):
+            continue
+        chapter = by_file.get(doc.file)
+        if chapter is None:
+            toc.append(epub.Link(doc.file, doc.title, f"nav-{doc.uid}"))
+            continue
+        label = f"{chapter.number}. {chapter.title}"
+        levels = outline_levels(chapter)
+        subs = [epub.Link(f"{doc.file}#{h.anchor}", h.text, f"nav-{h.anchor}")
+                for h in chapter.headings if levels[h.anchor] == 2]
+        if subs:
+            toc.append((epub.Section(label, doc.file), subs))
+        else:
+            toc.append(epub.Link(doc.file, label, f"nav-{doc.uid}"))
+    return toc

@@ -1,0 +1,226 @@
+"""EPUB resources that are not documents: the stylesheet, embedded fonts and the cover."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import struct
+import textwrap
+import zlib
+from dataclasses import dataclass
+from xml.sax.saxutils import escape as xml_escape
+
+from ..model import Book, Theme
+
+FONT_MEDIA_TYPES = {
+    "ttf": "font/ttf",
+    "otf": "font/otf",
+    "woff": "font/woff",
+    "woff2": "font/woff2",
+}
+FONT_FORMATS = {"ttf": "truetype", "otf": "opentype", "woff": "woff", "woff2": "woff2"}
+THEME_IMAGE_TYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "svg": "image/svg+xml",
+    "webp": "image/webp",
+}
+CSS_URL_RE = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)""")
+DEFAULT_COLORS = {
+    "accent": "#1f4e79",
+    "paper": "#ffffff",
+    "ink": "#1a1a1a",
+    "muted": "#595959",
+    "rule": "#c8d3df",
+}
+
+
+@dataclass(frozen=True)
+class FontFace:
+    path: str  # theme-relative path, e.g. "fonts/NotoSerif-Regular.ttf"
+    family: str
+    weight: int
+    italic: bool
+
+
+def _sfnt_tables(data: bytes) -> dict[bytes, bytes]:
+    """The tables of a TrueType/OpenType (or WOFF 1) font; empty when unreadable."""
+    tables: dict[bytes, bytes] = {}
+    try:
+        if data[:4] == b"wOFF":
+            count = struct.unpack(">H", data[12:14])[0]
+            for i in range(count):
+                tag, offset, comp, orig, _ = struct.unpack(">4sIIII", data[44 + 20 * i:64 + 20 * i])
+                raw = data[offset:offset + comp]
+                tables[tag] = zlib.decompress(raw) if comp < orig else raw
+        elif data[:4] in (b"\x00\x01\x00\x00", b"OTTO", b"true"):
+            count = struct.unpack(">H", data[4:6])[0]
+            for i in range(count):
+                tag, _, offset, length = struct.unpack(">4sIII", data[12 + 16 * i:28 + 16 * i])
+                tables[tag] = data[offset:offset + length]
+    except (struct.error, zlib.error):
+        return {}
+    return tables
+
+
+def _font_names(name_table: bytes) -> dict[int, str]:
+    names: dict[int, str] = {}
+    try:
+        _, count, string_offset = struct.unpack(">HHH", name_table[:6])
+        for i in range(count):
+            platform, encoding, _, name_id, length, offset = struct.unpack(
+                ">HHHHHH", name_table[6 + 12 * i:18 + 12 * i])
+            raw = name_table[string_offset + offset:string_offset + offset + length]
+            if platform == 3 and encoding in (0, 1, 10):
+                names.setdefault(name_id, raw.decode("utf-16-be", "replace"))
+            elif platform == 1 and encoding == 0:
+                names.setdefault(name_id, raw.decode("latin-1"))
+    except struct.error:
+        return {}
+    return names
+
+
+def font_face(path: str, data: bytes) -> FontFace:
+    """Family, weight and style of a font file, read from its name and OS/2 tables; for
+    fonts that cannot be read (WOFF2) they are guessed from the file name."""
+    stem = posixpath.basename(path).rsplit(".", 1)[0]
+    base, _, style = stem.partition("-")
+    family = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", base) or stem
+    style_l = style.lower()
+    weight = 700 if "bold" in style_l else 300 if "light" in style_l else 400
+    italic = "italic" in style_l or "oblique" in style_l
+    tables = _sfnt_tables(data)
+    names = _font_names(tables.get(b"name", b""))
+    family = names.get(16) or names.get(1) or family
+    os2 = tables.get(b"OS/2", b"")
+    if len(os2) >= 64:
+        weight = struct.unpack(">H", os2[4:6])[0] or weight
+        italic = bool(struct.unpack(">H", os2[62:64])[0] & 1)
+    family = " ".join(family.replace('"', "").replace("\\", "").split())
+    return FontFace(path, family, max(1, min(1000, weight)), italic)
+
+
+def _colors(theme: Theme) -> dict[str, str]:
+    return {**DEFAULT_COLORS, **theme.colors}
+
+
+def color_css(theme: Theme) -> str:
+    """Rules that apply the theme's colours (theme.yaml) over base.css and epub.css."""
+    c = _colors(theme)
+    return (
+        "/* Colours from theme.yaml. */\n"
+        f"h1, h2, h3, h4, .chapter-number {{ color: {c['accent']}; }}\n"
+        f".attribution {{ border-left-color: {c['accent']}; }}\n"
+        f".activities h2 {{ border-bottom-color: {c['accent']}; }}\n"
+        f".author-bio, th, td, .footnotes, .key-chapter {{ border-color: {c['rule']}; }}\n"
+        f".byline.no-author, .exercise-meta, .hint, .identifier {{ color: {c['muted']}; }}\n"
+    )
+
+
+def referenced_urls(css: str) -> list[str]:
+    """Relative url(...) targets in a stylesheet, in order of appearance."""
+    out: list[str] = []
+    for match in CSS_URL_RE.finditer(css):
+        url = next(g for g in match.groups() if g is not None).strip()
+        if not url or url.startswith(("data:", "#")) or re.match(r"^[a-z][a-z0-9+.-]*:", url,
+                                                                   re.I):
+            continue
+        url = url.split("#", 1)[0].split("?", 1)[0]
+        if url not in out:
+            out.append(url)
+    return out
+
+
+@dataclass(frozen=True)
+class ThemeResources:
+    css: str  # the whole EPUB stylesheet
+    files: dict[str, tuple[str, bytes]]  # theme-relative path -> (media type, bytes)
+
+
+def theme_resources(theme: Theme) -> ThemeResources:
+    """The EPUB stylesheet (base.css, epub.css, theme colours, custom.css, plus @font-face
+    rules for shipped fonts that the CSS does not declare) and the theme files it uses.
+    Raises ValueError when the CSS refers to a file the theme does not have."""
+    parts = []
+    for name in ("base.css", "epub.css"):
+        data = theme.files.get(name)
+        if data:
+            parts.append(data.decode("utf-8"))
+    parts.append(color_css(theme))
+    custom = theme.files.get("custom.css")
+    if custom:
+        parts.append(custom.decode("utf-8"))
+    css = "\n".join(parts)
+    files: dict[str, tuple[str, bytes]] = {}
+    for url in referenced_urls(css):
+        path = posixpath.normpath(url)
+        ext = path.rsplit(".", 1)[-1].lower()
+        media_type = FONT_MEDIA_TYPES.get(ext) or THEME_IMAGE_TYPES.get(ext)
+        if path.startswith("../") or path not in theme.files or media_type is None:
+            raise ValueError(f"theme '{theme.name}': the CSS refers to '{url}', which is not a "
+                             "font or image file in the theme folder")
+        files[path] = (media_type, theme.files[path])
+    faces = []
+    for path, data in theme.fonts().items():
+        if path in files:
+            continue
+        ext = path.rsplit(".", 1)[-1].lower()
+        face = font_face(path, data)
+        files[path] = (FONT_MEDIA_TYPES[ext], data)
+        faces.append(
+            "@font-face {\n"
+            f'  font-family: "{face.family}";\n'
+            f'  src: url("{path}") format("{FONT_FORMATS[ext]}");\n'
+            f"  font-weight: {face.weight};\n"
+            f"  font-style: {'italic' if face.italic else 'normal'};\n"
+            "}\n"
+        )
+    if faces:
+        css = "/* Fonts shipped with the theme. */\n" + "".join(faces) + "\n" + css
+    return ThemeResources(css if css.endswith("\n") else css + "\n", files)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width=width, break_long_words=True) or [text]
+
+
+def cover_svg(book: Book, theme: Theme) -> bytes:
+    """A generated cover: title, subtitle and editor on the theme's colours."""
+    c = _colors(theme)
+    lines: list[str] = []
+    y = 700
+    for row in _wrap(book.title, 16)[:6]:
+        lines.append(f'<text x="800" y="{y}" class="title">{xml_escape(row)}</text>')
+        y += 150
+    if book.subtitle:
+        y += 40
+        for row in _wrap(book.subtitle, 30)[:4]:
+            lines.append(f'<text x="800" y="{y}" class="subtitle">{xml_escape(row)}</text>')
+            y += 90
+    if book.editors:
+        names = book.editors
+        who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        for i, row in enumerate(_wrap(f"Edited by {who}", 36)[:3]):
+            lines.append(f'<text x="800" y="{2200 + 80 * i}" class="editor">'
+                         f"{xml_escape(row)}</text>")
+    label = book.title + (f": {book.subtitle}" if book.subtitle else "")
+    svg = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 1600 2560" '
+        'width="1600" height="2560" role="img" aria-labelledby="cover-title">\n'
+        f'<title id="cover-title">{xml_escape(label)}</title>\n'
+        "<style>\n"
+        "text { text-anchor: middle; font-family: Georgia, 'Times New Roman', serif; }\n"
+        f".title {{ font-size: 130px; font-weight: bold; fill: {c['paper']}; }}\n"
+        f".subtitle {{ font-size: 70px; font-style: italic; fill: {c['paper']}; }}\n"
+        f".editor {{ font-size: 60px; fill: {c['accent']}; }}\n"
+        "</style>\n"
+        f'<rect x="0" y="0" width="1600" height="2560" fill="{c["accent"]}"/>\n'
+        f'<rect x="0" y="2050" width="1600" height="510" fill="{c["paper"]}"/>\n'
+        f'<rect x="120" y="480" width="1360" height="8" fill="{c["paper"]}"/>\n'
+        + "\n".join(lines)
+        + "\n</svg>\n"
+    )
+    return svg.encode("utf-8")
