@@ -1,15 +1,19 @@
 """Course transform: per-chapter activities from the chapter's own course file plus the
 course-wide templates, with stable ids.
 
-Id rule (documented in FORMAT.md): every id starts with the chapter's slug (its file stem
-without the number prefix, so reordering chapters keeps ids), then
-- an explicit ``id:`` when the item has one:            ``<slug>-<id>``
+Id rule (docs/FORMAT.md, "Activity ids"): every id starts with the chapter's id base, its
+slug (the file stem without the number prefix, so reordering chapters keeps ids; prefixed
+with ``ch-`` when the slug does not start with a letter), then
+- an explicit ``id:`` when the item has one:            ``<slug>-<id>`` (``<slug>-t-<id>``
+  for a template exercise);
 - otherwise a hash of the item's own text:              ``<slug>-q-<hash>`` (quiz, question),
   ``<slug>-x-<hash>`` (exercise, title), ``<slug>-d-<hash>`` (discussion, text);
 - items generated from templates hash the template's text (before placeholders are filled),
   so renaming a chapter or its author does not change them: ``<slug>-t-d-…``/``<slug>-t-x-…``.
-A choice id is a hash of the choice's text. The hash is the first 8 hex digits of SHA-1 over
-the text with white space collapsed and letters lower-cased.
+Own items also hash the text as written, before placeholders are filled. A choice id is
+``c`` and a hash of the choice's text, so reordering choices keeps them. The hash is the first
+8 hex digits (6 for choices) of SHA-1 over the text with white space collapsed and letters
+lower-cased. Two items of one chapter with the same hashed text get ``-2``, ``-3``… in order.
 """
 
 from __future__ import annotations
@@ -37,12 +41,19 @@ NO_AUTHOR = "an unnamed author"
 NO_PUBLICATION = "its original publication"
 
 
+def id_base(chapter: Chapter) -> str:
+    """The prefix of every activity id of a chapter; a valid XML id start."""
+    slug = chapter.slug
+    return slug if slug[:1].isalpha() else f"ch-{slug}"
+
+
 def text_hash(text: str, length: int = 8) -> str:
     normal = " ".join(text.split()).lower()
     return hashlib.sha1(normal.encode("utf-8")).hexdigest()[:length]
 
 
 def fill_placeholders(template: str, values: dict[str, str]) -> str:
+    """Replace {title}, {author}, {number}, {publication}; ``{{``/``}}`` are literal braces."""
     def replace(match: re.Match[str]) -> str:
         token = match.group(0)
         if token == "{{":
@@ -55,6 +66,7 @@ def fill_placeholders(template: str, values: dict[str, str]) -> str:
 
 
 def placeholder_values(chapter: Chapter) -> dict[str, str]:
+    """What each placeholder becomes for a chapter; never "None"."""
     return {
         "title": chapter.title,
         "author": chapter.attribution.author_line or NO_AUTHOR,
@@ -64,11 +76,10 @@ def placeholder_values(chapter: Chapter) -> dict[str, str]:
 
 
 def _exercise(
-    raw: RawExercise, ident: str, language: str, generated: bool,
-    values: dict[str, str] | None = None,
+    raw: RawExercise, ident: str, language: str, generated: bool, values: dict[str, str],
 ) -> Exercise:
     def fill(text: str) -> str:
-        return fill_placeholders(text, values) if values is not None else text
+        return fill_placeholders(text, values)
 
     instructions = fill(raw.instructions)
     debrief = fill(raw.debrief) if raw.debrief else None
@@ -105,30 +116,36 @@ def build_activities(
     settings: CourseSettings | None,
     language: str,
 ) -> ChapterActivities:
-    slug = chapter.slug
+    """A chapter's activities: its own items first, then the course-wide templates."""
+    base = id_base(chapter)
     values = placeholder_values(chapter)
+
+    def fill(text: str) -> str:
+        return fill_placeholders(text, values)
+
     discussion: list[Discussion] = []
     exercises: list[Exercise] = []
     quiz: list[QuizItem] = []
     objectives: tuple[str, ...] = ()
     if own is not None:
-        objectives = own.objectives
+        objectives = tuple(fill(o) for o in own.objectives)
         for d in own.discussion:
-            discussion.append(Discussion(f"{slug}-d-{text_hash(d.text)}", d.text, False,
+            discussion.append(Discussion(f"{base}-d-{text_hash(d.text)}", fill(d.text), False,
                                          d.location))
         for ex in own.exercises:
-            ident = f"{slug}-{ex.id}" if ex.id else f"{slug}-x-{text_hash(ex.title)}"
-            exercises.append(_exercise(ex, ident, language, False))
+            ident = f"{base}-{ex.id}" if ex.id else f"{base}-x-{text_hash(ex.title)}"
+            exercises.append(_exercise(ex, ident, language, False, values))
         for q in own.quiz:
-            ident = f"{slug}-{q.id}" if q.id else f"{slug}-q-{text_hash(q.question)}"
-            quiz.append(QuizItem(ident, q.question, _choices(q.choices), q.correct,
-                                 q.explanation, q.location))
+            ident = f"{base}-{q.id}" if q.id else f"{base}-q-{text_hash(q.question)}"
+            choices = tuple(Choice(c.id, fill(c.text)) for c in _choices(q.choices))
+            quiz.append(QuizItem(ident, fill(q.question), choices, q.correct,
+                                 fill(q.explanation) if q.explanation else None, q.location))
     if settings is not None:
         for t in settings.discussion_templates:
-            discussion.append(Discussion(f"{slug}-t-d-{text_hash(t.text)}",
-                                         fill_placeholders(t.text, values), True, t.location))
+            discussion.append(Discussion(f"{base}-t-d-{text_hash(t.text)}", fill(t.text), True,
+                                         t.location))
         for ex in settings.exercise_templates:
-            ident = f"{slug}-{ex.id}" if ex.id else f"{slug}-t-x-{text_hash(ex.title)}"
+            ident = f"{base}-t-{ex.id}" if ex.id else f"{base}-t-x-{text_hash(ex.title)}"
             exercises.append(_exercise(ex, ident, language, True, values))
     return ChapterActivities(
         stem=chapter.stem,

@@ -2,7 +2,10 @@
 
 - A quiz item is answered correctly when the learner's selected choices are exactly the
   item's correct choices: no partial credit, for single- and multiple-answer items alike.
-  An unanswered item counts as wrong.
+  An unanswered item counts as wrong; so does a selection that includes a choice id the item
+  does not have. The order of the selection does not matter.
+- A true/false item is an ordinary single-answer item whose two choices are "True" and
+  "False"; it is scored like any other.
 - The knowledge-check score is the share of all quiz items of the course answered
   correctly, as a whole percent rounded half up: ``floor(100 * correct / total + 0.5)``.
   Raw score = that percent, min 0, max 100; scaled score (SCORM 2004) = percent / 100.

@@ -9,7 +9,7 @@ import yaml
 
 from ..diagnostics import Diagnostics, SourceLocation, did_you_mean
 from ..model import EXERCISE_KINDS
-from ..yamlsrc import YamlContext, compose_yaml
+from ..yamlsrc import BOOL_TAG, YamlContext, compose_yaml
 
 COURSE_KEYS = ("title", "id", "mastery_score", "templates")
 TEMPLATE_KEYS = ("discussion", "exercises")
@@ -19,6 +19,7 @@ QUIZ_KEYS = ("id", "question", "choices", "answer", "explanation")
 PLACEHOLDERS = ("title", "author", "number", "publication")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+MAX_CHOICES = 26  # choices are lettered a) to z)
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,12 @@ def parse_course(text: str, path: str, diags: Diagnostics) -> CourseSettings | N
             for item in _texts(ctx, templates.get("discussion"), "template discussion"):
                 if _check_placeholders(ctx, item[1], item[0].text):
                     discussion.append(item[0])
+            seen_ids: dict[str, SourceLocation] = {}
             for node in _seq(ctx, templates, "exercises"):
-                ex = _exercise(ctx, node, template=True)
+                ex = _exercise(ctx, node)
                 if ex is not None:
+                    if ex.id is not None:
+                        _unique(ctx, seen_ids, ex.id, ex.location)
                     exercises.append(ex)
     return CourseSettings(
         title=title.strip() if title else None,
@@ -122,13 +126,15 @@ def parse_chapter_course(
     fields = ctx.mapping(root, allowed=CHAPTER_KEYS, what=f"course/{stem}.yaml")
     if fields is None:
         return None
-    objectives = tuple(t.text for t, _ in _texts(ctx, fields.get("objectives"), "objective"))
-    discussion = tuple(t for t, _ in _texts(ctx, fields.get("discussion"),
-                                            "discussion question"))
+    objectives = tuple(t.text for t, node in _texts(ctx, fields.get("objectives"), "objective")
+                       if _check_placeholders(ctx, node, t.text))
+    discussion = tuple(t for t, node in _texts(ctx, fields.get("discussion"),
+                                               "discussion question")
+                       if _check_placeholders(ctx, node, t.text))
     exercises: list[RawExercise] = []
     seen_ids: dict[str, SourceLocation] = {}
     for node in _seq(ctx, fields, "exercises"):
-        ex = _exercise(ctx, node, template=False)
+        ex = _exercise(ctx, node)
         if ex is not None:
             if ex.id is not None:
                 _unique(ctx, seen_ids, ex.id, ex.location)
@@ -195,7 +201,7 @@ def _check_placeholders(ctx: YamlContext, node: yaml.Node, text: str) -> bool:
     return ok
 
 
-def _exercise(ctx: YamlContext, node: yaml.Node, *, template: bool) -> RawExercise | None:
+def _exercise(ctx: YamlContext, node: yaml.Node) -> RawExercise | None:
     fields = ctx.mapping(node, allowed=EXERCISE_KEYS, required=("title", "instructions"),
                          what="an exercise")
     if fields is None:
@@ -205,11 +211,9 @@ def _exercise(ctx: YamlContext, node: yaml.Node, *, template: bool) -> RawExerci
     instructions = (ctx.string(fields["instructions"], "exercise 'instructions'")
                     if "instructions" in fields else None)
     debrief = ctx.optional_string(fields.get("debrief"), "exercise 'debrief'")
-    if template:
-        for key, value in (("title", title), ("instructions", instructions),
-                           ("debrief", debrief)):
-            if value is not None and not _check_placeholders(ctx, fields[key], value):
-                ok = False
+    for key, value in (("title", title), ("instructions", instructions), ("debrief", debrief)):
+        if value is not None and not _check_placeholders(ctx, fields[key], value):
+            ok = False
     kind = "reflection"
     if "kind" in fields:
         value = ctx.string(fields["kind"], "exercise 'kind'")
@@ -228,26 +232,51 @@ def _exercise(ctx: YamlContext, node: yaml.Node, *, template: bool) -> RawExerci
     if "minutes" in fields and not ctx.is_null(fields["minutes"]):
         minutes = ctx.integer(fields["minutes"], "exercise 'minutes'", low=1, high=600)
         ok = ok and minutes is not None
-    ident = _ident(ctx, fields)
-    if title is None or instructions is None or not ok or ident is False:
+    id_ok, ident = _ident(ctx, fields)
+    if title is None or instructions is None or not ok or not id_ok:
         return None
     return RawExercise(ident, " ".join(title.split()), kind, minutes, instructions.strip(),
                        debrief.strip() if debrief else None, ctx.loc(node))
 
 
-def _ident(ctx: YamlContext, fields: dict[str, yaml.Node]) -> str | None | bool:
-    """The explicit id, None when absent, False when invalid (reported)."""
+def _ident(ctx: YamlContext, fields: dict[str, yaml.Node]) -> tuple[bool, str | None]:
+    """(valid, the explicit id or None when absent); an invalid id is reported."""
     if "id" not in fields:
-        return None
+        return True, None
     value = ctx.string(fields["id"], "'id'")
     if value is None:
-        return False
+        return False, None
     if not ID_RE.match(value.strip()):
         ctx.diags.error(ctx.loc(fields["id"]), f"id '{value}' must start with a letter or "
                         "digit and contain only letters, digits, '-' and '_' (at most 64)",
                         "course.id")
-        return False
-    return value.strip()
+        return False, None
+    return True, value.strip()
+
+
+def _choice_text(ctx: YamlContext, node: yaml.Node, what: str) -> str | None:
+    """A choice or answer as text. An unquoted true/false/yes/no is taken as the word
+    ("False"), so a true/false item can be written without quotes."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == BOOL_TAG:
+        return str(node.value).capitalize()
+    text = ctx.string(node, what, allow_empty=True)
+    if text is None:
+        return None
+    if not text.strip():
+        ctx.diags.error(ctx.loc(node), f"{what} is empty; write its text", "course.empty")
+        return None
+    return " ".join(text.split())
+
+
+def _question(ctx: YamlContext, node: yaml.Node) -> str | None:
+    if ctx.is_null(node) or (isinstance(node, yaml.ScalarNode) and not node.value.strip()):
+        ctx.diags.error(ctx.loc(node), "quiz question is empty; write the question the "
+                        "learner answers", "course.empty-question")
+        return None
+    text = ctx.string(node, "quiz 'question'")
+    if text is None or not _check_placeholders(ctx, node, text):
+        return None
+    return " ".join(text.split())
 
 
 def _quiz(ctx: YamlContext, node: yaml.Node) -> RawQuiz | None:
@@ -256,18 +285,19 @@ def _quiz(ctx: YamlContext, node: yaml.Node) -> RawQuiz | None:
     if fields is None:
         return None
     ok = True
-    question = None
-    if "question" in fields:
-        question = ctx.string(fields["question"], "quiz 'question'")
+    question = _question(ctx, fields["question"]) if "question" in fields else None
     choices: list[str] = []
     choice_nodes: dict[str, yaml.Node] = {}
-    if "choices" in fields:
-        for item in ctx.sequence(fields["choices"], "quiz 'choices'") or []:
-            text = ctx.string(item, "a quiz choice")
-            if text is None:
+    choice_list = (ctx.sequence(fields["choices"], "quiz 'choices'")
+                   if "choices" in fields else None)
+    if choice_list is None:
+        ok = False
+    else:
+        for item in choice_list:
+            text = _choice_text(ctx, item, "a quiz choice")
+            if text is None or not _check_placeholders(ctx, item, text):
                 ok = False
                 continue
-            text = " ".join(text.split())
             if text in choice_nodes:
                 first = ctx.loc(choice_nodes[text])
                 ctx.diags.error(ctx.loc(item), f"choice '{text}' is given twice (first at "
@@ -281,19 +311,30 @@ def _quiz(ctx: YamlContext, node: yaml.Node) -> RawQuiz | None:
             ctx.diags.error(ctx.loc(fields["choices"]), "a quiz item needs at least two "
                             "choices", "course.too-few-choices")
             ok = False
+        if len(choices) > MAX_CHOICES:
+            ctx.diags.error(ctx.loc(fields["choices"]), f"a quiz item has at most "
+                            f"{MAX_CHOICES} choices, not {len(choices)}",
+                            "course.too-many-choices")
+            ok = False
     correct: list[int] = []
     if "answer" in fields and choices:
         node_answer = fields["answer"]
-        answers = ([] if ctx.is_null(node_answer) else
-                   ctx.string_or_list(node_answer, "quiz 'answer'"))
-        if not answers:
+        answer_nodes = (node_answer.value if isinstance(node_answer, yaml.SequenceNode)
+                        else [] if ctx.is_null(node_answer) else [node_answer])
+        answers = []
+        for anode in answer_nodes:
+            text = _choice_text(ctx, anode, "quiz 'answer'")
+            if text is None:
+                ok = False
+            else:
+                answers.append((text, anode))
+        if not answer_nodes:
             ctx.diags.error(ctx.loc(node_answer), "quiz item has no correct answer; set "
                             "'answer' to the text of the right choice (a list when several "
                             "are right)", "course.no-answer")
             ok = False
         listing = ", ".join(f"'{c}'" for c in choices)
         for text, anode in answers:
-            text = " ".join(text.split())
             if text not in choices:
                 ctx.diags.error(
                     ctx.loc(anode),
@@ -309,8 +350,11 @@ def _quiz(ctx: YamlContext, node: yaml.Node) -> RawQuiz | None:
             else:
                 correct.append(choices.index(text))
     explanation = ctx.optional_string(fields.get("explanation"), "quiz 'explanation'")
-    ident = _ident(ctx, fields)
-    if question is None or not ok or ident is False or not correct:
+    if explanation is not None and not _check_placeholders(ctx, fields["explanation"],
+                                                           explanation):
+        ok = False
+    id_ok, ident = _ident(ctx, fields)
+    if question is None or not ok or not id_ok or not correct:
         return None
-    return RawQuiz(ident, " ".join(question.split()), tuple(choices), tuple(sorted(correct)),
+    return RawQuiz(ident, question, tuple(choices), tuple(sorted(correct)),
                    " ".join(explanation.split()) if explanation else None, ctx.loc(node))
