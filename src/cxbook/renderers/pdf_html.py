@@ -1,0 +1,258 @@
+"""The HTML documents behind the three PDF editions (reader, workbook, facilitator guide).
+
+Every piece of content comes from the shared XHTML rendering (render/html.py); this module
+only arranges it into one paginated document per edition and adapts it for print: footnotes
+move to their reference (the print stylesheet floats them to the page foot) and chapter
+fragments are re-serialized as HTML so that WeasyPrint's HTML parser reads them exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from lxml import etree
+from lxml import html as lxml_html
+from markupsafe import Markup, escape
+
+from ..model import Book, Chapter, ChapterActivities, Project
+from ..render.html import (
+    KIND_LABELS,
+    activities_html,
+    answer_key_html,
+    attribution_html,
+    bio_html,
+    chapter_header_html,
+    chapter_html,
+    copyright_html,
+    environment,
+    name_list,
+    sources_html,
+    titlepage_html,
+)
+
+Edition = Literal["reader", "workbook", "facilitator"]
+
+EDITION_LABELS: dict[Edition, str] = {
+    "reader": "",
+    "workbook": "Participant workbook",
+    "facilitator": "Facilitator guide",
+}
+
+# Block elements inside a footnote body become styled spans, so the note can sit inline
+# at its reference (inside a paragraph) and still float to the foot of the page.
+_NOTE_BLOCKS = frozenset({"p", "div", "blockquote", "ul", "ol", "li", "pre", "dl", "dt",
+                          "dd", "figure", "figcaption", "table", "h1", "h2", "h3", "h4",
+                          "h5", "h6", "section", "aside", "hr"})
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    target: str  # id of the element the entry points at
+    title: str
+    number: int | None = None
+    byline: str | None = None
+    kind: str = "chapter"
+
+
+def _parse_fragment(fragment: str) -> etree._Element:
+    """A <div> holding the fragment. XHTML is read as XML (so ``<td/>`` stays empty);
+    anything that is not well-formed XML is read as HTML."""
+    try:
+        return etree.fromstring(f"<div>{fragment}</div>", etree.XMLParser(
+            resolve_entities=False, no_network=True, huge_tree=False))
+    except etree.XMLSyntaxError:
+        return lxml_html.fragment_fromstring(fragment, create_parent="div")
+
+
+def _serialize_children(container: etree._Element) -> str:
+    out = [Markup.escape(container.text or "")]
+    for child in container:
+        out.append(etree.tostring(child, method="html", encoding="unicode", with_tail=True))
+    return "".join(out)
+
+
+def _note_span(anchor: str, note_html: str) -> etree._Element:
+    note = _parse_fragment(note_html)
+    for element in list(note.iter()):
+        if element is note or not isinstance(element.tag, str):
+            continue
+        if element.tag in _NOTE_BLOCKS:
+            element.set("class", " ".join(filter(None, (f"fn-{element.tag}",
+                                                        element.get("class")))))
+            element.tag = "span"
+    span = etree.Element("span", {"class": "fn", "id": anchor, "role": "doc-footnote"})
+    span.text = (note.text or "").lstrip() or None
+    for child in list(note):
+        span.append(child)
+    if len(span):
+        span[-1].tail = (span[-1].tail or "").rstrip() or None
+    elif span.text:
+        span.text = span.text.rstrip()
+    return span
+
+
+def print_body(chapter: Chapter) -> str:
+    """The chapter's body as HTML, each footnote placed at its first reference."""
+    container = _parse_fragment(chapter.body_html)
+    notes = {n.anchor: n for n in chapter.footnotes}
+    placed: set[str] = set()
+    for link in list(container.iter("a")):
+        href = link.get("href") or ""
+        anchor = href[1:]
+        if not href.startswith("#") or anchor not in notes or anchor in placed:
+            continue
+        target = link
+        parent = link.getparent()
+        if (parent is not None and parent.tag == "sup" and len(parent) == 1
+                and not (parent.text or "").strip() and not (link.tail or "").strip()):
+            target = parent
+        span = _note_span(anchor, notes[anchor].html)
+        span.tail = target.tail
+        holder = target.getparent()
+        if holder is None:
+            raise ValueError(f"footnote reference {anchor} has no parent element")
+        holder.replace(target, span)
+        placed.add(anchor)
+    missing = [a for a in notes if a not in placed]
+    if missing:
+        raise ValueError(f"chapter {chapter.stem}: footnotes without a reference: {missing}")
+    return _serialize_children(container)
+
+
+def running_head(title: str, limit: int = 60) -> str:
+    """The chapter title shortened at a word boundary to fit one line of running head."""
+    if len(title) <= limit:
+        return title
+    cut = title[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:—–-")
+    return cut + "…"
+
+
+def _with_running_head(html: str, chapter: Chapter) -> str:
+    header = chapter_header_html(chapter)
+    marked = header.replace(
+        f'<h1 id="{chapter.anchor}" ',
+        f'<h1 id="{chapter.anchor}" data-running-head="{escape(running_head(chapter.title))}" ',
+        1)
+    if header not in html or marked == header:
+        raise ValueError(f"chapter {chapter.stem}: unexpected chapter heading markup")
+    return html.replace(header, marked, 1)
+
+
+_WRITE_IN_RE = re.compile(
+    r'<(div|span) class="write-in lines-(\d+)" aria-hidden="true"></\1>')
+
+
+def _ruled(match: re.Match[str]) -> str:
+    """Write-in space as one ruled line per element, so that it can break across pages."""
+    tag, count = match.group(1), int(match.group(2))
+    rules = '<span class="rule"></span>' * count
+    return f'<{tag} class="write-in lines-{count}" aria-hidden="true">{rules}</{tag}>'
+
+
+def _print_chapter(chapter: Chapter, activities: ChapterActivities | None,
+                   edition: Edition) -> str:
+    if edition != "reader":
+        html = chapter_html(chapter, activities, edition)
+        if edition == "workbook":
+            html = _WRITE_IN_RE.sub(_ruled, html)
+        return _with_running_head(html, chapter)
+    # The book chapter from the shared pieces, with the print body (footnotes at their
+    # references) in place of the body and its end-of-chapter notes list.
+    parts = [
+        f'<section class="chapter" id="{chapter.anchor}-section" '
+        f'aria-labelledby="{chapter.anchor}">\n',
+        chapter_header_html(chapter),
+        attribution_html(chapter),
+        f'<div class="chapter-body">\n{print_body(chapter)}</div>\n',
+        bio_html(chapter),
+    ]
+    if activities is not None:
+        parts.append(activities_html(chapter, activities, "book"))
+    parts.append("</section>\n")
+    return _with_running_head("".join(parts), chapter)
+
+
+def authors(project: Project) -> list[str]:
+    """Editors when the book names them, otherwise every chapter author in order."""
+    if project.book.editors:
+        return list(project.book.editors)
+    seen: list[str] = []
+    for ch in project.chapters:
+        for name in ch.attribution.authors:
+            if name not in seen:
+                seen.append(name)
+    return seen
+
+
+def pdf_title(book: Book, edition: Edition) -> str:
+    label = EDITION_LABELS[edition]
+    if label:
+        return f"{book.title} — {label}"
+    return f"{book.title}: {book.subtitle}" if book.subtitle else book.title
+
+
+def keywords(project: Project, edition: Edition) -> list[str]:
+    words = [ch.title for ch in project.chapters]
+    if edition != "reader":
+        words += ["training", EDITION_LABELS[edition].lower()]
+    return words
+
+
+def w3c_date(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _toc_entries(project: Project, edition: Edition, *, has_key: bool) -> list[TocEntry]:
+    entries: list[TocEntry] = []
+    if edition == "facilitator":
+        entries.append(TocEntry("session-plan-h", "Session plan", kind="front"))
+    for ch in project.chapters:
+        entries.append(TocEntry(ch.anchor, ch.title, ch.number,
+                                ch.attribution.author_line, "chapter"))
+    if has_key and edition != "workbook":
+        entries.append(TocEntry("answer-key-h", "Answer key", kind="back"))
+    entries.append(TocEntry("sources-h", "Sources and permissions", kind="back"))
+    return entries
+
+
+def _session_plan(project: Project) -> str:
+    items = [(ch, project.course.for_chapter(ch.stem)) for ch in project.chapters]
+    return environment().get_template("pdf_session_plan.html").render(
+        items=items, total=sum(a.minutes for _, a in items), course=project.course,
+        total_exercises=sum(len(a.exercises) for _, a in items),
+        total_questions=sum(len(a.quiz) for _, a in items),
+        kind_labels=KIND_LABELS,
+    ).strip() + "\n"
+
+
+def document_html(project: Project, edition: Edition, source_date: dt.datetime) -> str:
+    """The whole edition as one HTML document."""
+    book = project.book
+    key = answer_key_html(project) if edition != "workbook" else ""
+    chapters = "".join(
+        _print_chapter(ch, project.course.for_chapter(ch.stem), edition)
+        for ch in project.chapters)
+    cover_image = None
+    if edition == "reader" and book.cover and project.asset(book.cover) is not None:
+        cover_image = book.cover
+    return environment().get_template("pdf_document.html").render(
+        book=book,
+        edition=edition,
+        edition_label=EDITION_LABELS[edition],
+        title=pdf_title(book, edition),
+        authors=authors(project),
+        keywords=keywords(project, edition),
+        date=w3c_date(source_date),
+        editor_line=name_list(book.editors),
+        cover_image=cover_image,
+        titlepage=Markup(titlepage_html(book)),
+        rights=Markup(copyright_html(book)),
+        toc=_toc_entries(project, edition, has_key=bool(key)),
+        session_plan=Markup(_session_plan(project)) if edition == "facilitator" else "",
+        chapters=Markup(chapters),
+        answer_key=Markup(key),
+        sources=Markup(sources_html(project)),
+    )
