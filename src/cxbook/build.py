@@ -69,6 +69,11 @@ class FormatUnavailable(Exception):
     pass
 
 
+class WriteError(Exception):
+    """The outputs could not be written (full disk, no permission, --out is a file…);
+    every existing output was left as it was."""
+
+
 def is_available(name: str) -> bool:
     """Whether the format's renderer module exists, without importing it."""
     module_name = RENDERERS[name].partition(":")[0]
@@ -187,7 +192,11 @@ def build(
     every earlier output in ``out_dir`` as it was."""
     results = render_formats(project, formats, options, jobs=jobs)
     files = [f for r in results for f in r.files]
-    written = write_outputs(out_dir, files)
+    try:
+        written = write_outputs(out_dir, files)
+    except OSError as e:
+        where = e.filename or out_dir
+        raise WriteError(f"cannot write {where}: {e.strerror or e}") from e
     if options.cache is not None:
         options.cache.prune()
     return written, results

@@ -20,6 +20,7 @@ from .build import (
     PAPER_SIZES,
     RENDERERS,
     BuildOptions,
+    WriteError,
     build,
     default_jobs,
     is_available,
@@ -234,6 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_diagnostics(e.diagnostics)
         print(f"cxbook: failed ({_summary(e.diagnostics)}); nothing was written",
               file=sys.stderr)
+        return EXIT_PROJECT
+    except WriteError as e:
+        print(f"cxbook: {e}; existing outputs were left as they were", file=sys.stderr)
         return EXIT_PROJECT
     except KeyboardInterrupt:
         print("cxbook: interrupted; existing outputs were left as they were", file=sys.stderr)

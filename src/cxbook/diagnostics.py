@@ -50,10 +50,10 @@ class Diagnostics:
     items: list[Diagnostic] = field(default_factory=list)
 
     def error(self, location: SourceLocation, message: str, code: str) -> None:
-        self.items.append(Diagnostic(location, Severity.ERROR, message, code))
+        self.items.append(Diagnostic(location, Severity.ERROR, one_line(message), code))
 
     def warning(self, location: SourceLocation, message: str, code: str) -> None:
-        self.items.append(Diagnostic(location, Severity.WARNING, message, code))
+        self.items.append(Diagnostic(location, Severity.WARNING, one_line(message), code))
 
     def extend(self, other: Iterable[Diagnostic]) -> None:
         self.items.extend(other)
@@ -96,6 +96,14 @@ class CxbookError(Exception):
     @classmethod
     def single(cls, location: SourceLocation, message: str, code: str) -> CxbookError:
         return cls([Diagnostic(location, Severity.ERROR, message, code)])
+
+
+def one_line(message: str) -> str:
+    """Every diagnostic is one line: quoted user text may hold newlines or control
+    characters, which are shown escaped."""
+    if message.isprintable():
+        return message
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

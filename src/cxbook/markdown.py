@@ -6,6 +6,7 @@ images); nothing downstream parses Markdown again.
 
 from __future__ import annotations
 
+import functools
 import html
 import posixpath
 import re
@@ -60,10 +61,16 @@ TAG_ATTRIBUTES: dict[str, set[str]] = {
     "col": {"span"},
     "colgroup": {"span"},
 }
+XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input",
+                           "link", "meta", "source", "track", "wbr"})
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
+URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
+TABLE_ALIGN_RE = re.compile(r"^\s*text-align:\s*(left|right|center)\s*;?\s*$")
 # Elements whose whole content goes with them.
 DROP_WITH_CONTENT = frozenset({"script", "style", "iframe", "object", "embed", "template",
-                               "noscript", "svg", "math", "form", "textarea", "select"})
+                               "noscript", "svg", "math", "form", "textarea", "select",
+                               "applet", "frame", "frameset", "noembed", "noframes"})
 
 
 @dataclass(frozen=True)
@@ -126,30 +133,85 @@ def inline_text(token: Token) -> str:
     return "".join(parts)
 
 
+def _url_scheme(value: str) -> str:
+    try:
+        return urlsplit(value.strip()).scheme.lower()
+    except ValueError:
+        return "invalid"
+
+
+def _allowed_style(tag: str, value: str) -> bool:
+    """Table cell alignment, as Markdown tables write it, is the one inline style kept."""
+    return tag in ("td", "th") and TABLE_ALIGN_RE.match(value) is not None
+
+
+ELEMENT_ADVICE = {
+    "script": "chapters cannot run scripts, so delete it",
+    "noscript": "chapters cannot run scripts, so delete it",
+    "template": "delete it",
+    "style": "put styling in the theme's custom.css instead",
+    "iframe": "embedded pages are not allowed; link to the page instead: [title](https://…)",
+    "frame": "embedded pages are not allowed; link to the page instead: [title](https://…)",
+    "frameset": "embedded pages are not allowed; link to the page instead: [title](https://…)",
+    "object": "embedded content is not allowed; link to it instead: [title](https://…)",
+    "embed": "embedded content is not allowed; link to it instead: [title](https://…)",
+    "applet": "embedded content is not allowed; link to it instead: [title](https://…)",
+    "svg": "inline SVG is not supported; save it as a file in manuscript/images/ and use "
+           "![description](images/…)",
+    "math": "inline MathML is not supported; save the formula as an image in "
+            "manuscript/images/",
+    "form": "forms do not work in the outputs; delete it",
+    "textarea": "forms do not work in the outputs; delete it",
+    "select": "forms do not work in the outputs; delete it",
+}
+
+
 class _RawHtmlScanner(HTMLParser):
-    """Finds what the sanitizer will remove from a piece of raw HTML, for reporting."""
+    """Finds what the sanitizer will remove from a piece of raw HTML, for reporting:
+    (line in the fragment, 1-based; column offset, 0-based; message)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.removed: list[str] = []
-        self.images: list[tuple[str, str | None]] = []
+        self.removed: list[tuple[int, int, str]] = []
+        self.images: list[tuple[int, int, str, str | None]] = []
+
+    def _report(self, message: str) -> None:
+        line, offset = self.getpos()
+        self.removed.append((line, offset, message))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
-            what = "removed with its content" if tag in DROP_WITH_CONTENT else "removed"
-            self.removed.append(f"<{tag}> element {what}")
+            if tag in DROP_WITH_CONTENT:
+                self._report(f"<{tag}> element and its content were removed from every "
+                             f"output; {ELEMENT_ADVICE.get(tag, 'delete it')}")
+            else:
+                self._report(f"<{tag}> tag was removed from every output (its text was "
+                             "kept); it is not among the HTML elements cxbook allows, so "
+                             "write the passage in Markdown instead")
             return
         allowed = GLOBAL_ATTRIBUTES | TAG_ATTRIBUTES.get(tag, set())
         for name, value in attrs:
-            if name not in allowed:
-                self.removed.append(f"'{name}' attribute on <{tag}>")
-            elif name in ("href", "src", "cite") and value is not None:
-                scheme = urlsplit(value.strip()).scheme.lower()
+            if name == "style" and _allowed_style(tag, value or ""):
+                continue
+            if name.startswith("on"):
+                self._report(f"'{name}' event handler on <{tag}> was removed from every "
+                             "output; chapters cannot run scripts, so delete the attribute")
+            elif name == "style":
+                self._report(f"'style' attribute on <{tag}> was removed from every output; "
+                             "put styling in the theme's custom.css instead")
+            elif name not in allowed:
+                self._report(f"'{name}' attribute on <{tag}> was removed from every output; "
+                             "it is not among the HTML attributes cxbook allows, so delete it")
+            elif name in URL_ATTRIBUTES and value is not None:
+                scheme = _url_scheme(value)
                 if scheme and scheme not in URL_SCHEMES:
-                    self.removed.append(f"'{scheme}:' URL in {name} on <{tag}>")
+                    self._report(f"'{scheme}:' address in the {name} of <{tag}> was removed "
+                                 "from every output; only http:, https: and mailto: "
+                                 "addresses and relative paths are allowed")
         if tag == "img":
             values = dict(attrs)
-            self.images.append((values.get("src") or "", values.get("alt")))
+            line, offset = self.getpos()
+            self.images.append((line, offset, values.get("src") or "", values.get("alt")))
 
     handle_startendtag = handle_starttag
 
@@ -158,20 +220,22 @@ class _RawHtmlScanner(HTMLParser):
 
 
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
-    if attribute in ("href", "src", "cite"):
-        scheme = urlsplit(value.strip()).scheme.lower()
+    if attribute in URL_ATTRIBUTES:
+        scheme = _url_scheme(value)
         if scheme and scheme not in URL_SCHEMES:
             return None
+    if attribute == "style" and not _allowed_style(tag, value):
+        return None
     return value
 
 
-def sanitize(fragment: str) -> str:
-    """Allow-list sanitizing (nh3), then re-serialized as well-formed XHTML."""
+def _make_cleaner() -> nh3.Cleaner:
     attributes: dict[str, set[str]] = {"*": set(GLOBAL_ATTRIBUTES)}
     for tag, names in TAG_ATTRIBUTES.items():
         attributes[tag] = set(names)
-    cleaned = nh3.clean(
-        fragment,
+    for tag in ("td", "th"):
+        attributes[tag] = attributes[tag] | {"style"}
+    return nh3.Cleaner(
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(DROP_WITH_CONTENT),
         attributes=attributes,
@@ -180,14 +244,28 @@ def sanitize(fragment: str) -> str:
         strip_comments=True,
         attribute_filter=_attribute_filter,
     )
-    return to_xhtml(cleaned)
+
+
+_CLEANER: list[nh3.Cleaner] = []  # built once: building it costs ten times a cleaning
+
+
+def sanitize(fragment: str) -> str:
+    """Allow-list sanitizing (nh3), then re-serialized as well-formed XHTML."""
+    if not _CLEANER:
+        _CLEANER.append(_make_cleaner())
+    return to_xhtml(_CLEANER[0].clean(XML_INVALID_RE.sub("", fragment)))
 
 
 def to_xhtml(fragment: str) -> str:
     """Re-serialize an HTML fragment as XHTML (self-closed void elements, escaped text)."""
+    fragment = XML_INVALID_RE.sub("", fragment)
     if not fragment.strip():
         return ""
     container = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    for element in container.iter():
+        # Never <h2/>: an HTML parser reads that as an opening tag.
+        if element.text is None and len(element) == 0 and element.tag not in VOID_ELEMENTS:
+            element.text = ""
     out = [html.escape(container.text or "", quote=False)]
     for child in container:
         out.append(etree.tostring(child, method="xml", encoding="unicode", with_tail=True))
@@ -208,6 +286,16 @@ class _Renderer(RendererHTML):
             f'<sup><a class="noteref" role="doc-noteref" href="#{prefix}-fn-{number}" '
             f'id="{prefix}-fn-{number}-ref{ref_suffix}">{number}</a></sup>'
         )
+
+
+_RENDERERS: dict[str, _Renderer] = {}
+
+
+def _renderer_for(language: str, md: MarkdownIt) -> _Renderer:
+    renderer = _RENDERERS.get(language)
+    if renderer is None:
+        renderer = _RENDERERS[language] = _Renderer(md)
+    return renderer
 
 
 def render_markdown(
@@ -231,20 +319,22 @@ def render_markdown(
         return base.at(line + line_offset)
 
     # Headings: ids, and demotion so that the chapter title stays the only h1.
-    shift = 1 if any(t.type == "heading_open" and t.tag == "h1" for t in tokens) else 0
+    # The body's highest heading becomes h2 (a body that starts at ### is lifted, one that
+    # uses # is lowered), so headings never skip a level below the chapter's h1.
+    levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
+    shift = 2 - min(levels) if levels else 0
     used: set[str] = set()
     headings: list[tuple[int, str, str, SourceLocation]] = []
     images: list[ImageRef] = []
     removed: list[tuple[SourceLocation, str]] = []
-    has_raw_html = False
+    finder = _SourceFinder(text, base, line_offset)
     summary = ""
     words = 0
-    block_loc = base.at(1 + line_offset)
     for i, token in enumerate(tokens):
         if token.map:
-            block_loc = loc(token)
+            finder.enter(token.map[0], token.map[1])
         if token.type == "heading_open":
-            level = min(int(token.tag[1]) + shift, 6)
+            level = max(2, min(int(token.tag[1]) + shift, 6))
             token.tag = f"h{level}"
             tokens[i + 2].tag = token.tag
             title = inline_text(tokens[i + 1]).strip()
@@ -257,8 +347,7 @@ def render_markdown(
             token.attrSet("id", anchor)
             headings.append((level, title, anchor, loc(token)))
         elif token.type == "html_block":
-            has_raw_html = True
-            _scan_raw(token.content, block_loc, removed, images)
+            _scan_raw(token.content, finder, removed, images)
         elif token.type == "inline":
             plain = inline_text(token)
             words += len(plain.split())
@@ -267,15 +356,14 @@ def render_markdown(
             for child in token.children or []:
                 if child.type == "image":
                     src = str(child.attrGet("src") or "")
-                    images.append(ImageRef(unquote(src), child.content, block_loc))
+                    images.append(ImageRef(unquote(src), child.content, finder.find("![")))
                 elif child.type == "html_inline":
-                    has_raw_html = True
-                    _scan_raw(child.content, block_loc, removed, images)
+                    _scan_raw(child.content, finder, removed, images)
 
     # Footnote bodies are rendered apart from the text.
     main: list[Token] = []
     notes: list[tuple[str, int, str]] = []
-    renderer = _Renderer(md)
+    renderer = _renderer_for(language, md)
     note_tokens: list[Token] | None = None
     note_number = 0
     for token in tokens:
@@ -295,26 +383,68 @@ def render_markdown(
                 note_tokens.append(token)
             continue
         main.append(token)
-    body_html = renderer.render(main, md.options, env)
-    if has_raw_html:
-        body_html = sanitize(body_html)
-        notes = [(a, n, sanitize(h)) for a, n, h in notes]
+    # Sanitized even without raw HTML: Markdown links may carry data: addresses, and the
+    # allow-list is the one guarantee every output relies on.
+    body_html = sanitize(renderer.render(main, md.options, env))
+    notes = [(a, n, sanitize(h)) for a, n, h in notes]
     return ParsedBody(body_html, notes, headings, images, summary, words, removed)
+
+
+class _SourceFinder:
+    """Locates pieces of raw HTML and images in the chapter's source lines, in order,
+    within the current block (markdown-it only tells blocks' lines)."""
+
+    def __init__(self, text: str, base: SourceLocation, line_offset: int) -> None:
+        self.lines = text.split("\n")
+        self.base = base
+        self.line_offset = line_offset
+        self.start = self.end = self.line = self.column = 0
+
+    def enter(self, start: int, end: int) -> None:
+        end = max(end, start + 1)
+        if (start, end) != (self.start, self.end):  # table cells share their row's lines
+            self.start, self.end = start, end
+            self.line, self.column = start, 0
+
+    def here(self) -> SourceLocation:
+        return self.base.at(self.line + 1 + self.line_offset, self.column + 1)
+
+    def find(self, needle: str) -> SourceLocation:
+        """The next occurrence of ``needle``'s first line in the block; the cursor moves
+        past it. The block's start when it cannot be found."""
+        first = needle.split("\n", 1)[0]
+        if first:
+            for index in range(self.line, min(self.end, len(self.lines))):
+                column = self.lines[index].find(first, self.column if index == self.line
+                                                else 0)
+                if column >= 0:
+                    self.line, self.column = index, column
+                    found = self.here()
+                    self.column += len(first)
+                    return found
+        return self.base.at(self.start + 1 + self.line_offset)
+
+    def within(self, origin: SourceLocation, line: int, offset: int) -> SourceLocation:
+        """The location of (line, offset) inside a fragment that starts at ``origin``."""
+        if line <= 1:
+            return origin.at(origin.line, origin.column + offset)
+        return origin.at(origin.line + line - 1, offset + 1)
 
 
 def _scan_raw(
     fragment: str,
-    location: SourceLocation,
+    finder: _SourceFinder,
     removed: list[tuple[SourceLocation, str]],
     images: list[ImageRef],
 ) -> None:
+    origin = finder.find(fragment)
     scanner = _RawHtmlScanner()
     scanner.feed(fragment)
     scanner.close()
-    for what in scanner.removed:
-        removed.append((location, what))
-    for src, alt in scanner.images:
-        images.append(ImageRef(src, alt, location))
+    for line, offset, what in scanner.removed:
+        removed.append((finder.within(origin, line, offset), what))
+    for line, offset, src, alt in scanner.images:
+        images.append(ImageRef(src, alt, finder.within(origin, line, offset)))
 
 
 def _first_sentences(text: str, limit: int = 220) -> str:
@@ -328,6 +458,7 @@ def _first_sentences(text: str, limit: int = 220) -> str:
     return cut.rsplit(" ", 1)[0] + "…"
 
 
+@functools.lru_cache(maxsize=4096)
 def render_inline_block(text: str, language: str = "en") -> str:
     """Render short trusted course text (instructions, debrief notes) as an XHTML fragment.
     Raw HTML is escaped, not interpreted."""

@@ -102,6 +102,6 @@ def reproducible_zip(
             info.external_attr = 0o644 << 16
             info.compress_type = (zipfile.ZIP_STORED if name in keep_stored
                                   else zipfile.ZIP_DEFLATED)
-            archive.writestr(info, items[name], compresslevel=9
+            archive.writestr(info, items[name], compresslevel=6
                              if info.compress_type == zipfile.ZIP_DEFLATED else None)
     return buffer.getvalue()

@@ -66,8 +66,10 @@ def split_front_matter(
 
 
 def parse_chapter(
-    text: str, path: str, stem: str, language: str, diags: Diagnostics, *, data_size: int
+    text: str, path: str, stem: str, language: str, diags: Diagnostics, *, data_size: int = 0
 ) -> ParsedChapter | None:
+    """Parse one chapter's text. ``data_size`` (bytes on disk) is checked against the
+    limit when given; project.py checks it before reading."""
     if data_size > MAX_CHAPTER_BYTES:
         diags.error(
             SourceLocation(path),
@@ -121,13 +123,8 @@ def parse_chapter(
     parsed = render_markdown(body, path=path, line_offset=body_line - 1, prefix=slug,
                              language=language, diags=diags)
     for location, what in parsed.removed:
-        diags.warning(
-            location,
-            f"raw HTML: {what}; it was removed from every output (only the course's own "
-            "script may run)",
-            "html.removed",
-        )
-    if title is None:
+        diags.warning(location, f"raw HTML: {what}", "html.removed")
+    if title is None or len(diags.errors) > before:
         return None
     title_loc = ctx.loc(fields["title"])
     return ParsedChapter(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from ..model import Asset, Book, Chapter, Project
 from .book import BookSettings, book_slug, parse_book
 from .chapter import MAX_CHAPTER_BYTES, ParsedChapter, parse_chapter
 from .course import ChapterCourse, CourseSettings, parse_chapter_course, parse_course
-from .text import decode_text
+from .text import decode_text, is_inside, read_limited
 from .theme import load_theme
 
 IMAGE_TYPES = {
@@ -21,7 +20,8 @@ IMAGE_TYPES = {
     "image/jpeg": (b"\xff\xd8\xff",),
     "image/gif": (b"GIF87a", b"GIF89a"),
 }
-MAX_FILE_READ = 64 * 1024 * 1024
+MAX_BOOK_YAML = 1024 * 1024
+MAX_COURSE_YAML = 4 * 1024 * 1024
 
 
 def sniff_image(data: bytes) -> str | None:
@@ -41,19 +41,6 @@ def _rel(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
-
-
-def _read_bytes(path: Path, rel: str, diags: Diagnostics, limit: int) -> bytes | None:
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            with path.open("rb") as f:
-                return f.read(limit + 1)
-        return path.read_bytes()
-    except OSError as e:
-        diags.error(SourceLocation(rel), f"cannot read the file: {e.strerror}; check that it "
-                    "exists and is readable", "file.unreadable")
-        return None
 
 
 def read_project(root: Path) -> Project:
@@ -85,9 +72,19 @@ def _read(root: Path, diags: Diagnostics) -> Project | None:
             "or give the project folder as an argument",
             "project.no-book",
         )
-    data = _read_bytes(book_file, "manuscript/book.yaml", diags, 1024 * 1024)
-    text = decode_text(data, "manuscript/book.yaml", diags, what="book.yaml") if data else None
-    settings = parse_book(text, "manuscript/book.yaml", diags) if text else None
+    if not is_inside(manuscript, root) or not is_inside(book_file, root):
+        raise CxbookError.single(
+            SourceLocation("manuscript/book.yaml"),
+            "manuscript/ or manuscript/book.yaml is a link that leads outside the project; "
+            "copy the files into the project folder",
+            "project.outside",
+        )
+    data = read_limited(book_file, "manuscript/book.yaml", diags, limit=MAX_BOOK_YAML,
+                        what="book.yaml", advice="keep only the book's metadata in it")
+    text = None if data is None else decode_text(
+        data, "manuscript/book.yaml", diags, what="book.yaml",
+        empty_hint="it needs at least 'title:' and 'language:'")
+    settings = parse_book(text, "manuscript/book.yaml", diags) if text is not None else None
     if settings is None:
         return None
     language = settings.language
@@ -97,23 +94,24 @@ def _read(root: Path, diags: Diagnostics) -> Project | None:
     for name, listed_at in chapter_files:
         path = manuscript / name
         rel = f"manuscript/{name}"
+        if path.is_symlink() and not is_inside(path, root):
+            diags.error(listed_at, f"chapter file {rel} is a link that leads outside the "
+                        "project; copy the file into manuscript/", "book.chapter-outside")
+            continue
         if not path.is_file():
             diags.error(listed_at, f"chapter file {rel} does not exist; create it or remove "
                         "it from 'chapters'", "book.missing-chapter")
             continue
-        if not _inside(path, root):
-            diags.error(listed_at, f"chapter file {rel} leads outside the project (a link?); "
-                        "copy the file into manuscript/", "book.chapter-outside")
-            continue
-        raw = _read_bytes(path, rel, diags, MAX_CHAPTER_BYTES)
+        raw = read_limited(path, rel, diags, limit=MAX_CHAPTER_BYTES, what="chapter",
+                           advice="split it into several chapters", code="chapter.too-large")
         if raw is None:
             continue
-        size = path.stat().st_size
-        chapter_text = decode_text(raw[:MAX_CHAPTER_BYTES + 1], rel, diags, what="chapter") \
-            if size <= MAX_CHAPTER_BYTES else ""
+        chapter_text = decode_text(raw, rel, diags, what="chapter",
+                                   empty_hint="write its front matter and text, or remove "
+                                   "the file")
         if chapter_text is None:
             continue
-        chapter = parse_chapter(chapter_text, rel, name[:-3], language, diags, data_size=size)
+        chapter = parse_chapter(chapter_text, rel, name[:-3], language, diags)
         if chapter is not None:
             parsed.append(chapter)
 
@@ -190,13 +188,6 @@ def _read(root: Path, diags: Diagnostics) -> Project | None:
     )
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        return Path(os.path.realpath(path)).is_relative_to(root)
-    except OSError:
-        return False
-
-
 def _chapter_files(
     root: Path, manuscript: Path, settings: BookSettings, diags: Diagnostics
 ) -> list[tuple[str, SourceLocation]]:
@@ -237,8 +228,8 @@ def _collect_assets(
                             "manuscript/images/ and refer to it as images/<file name>",
                             "image.remote")
             elif lowered.startswith("data:"):
-                diags.error(loc, "embedded data: image; save it as a file in "
-                            "manuscript/images/ and refer to it as images/<file name>",
+                diags.error(loc, "image is embedded as a data: address; save it as a file "
+                            "in manuscript/images/ and refer to it as images/<file name>",
                             "image.data-url")
             else:
                 diags.error(loc, f"image '{src}' is outside manuscript/; images must be "
@@ -252,23 +243,29 @@ def _collect_assets(
             diags.error(loc, f"image 'manuscript/{rel}' not found; check the file name "
                         "(names are case-sensitive)", "image.missing")
             continue
-        if not _inside(path, root):
+        if not is_inside(path, root):
             diags.error(loc, f"image 'manuscript/{rel}' is a link that leads outside the "
                         "project; copy the image into manuscript/images/", "image.outside")
             continue
-        size = path.stat().st_size
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0
         if size > limit:
             diags.error(loc, f"image 'manuscript/{rel}' is {size / 1024 / 1024:.1f} MB, over "
                         f"the {settings.max_image_mb} MB limit; make it smaller or raise "
                         "'max_image_mb' in book.yaml", "image.too-large")
             continue
-        data = _read_bytes(path, f"manuscript/{rel}", diags, limit)
+        data = read_limited(path, f"manuscript/{rel}", diags, limit=limit, what="this image",
+                            advice="make it smaller or raise 'max_image_mb' in book.yaml",
+                            code="image.too-large")
         if data is None:
             continue
         media_type = sniff_image(data)
         if media_type is None:
-            diags.error(loc, f"'manuscript/{rel}' is not an image cxbook can use (PNG, JPEG, "
-                        "GIF, WebP or SVG); convert it", "image.not-an-image")
+            diags.error(loc, f"'manuscript/{rel}' is not an image cxbook can use: its "
+                        "content is not PNG, JPEG, GIF, WebP or SVG, whatever its name says; "
+                        "save it in one of those formats", "image.not-an-image")
             continue
         if media_type == "image/svg+xml" and _svg_unsafe(data):
             diags.error(loc, f"SVG image 'manuscript/{rel}' contains scripts or event "
@@ -291,9 +288,18 @@ def _read_course(
     chapter_courses: dict[str, ChapterCourse] = {}
     if not folder.is_dir():
         return None, {}
+    if not is_inside(folder, root):
+        diags.error(SourceLocation("course/course.yaml"), "course/ is a link that leads "
+                    "outside the project; copy the course files into the project folder",
+                    "course.outside")
+        return None, {}
     main = folder / "course.yaml"
-    if main.is_file():
-        data = _read_bytes(main, "course/course.yaml", diags, 4 * 1024 * 1024)
+    if main.is_symlink() and not is_inside(main, root):
+        diags.error(SourceLocation("course/course.yaml"), "course.yaml is a link that leads "
+                    "outside the project; copy the file into course/", "course.outside")
+    elif main.is_file():
+        data = read_limited(main, "course/course.yaml", diags, limit=MAX_COURSE_YAML,
+                            what="course.yaml", advice="shorten it")
         text = decode_text(data, "course/course.yaml", diags, what="course.yaml") \
             if data is not None else None
         if text is not None:
@@ -309,7 +315,14 @@ def _read_course(
                         f"is no manuscript/{stem}.md in the book{did_you_mean(stem, stems)}; "
                         "rename the file after its chapter", "course.unknown-chapter")
             continue
-        data = _read_bytes(path, rel, diags, 4 * 1024 * 1024)
+        if path.is_symlink() and not is_inside(path, root):
+            diags.error(SourceLocation(rel), f"{rel} is a link that leads outside the "
+                        "project; copy the file into course/", "course.outside")
+            continue
+        if not path.is_file():
+            continue
+        data = read_limited(path, rel, diags, limit=MAX_COURSE_YAML, what="this course file",
+                            advice="split its activities up or shorten them")
         text = decode_text(data, rel, diags, what="course file") if data is not None else None
         if text is None:
             continue

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
+
 from ..diagnostics import Diagnostics, SourceLocation
 
 BOM = b"\xef\xbb\xbf"
+# Characters XML cannot hold (C0 controls but tab and newlines) and C1 controls.
+CONTROL_RE = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def location_of_offset(data: bytes, offset: int, path: str) -> SourceLocation:
@@ -14,9 +20,12 @@ def location_of_offset(data: bytes, offset: int, path: str) -> SourceLocation:
     return SourceLocation(path, line, column)
 
 
-def decode_text(data: bytes, path: str, diags: Diagnostics, *, what: str) -> str | None:
+def decode_text(
+    data: bytes, path: str, diags: Diagnostics, *, what: str, empty_hint: str = ""
+) -> str | None:
     """Decode a UTF-8 file; reports a BOM (warning), bad bytes and emptiness (errors).
     Line endings are normalized to \\n."""
+    skipped = 0
     if data.startswith(BOM):
         diags.warning(
             SourceLocation(path),
@@ -25,6 +34,7 @@ def decode_text(data: bytes, path: str, diags: Diagnostics, *, what: str) -> str
             "file.bom",
         )
         data = data[len(BOM):]
+        skipped = len(BOM)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -32,7 +42,8 @@ def decode_text(data: bytes, path: str, diags: Diagnostics, *, what: str) -> str
         diags.error(
             loc,
             f"{what} is not valid UTF-8: byte 0x{data[e.start]:02x} at byte offset "
-            f"{e.start} cannot be decoded; save the file as UTF-8",
+            f"{e.start + skipped} cannot be decoded; save the file as UTF-8 (most editors "
+            "offer it under 'Save as… / Encoding')",
             "file.encoding",
         )
         return None
@@ -42,8 +53,65 @@ def decode_text(data: bytes, path: str, diags: Diagnostics, *, what: str) -> str
                     "file.binary")
         return None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    first = CONTROL_RE.search(text)
+    if first is not None:
+        count = len(CONTROL_RE.findall(text))
+        line = text.count("\n", 0, first.start()) + 1
+        column = first.start() - (text.rfind("\n", 0, first.start()) + 1) + 1
+        diags.warning(
+            SourceLocation(path, line, column),
+            f"{what} contains {count} invisible control character"
+            f"{'s' if count != 1 else ''} (the first is U+{ord(first.group()):04X}), "
+            "which no output can hold; they were removed, so delete them from the file",
+            "file.control-character",
+        )
+        text = CONTROL_RE.sub("", text)
     if not text.strip():
-        diags.error(SourceLocation(path), f"{what} is empty; write its content or remove the "
-                    "file", "file.empty")
+        diags.error(SourceLocation(path), f"{what} is empty; "
+                    + (empty_hint or "write its content or remove the file"), "file.empty")
         return None
     return text
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, with every link followed, is inside ``root`` (already resolved)."""
+    try:
+        return Path(os.path.realpath(path)).is_relative_to(root)
+    except (OSError, ValueError):
+        return False
+
+
+def read_limited(
+    path: Path,
+    rel: str,
+    diags: Diagnostics,
+    *,
+    limit: int,
+    what: str,
+    advice: str,
+    code: str = "file.too-large",
+) -> bytes | None:
+    """The file's bytes, or None after reporting it unreadable or larger than ``limit``
+    bytes. A file over the limit is never read."""
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            diags.error(SourceLocation(rel), f"{what} is {_megabytes(size)}; the limit is "
+                        f"{_megabytes(limit)}, so {advice}", code)
+            return None
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as e:
+        diags.error(SourceLocation(rel), f"cannot read {what}: {e.strerror or e}; check that "
+                    "it exists and is readable", "file.unreadable")
+        return None
+    if len(data) > limit:  # grew while being read
+        diags.error(SourceLocation(rel), f"{what} is larger than {_megabytes(limit)}, so "
+                    f"{advice}", code)
+        return None
+    return data
+
+
+def _megabytes(size: int) -> str:
+    mb = size / 1024 / 1024
+    return f"{mb:.0f} MB" if mb >= 10 or mb == int(mb) else f"{mb:.1f} MB"

@@ -20,11 +20,19 @@ from pathlib import Path
 from ..diagnostics import Diagnostics, SourceLocation
 from ..model import Theme
 from ..yamlsrc import YamlContext, compose_yaml
-from .text import decode_text
+from .text import decode_text, is_inside, read_limited
 
 THEME_KEYS = ("extends", "colors", "page_size")
 COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{3}([0-9A-Fa-f]{3})?$")
+THEME_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_LENGTH = r"\d+(\.\d+)?(mm|cm|in|pt|pc|px)"
+PAGE_SIZE_RE = re.compile(
+    rf"^((A[3-6]|B[4-6]|JIS-B[4-6]|letter|legal|ledger)( (portrait|landscape))?"
+    rf"|{_LENGTH}( {_LENGTH})?)$",
+    re.IGNORECASE,
+)
 MAX_THEME_FILE = 20 * 1024 * 1024
+MAX_THEME_YAML = 1024 * 1024
 
 
 def builtin_theme_dir(name: str) -> Path | None:
@@ -38,25 +46,51 @@ def builtin_theme_names() -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "theme.yaml").is_file())
 
 
-def _read_files(folder: Path) -> dict[str, bytes]:
+def _read_files(
+    folder: Path, origin: str, diags: Diagnostics, root: Path | None
+) -> dict[str, bytes] | None:
+    """Every file of a theme folder but theme.yaml and hidden files. With ``root`` (a
+    project theme), files that are links leading outside the project are errors."""
     files: dict[str, bytes] = {}
+    ok = True
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.name != "theme.yaml" and not path.name.startswith("."):
-            rel = path.relative_to(folder).as_posix()
-            if path.stat().st_size <= MAX_THEME_FILE:
-                files[rel] = path.read_bytes()
-    return files
+        rel = path.relative_to(folder).as_posix()
+        if rel == "theme.yaml" or any(part.startswith(".") for part in rel.split("/")):
+            continue
+        if path.is_symlink() and root is not None and not is_inside(path, root):
+            diags.error(SourceLocation(f"{origin}/{rel}"), "this theme file is a link that "
+                        "leads outside the project; copy the file into the theme folder",
+                        "theme.outside")
+            ok = False
+            continue
+        if not path.is_file():
+            continue
+        data = read_limited(path, f"{origin}/{rel}", diags, limit=MAX_THEME_FILE,
+                            what="this theme file", advice="make it smaller or remove it "
+                            "from the theme folder", code="theme.file-too-large")
+        if data is None:
+            ok = False
+            continue
+        files[rel] = data
+    return files if ok else None
 
 
 def load_theme(
     name: str, project_root: Path, diags: Diagnostics, location: SourceLocation
 ) -> Theme | None:
+    """The theme ``name`` with everything it extends, layered; None after reporting."""
+    root = project_root.resolve()
     layers: list[tuple[str, dict[str, bytes], dict[str, str], str | None]] = []
     visited: list[str] = []
     current: str | None = name
     in_project = True
     ref_location = location
     while current is not None:
+        if not THEME_NAME_RE.match(current) or ".." in current:
+            diags.error(ref_location, f"theme name '{current}' is not a folder name; a theme "
+                        "is named after its folder under themes/ (letters, digits, '-', '_' "
+                        "and '.')", "theme.name")
+            return None
         key = f"{'themes/' if in_project else 'built-in '}{current}"
         if key in visited:
             diags.error(ref_location, "themes extend each other in a circle: "
@@ -67,19 +101,44 @@ def load_theme(
         project_dir = project_root / "themes" / current
         builtin = builtin_theme_dir(current)
         if in_project and project_dir.is_dir():
-            rel = f"themes/{current}/theme.yaml"
+            origin = f"themes/{current}"
+            if not is_inside(project_dir, root):
+                diags.error(ref_location, f"theme folder {origin}/ is a link that leads "
+                            "outside the project; copy the theme into themes/",
+                            "theme.outside")
+                return None
+            rel = f"{origin}/theme.yaml"
             extends: str | None = current if builtin is not None else None
             colors: dict[str, str] = {}
             page_size = None
             yaml_path = project_dir / "theme.yaml"
-            if yaml_path.is_file():
-                parsed = _parse_theme_yaml(yaml_path.read_bytes(), rel, diags)
+            if yaml_path.exists() or yaml_path.is_symlink():
+                if not is_inside(yaml_path, root):
+                    diags.error(SourceLocation(rel), "theme.yaml is a link that leads outside "
+                                "the project; copy the file into the theme folder",
+                                "theme.outside")
+                    return None
+                data = read_limited(yaml_path, rel, diags, limit=MAX_THEME_YAML,
+                                    what="theme.yaml", advice="keep only 'extends', "
+                                    "'colors' and 'page_size' in it")
+                parsed = _parse_theme_yaml(data, rel, diags) if data is not None else None
                 if parsed is None:
                     return None
-                declared, colors, page_size, ref_location = parsed
+                declared, colors, page_size, where = parsed
                 if declared is not None:
+                    ref_location = where
                     extends = declared
-            layers.append((f"themes/{current}", _read_files(project_dir), colors, page_size))
+                    if declared == current and builtin is None:
+                        diags.error(where, f"theme '{current}' extends itself: in "
+                                    f"{rel}, 'extends: {current}' means cxbook's built-in "
+                                    f"theme '{current}', and there is none (built-in: "
+                                    f"{', '.join(builtin_theme_names())}); remove 'extends' "
+                                    "or name another theme", "theme.circular")
+                        return None
+            files = _read_files(project_dir, origin, diags, root)
+            if files is None:
+                return None
+            layers.append((origin, files, colors, page_size))
             in_project = extends != current
             current = extends
         elif builtin is not None:
@@ -88,7 +147,10 @@ def load_theme(
             if parsed is None:
                 return None
             declared, colors, page_size, _ = parsed
-            layers.append((f"built-in:{current}", _read_files(builtin), colors, page_size))
+            files = _read_files(builtin, f"built-in:{current}", diags, None)
+            if files is None:
+                return None
+            layers.append((f"built-in:{current}", files, colors, page_size))
             in_project = False
             current = declared if declared != current else None
         else:
@@ -101,14 +163,14 @@ def load_theme(
                 "theme.missing",
             )
             return None
-    files: dict[str, bytes] = {}
-    colors: dict[str, str] = {}
-    page_size = None
+    files_all: dict[str, bytes] = {}
+    colors_all: dict[str, str] = {}
+    page_size_all = None
     for _, layer_files, layer_colors, layer_page in reversed(layers):
-        files.update(layer_files)
-        colors.update(layer_colors)
-        page_size = layer_page or page_size
-    return Theme(name=name, files=files, colors=colors, page_size=page_size,
+        files_all.update(layer_files)
+        colors_all.update(layer_colors)
+        page_size_all = layer_page or page_size_all
+    return Theme(name=name, files=files_all, colors=colors_all, page_size=page_size_all,
                  chain=tuple(origin for origin, *_ in reversed(layers)))
 
 
@@ -142,5 +204,10 @@ def _parse_theme_yaml(
             elif value is not None:
                 colors[key] = value.strip()
     page_size = ctx.optional_string(fields.get("page_size"), "'page_size'")
+    if page_size is not None and not PAGE_SIZE_RE.match(page_size.strip()):
+        diags.error(ctx.loc(fields["page_size"]), f"'page_size' must be a CSS page size "
+                    f"such as A5, letter, 'A4 landscape' or '6in 9in', not "
+                    f"'{page_size.strip()[:40]}'", "theme.page-size")
+        page_size = None
     return (extends.strip() if extends else None, colors,
             page_size.strip() if page_size else None, where)

@@ -125,7 +125,7 @@ def _parse(doc: Doc, language: str) -> etree._Element:
 
 def _local(el: etree._Element) -> str:
     tag = el.tag
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def outline_levels(chapter: Chapter) -> dict[str, int]:
@@ -177,7 +177,7 @@ def _check_safe(doc: Doc, root: etree._Element) -> None:
         if name in FORBIDDEN_ELEMENTS:
             raise RuntimeError(f"{doc.file}: <{name}> must never reach the EPUB")
         for attr, value in el.attrib.items():
-            local = etree.QName(attr).localname.lower()
+            local = attr.rpartition("}")[2].lower()
             if local.startswith("on"):
                 raise RuntimeError(f"{doc.file}: attribute '{local}' on <{name}> is not allowed")
             if local in ("href", "src") and urlsplit(value.strip()).scheme.lower() not in (
@@ -454,7 +454,9 @@ def build_epub(project: Project, when: dt.datetime) -> bytes:
     raw = io.BytesIO()
     writer = _Writer(raw, eb, {"mtime": when.astimezone(dt.UTC), "raise_exceptions": True,
                                "epub3_landmark": False, "epub3_pages": False,
-                               "play_order": {"enabled": True, "start_from": 1}})
+                               "play_order": {"enabled": True, "start_from": 1},
+                               # ebooklib's zip is only an intermediate: re-packed below.
+                               "compresslevel": 0})
     writer.process()
     writer.write()
     with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as archive:
