@@ -18,7 +18,10 @@ $(STAMPS)/venv: pyproject.toml
 
 $(STAMPS)/npm: tests/js/package.json tests/js/package-lock.json
 	@mkdir -p $(STAMPS)
-	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/js && for try in 1 2 3; do \
+	  npm ci --no-audit --no-fund --loglevel=error --fetch-retries=5 && break; \
+	  [ $$try = 3 ] && exit 1; echo "npm ci failed; trying again ($$try/3)"; sleep 5; \
+	done
 	@touch $@
 
 build: $(STAMPS)/venv

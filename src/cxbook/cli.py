@@ -141,7 +141,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         if _is_inside(out_dir, root / protected):
             raise UsageError(f"--out {args.out} is inside {protected}/; outputs never go "
                              "among the project's sources: choose another folder")
-    project, diags = check_project(root)
+    cache = None if args.no_cache else BuildCache(root / CACHE_DIR)
+    project, diags = check_project(root, cache)
     items = diags.sorted()
     _print_diagnostics(items)
     if project is None or (args.strict and items):
@@ -169,7 +170,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         source_date=source_date(project.book),
         paper=PAPER_SIZES[args.paper] if args.paper else None,
         progress=progress,
-        cache=None if args.no_cache else BuildCache(root / CACHE_DIR),
+        cache=cache,
     )
     started = time.perf_counter()
     written, _ = build(project, ready, out_dir, options,

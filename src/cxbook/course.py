@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from .markdown import render_inline_block
@@ -176,15 +176,20 @@ def build_course(
     chapters: Sequence[Chapter],
     settings: CourseSettings | None,
     chapter_courses: dict[str, ChapterCourse],
+    *,
+    activities: Callable[[Chapter], ChapterActivities] | None = None,
 ) -> Course:
-    activities = tuple(
-        build_activities(ch, chapter_courses.get(ch.stem), settings, book.language)
+    """The course. ``activities`` may supply a chapter's activities (e.g. from a cache); it
+    must return what build_activities would."""
+    made = tuple(
+        activities(ch) if activities is not None
+        else build_activities(ch, chapter_courses.get(ch.stem), settings, book.language)
         for ch in chapters
     )
     return Course(
         title=(settings.title if settings and settings.title else book.title),
         id=(settings.id if settings and settings.id else book.slug),
         mastery_score=settings.mastery_score if settings else 80,
-        activities=activities,
+        activities=made,
         location=settings.location if settings else None,
     )

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from ..course import build_course
-from ..diagnostics import CxbookError, Diagnostics, SourceLocation, did_you_mean
+from ..cache import BuildCache, fingerprint
+from ..course import build_activities, build_course
+from ..diagnostics import CxbookError, Diagnostic, Diagnostics, SourceLocation, did_you_mean
 from ..markdown import resolve_asset_path
-from ..model import Asset, Book, Chapter, Project
+from ..model import Asset, Book, Chapter, ChapterActivities, Project
 from .book import BookSettings, book_slug, parse_book
 from .chapter import MAX_CHAPTER_BYTES, ParsedChapter, parse_chapter
 from .course import ChapterCourse, CourseSettings, parse_chapter_course, parse_course
@@ -43,22 +48,109 @@ def _rel(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def read_project(root: Path) -> Project:
+def read_project(root: Path, cache: BuildCache | None = None) -> Project:
     """Read and validate everything; raises CxbookError with all errors found."""
     diags = Diagnostics()
-    project = _read(root.resolve(), diags)
+    project = _read(root.resolve(), diags, cache)
     diags.raise_if_errors()
     assert project is not None
     return project
 
 
-def check_project(root: Path) -> tuple[Project | None, Diagnostics]:
+def check_project(
+    root: Path, cache: BuildCache | None = None
+) -> tuple[Project | None, Diagnostics]:
+    """Read and validate everything. ``cache`` keeps parsed chapters and activities between
+    runs, keyed by their exact input (see cache.py)."""
     diags = Diagnostics()
-    project = _read(root.resolve(), diags)
+    project = _read(root.resolve(), diags, cache)
     return (None if diags.has_errors else project), diags
 
 
-def _read(root: Path, diags: Diagnostics) -> Project | None:
+# Parsing is spread over worker processes from this many chapters on.
+PARALLEL_PARSE_MIN = 24
+
+
+def _parse_one(job: tuple[str, str, str], language: str
+               ) -> tuple[ParsedChapter | None, list[Diagnostic]]:
+    text, rel, stem = job
+    local = Diagnostics()
+    chapter = parse_chapter(text, rel, stem, language, local)
+    return chapter, local.items
+
+
+def _parse_chunk(jobs: list[tuple[str, str, str]], language: str
+                 ) -> list[tuple[ParsedChapter | None, list[Diagnostic]]]:
+    return [_parse_one(job, language) for job in jobs]
+
+
+def _parse_chapters(
+    jobs: list[tuple[str, str, str]], language: str, diags: Diagnostics,
+    cache: BuildCache | None,
+) -> list[ParsedChapter]:
+    """Parse every chapter once: from the cache when its exact text was parsed before,
+    otherwise in worker processes when there are many."""
+    results: list[tuple[ParsedChapter | None, list[Diagnostic]] | None] = [None] * len(jobs)
+    keys: list[str] = []
+    missing: list[int] = []
+    for index, job in enumerate(jobs):
+        key = fingerprint("chapter", language, *job) if cache is not None else ""
+        keys.append(key)
+        hit: object = cache.load("chapters", key) if cache is not None else None
+        if isinstance(hit, tuple) and len(hit) == 2:
+            results[index] = (hit[0], hit[1])
+        else:
+            missing.append(index)
+    workers = min(os.cpu_count() or 1, 4)
+    if len(missing) >= PARALLEL_PARSE_MIN and workers > 1 and \
+            "fork" in multiprocessing.get_all_start_methods():
+        size = -(-len(missing) // (workers * 4))
+        chunks = [[jobs[i] for i in missing[at:at + size]]
+                  for at in range(0, len(missing), size)]
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            done = [r for chunk in pool.map(_parse_chunk, chunks, [language] * len(chunks))
+                    for r in chunk]
+    else:
+        done = [_parse_one(jobs[i], language) for i in missing]
+    for index, made in zip(missing, done, strict=True):
+        results[index] = made
+        if cache is not None:
+            cache.store("chapters", keys[index], made)
+    parsed: list[ParsedChapter] = []
+    for result in results:
+        assert result is not None
+        chapter, found = result
+        diags.extend(found)
+        if chapter is not None:
+            parsed.append(chapter)
+    return parsed
+
+
+def _cached_activities(
+    cache: BuildCache | None,
+    book: Book,
+    settings: CourseSettings | None,
+    chapter_courses: dict[str, ChapterCourse],
+) -> Callable[[Chapter], ChapterActivities] | None:
+    """Per-chapter activities, from the cache when their inputs are unchanged."""
+    if cache is None:
+        return None
+
+    def activities(chapter: Chapter) -> ChapterActivities:
+        own = chapter_courses.get(chapter.stem)
+        key = fingerprint("activities", book.language, chapter, own, settings)
+        hit = cache.load("activities", key)
+        if isinstance(hit, ChapterActivities):
+            return hit
+        made = build_activities(chapter, own, settings, book.language)
+        cache.store("activities", key, made)
+        return made
+
+    return activities
+
+
+def _read(root: Path, diags: Diagnostics, cache: BuildCache | None) -> Project | None:
     if not root.is_dir():
         raise CxbookError.single(SourceLocation(str(root)), "project folder not found; give "
                                  "the path of a folder that has manuscript/book.yaml",
@@ -90,7 +182,7 @@ def _read(root: Path, diags: Diagnostics) -> Project | None:
     language = settings.language
 
     chapter_files = _chapter_files(root, manuscript, settings, diags)
-    parsed: list[ParsedChapter] = []
+    jobs: list[tuple[str, str, str]] = []  # (text, path, stem)
     for name, listed_at in chapter_files:
         path = manuscript / name
         rel = f"manuscript/{name}"
@@ -111,9 +203,8 @@ def _read(root: Path, diags: Diagnostics) -> Project | None:
                                    "the file")
         if chapter_text is None:
             continue
-        chapter = parse_chapter(chapter_text, rel, name[:-3], language, diags)
-        if chapter is not None:
-            parsed.append(chapter)
+        jobs.append((chapter_text, rel, name[:-3]))
+    parsed = _parse_chapters(jobs, language, diags, cache)
 
     titles: dict[str, ParsedChapter] = {}
     for ch in parsed:
@@ -176,7 +267,9 @@ def _read(root: Path, diags: Diagnostics) -> Project | None:
                     "or list them under 'chapters'", "book.no-chapters")
     if diags.has_errors or theme is None:
         return None
-    course = build_course(book, chapters, course_settings, chapter_courses)
+    course = build_course(book, chapters, course_settings, chapter_courses,
+                          activities=_cached_activities(cache, book, course_settings,
+                                                        chapter_courses))
     return Project(
         root=str(root),
         book=book,
