@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import io
 import os
 import pickle
 import secrets
@@ -44,11 +45,22 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def canonical_bytes(value: object) -> bytes:
+    """Bytes that depend only on a model value's content. Plain pickling is not enough: its
+    memo makes the bytes depend on which equal objects happen to be shared (a value read
+    back from the cache shares differently from a freshly parsed one), so it is off."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True  # no memo; the model has no cycles
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
 def fingerprint(*parts: object) -> str:
     """A stable hash of model values (frozen dataclasses, strings, bytes, tuples)."""
     digest = hashlib.sha256(code_fingerprint().encode())
     for part in parts:
-        data = part if isinstance(part, bytes) else pickle.dumps(part, protocol=5)
+        data = part if isinstance(part, bytes) else canonical_bytes(part)
         digest.update(len(data).to_bytes(8, "big"))
         digest.update(data)
     return digest.hexdigest()
