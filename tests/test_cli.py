@@ -81,3 +81,12 @@ def test_new_project_passes_check(tmp_path: Path) -> None:
     again = run_cli("new", str(target))
     assert again.code == 2
     assert "exists and is not empty" in again.err
+
+
+def test_new_project_builds(tmp_path: Path) -> None:
+    target = tmp_path / "starter"
+    assert run_cli("new", str(target)).code == 0
+    result = run_cli("build", str(target), "-f", "epub,scorm12", "--quiet")
+    assert result.code == 0, result.err
+    assert sorted(p.name for p in (target / "dist").iterdir()) == [
+        "my-collection-scorm12.zip", "my-collection.epub"]
