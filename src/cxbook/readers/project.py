@@ -7,9 +7,11 @@ import os
 import re
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
-from ..cache import BuildCache, fingerprint
+from ..cache import BuildCache, Bundle, alias, fingerprint
 from ..course import build_activities, build_course
 from ..diagnostics import CxbookError, Diagnostic, Diagnostics, SourceLocation, did_you_mean
 from ..markdown import resolve_asset_path
@@ -27,6 +29,7 @@ IMAGE_TYPES = {
 }
 MAX_BOOK_YAML = 1024 * 1024
 MAX_COURSE_YAML = 4 * 1024 * 1024
+T = TypeVar("T")
 
 
 def sniff_image(data: bytes) -> str | None:
@@ -86,10 +89,11 @@ def _parse_chunk(jobs: list[tuple[str, str, str]], language: str
 
 def _parse_chapters(
     jobs: list[tuple[str, str, str]], language: str, diags: Diagnostics,
-    cache: BuildCache | None,
+    cache: Bundle | None, keys_by_stem: dict[str, str] | None = None,
 ) -> list[ParsedChapter]:
     """Parse every chapter once: from the cache when its exact text was parsed before,
-    otherwise in worker processes when there are many."""
+    otherwise in worker processes when there are many. ``keys_by_stem`` receives each
+    chapter's cache key (its exact input)."""
     results: list[tuple[ParsedChapter | None, list[Diagnostic]] | None] = [None] * len(jobs)
     keys: list[str] = []
     missing: list[int] = []
@@ -124,33 +128,81 @@ def _parse_chapters(
         diags.extend(found)
         if chapter is not None:
             parsed.append(chapter)
+    if keys_by_stem is not None and cache is not None:
+        keys_by_stem.update((job[2], key) for job, key in zip(jobs, keys, strict=True))
     return parsed
 
 
 def _cached_activities(
-    cache: BuildCache | None,
+    cache: Bundle | None,
     book: Book,
     settings: CourseSettings | None,
     chapter_courses: dict[str, ChapterCourse],
+    input_keys: dict[str, str],
 ) -> Callable[[Chapter], ChapterActivities] | None:
-    """Per-chapter activities, from the cache when their inputs are unchanged."""
+    """Per-chapter activities, from the cache when their inputs are unchanged. A chapter is
+    made from its file (whose parse key is in ``input_keys``) and its number; its course
+    file and course.yaml are keyed by their text too ("course:" entries)."""
     if cache is None:
         return None
 
     def activities(chapter: Chapter) -> ChapterActivities:
         own = chapter_courses.get(chapter.stem)
-        key = fingerprint("activities", book.language, chapter, own, settings)
+        own_key = input_keys["course:" + chapter.stem] if own is not None else "-"
+        settings_key = input_keys["course:"] if settings is not None else "-"
+        key = fingerprint("activities", book.language, input_keys[chapter.stem],
+                          chapter.number, own_key, settings_key)
         hit = cache.load("activities", key)
-        if isinstance(hit, ChapterActivities):
-            return hit
-        made = build_activities(chapter, own, settings, book.language)
-        cache.store("activities", key, made)
+        made: ChapterActivities
+        if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], ChapterActivities):
+            made, value_key = hit[0], str(hit[1])
+        else:
+            made = build_activities(chapter, own, settings, book.language)
+            # Keyed by content: what is made from them stays cached while the chapter's
+            # text changes and its activities do not.
+            value_key = fingerprint("activities-value", made)
+            cache.store("activities", key, (made, value_key))
+        alias(made, value_key)
         return made
 
     return activities
 
 
+def _cached_parse(
+    cache: Bundle | None, kind: str, parts: tuple[str, ...], diags: Diagnostics,
+    parse: Callable[[Diagnostics], T], keys: dict[str, str] | None = None,
+    name: str = "",
+) -> T:
+    """``parse`` run once per exact input ``parts`` (text and names): its value and its
+    diagnostics come back from the cache afterwards. ``keys[name]`` receives the key."""
+    if cache is None:
+        return parse(diags)
+    key = fingerprint(kind, *parts)
+    if keys is not None:
+        keys[name] = key
+    hit = cache.load(kind, key)
+    if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[1], list):
+        diags.extend(hit[1])
+        value: T = hit[0]
+        return value
+    local = Diagnostics()
+    made = parse(local)
+    cache.store(kind, key, (made, local.items))
+    diags.extend(local.items)
+    return made
+
+
 def _read(root: Path, diags: Diagnostics, cache: BuildCache | None) -> Project | None:
+    """The project, read through the cache's "read" bundle (saved whatever happens)."""
+    bundle = cache.bundle("read") if cache is not None else None
+    try:
+        return _read_project(root, diags, bundle)
+    finally:
+        if bundle is not None:
+            bundle.save()
+
+
+def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Project | None:
     if not root.is_dir():
         raise CxbookError.single(SourceLocation(str(root)), "project folder not found; give "
                                  "the path of a folder that has manuscript/book.yaml",
@@ -204,7 +256,8 @@ def _read(root: Path, diags: Diagnostics, cache: BuildCache | None) -> Project |
         if chapter_text is None:
             continue
         jobs.append((chapter_text, rel, name[:-3]))
-    parsed = _parse_chapters(jobs, language, diags, cache)
+    input_keys: dict[str, str] = {}  # chapter stem or "course:<stem>" -> cache key
+    parsed = _parse_chapters(jobs, language, diags, cache, input_keys)
 
     titles: dict[str, ParsedChapter] = {}
     for ch in parsed:
@@ -225,7 +278,8 @@ def _read(root: Path, diags: Diagnostics, cache: BuildCache | None) -> Project |
 
     assets = _collect_assets(root, manuscript, parsed, settings, diags)
     theme = load_theme(settings.theme, root, diags, settings.theme_location)
-    course_settings, chapter_courses = _read_course(root, [c.stem for c in parsed], diags)
+    course_settings, chapter_courses = _read_course(root, [c.stem for c in parsed], diags,
+                                                    cache, input_keys)
 
     book = Book(
         title=settings.title,
@@ -262,6 +316,10 @@ def _read(root: Path, diags: Diagnostics, cache: BuildCache | None) -> Project |
         )
         for i, p in enumerate(parsed, start=1)
     )
+    if cache is not None:
+        for chapter in chapters:  # a chapter is made from its file's text and its number
+            alias(chapter, fingerprint("chapter-value", input_keys[chapter.stem],
+                                       chapter.number))
     if not chapters and not diags.has_errors:
         diags.error(settings.location, "the book has no chapters; add manuscript/*.md files "
                     "or list them under 'chapters'", "book.no-chapters")
@@ -269,7 +327,7 @@ def _read(root: Path, diags: Diagnostics, cache: BuildCache | None) -> Project |
         return None
     course = build_course(book, chapters, course_settings, chapter_courses,
                           activities=_cached_activities(cache, book, course_settings,
-                                                        chapter_courses))
+                                                        chapter_courses, input_keys))
     return Project(
         root=str(root),
         book=book,
@@ -374,7 +432,8 @@ def _svg_unsafe(data: bytes) -> bool:
 
 
 def _read_course(
-    root: Path, stems: list[str], diags: Diagnostics
+    root: Path, stems: list[str], diags: Diagnostics, cache: Bundle | None = None,
+    keys: dict[str, str] | None = None,
 ) -> tuple[CourseSettings | None, dict[str, ChapterCourse]]:
     folder = root / "course"
     settings = None
@@ -396,7 +455,9 @@ def _read_course(
         text = decode_text(data, "course/course.yaml", diags, what="course.yaml") \
             if data is not None else None
         if text is not None:
-            settings = parse_course(text, "course/course.yaml", diags)
+            settings = _cached_parse(
+                cache, "course", ("course", text), diags,
+                partial(parse_course, text, "course/course.yaml"), keys, "course:")
     known = set(stems)
     for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
         if path.name == "course.yaml":
@@ -419,7 +480,9 @@ def _read_course(
         text = decode_text(data, rel, diags, what="course file") if data is not None else None
         if text is None:
             continue
-        parsed = parse_chapter_course(text, rel, stem, diags)
+        parsed = _cached_parse(
+            cache, "course", ("chapter-course", text, rel, stem), diags,
+            partial(parse_chapter_course, text, rel, stem), keys, "course:" + stem)
         if parsed is not None:
             chapter_courses[stem] = parsed
     return settings, chapter_courses

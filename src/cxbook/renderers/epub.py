@@ -5,15 +5,19 @@ Every XHTML document is assembled from the shared pieces in render/html.py, chec
 post-processed with lxml (EPUB footnote semantics, image paths, cross-document links), then
 handed to ebooklib, which writes the package document, the NCX and the container. The zip
 is rewritten with fixed order and timestamps so that equal input gives equal bytes.
+
+With a build cache, each document's final bytes are kept under a key of everything they
+are made from (its chapter and activities, or its text; the media names; and how each of
+its links resolved against the other documents), so a rebuild after one chapter changed
+renders only that chapter's document; compressed zip entries are reused too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import posixpath
 import re
-import zipfile
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -22,14 +26,16 @@ from lxml import etree
 from markupsafe import escape
 
 from ..build import BuildOptions
+from ..cache import BuildCache, Bundle, fingerprint
 from ..diagnostics import CxbookError, SourceLocation
 from ..markdown import resolve_asset_path
-from ..model import Book, Chapter, Project
+from ..model import Book, Chapter, ChapterActivities, Project
 from ..output import OutputFile, reproducible_zip
 from ..render.html import (
     answer_key_html,
     chapter_html,
     copyright_html,
+    environment,
     name_list,
     sources_html,
     titlepage_html,
@@ -69,7 +75,20 @@ class Doc:
     body: str  # XHTML fragment for <body>
     landmark: str | None = None  # epub:type in the landmarks nav
     source: str = ""  # where its text comes from, for messages
+    chapter: Chapter | None = None  # a chapter's document: body made from it when needed
+    activities: ChapterActivities | None = None
     tree: etree._Element | None = field(default=None, repr=False)
+    key: str = ""  # cache key of its inputs (empty without a cache)
+    ids: tuple[str, ...] = ()  # element ids, in document order
+    hrefs: tuple[str, ...] = ()  # every link's href, in document order
+    images: tuple[str, ...] = ()  # every image's (packaged) src
+
+
+def _body(doc: Doc) -> str:
+    if doc.chapter is not None and not doc.body:
+        doc.body = chapter_html(doc.chapter, doc.activities, "book",
+                                answer_key_href=ANSWER_KEY_FILE, epub=True)
+    return doc.body
 
 
 class EpubRenderer:
@@ -81,7 +100,9 @@ class EpubRenderer:
         return f"{book.slug}.epub"
 
     def render(self, project: Project, options: BuildOptions) -> list[OutputFile]:
-        data = build_epub(project, options.source_date)
+        cache = options.cache
+        with cache.templates(environment()) if cache is not None else nullcontext():
+            data = build_epub(project, options.source_date, cache)
         return [OutputFile(self.output_name(project.book), data)]
 
 
@@ -115,7 +136,7 @@ def _xhtml(title: str, language: str, body: str, *, body_class: str) -> str:
 
 def _parse(doc: Doc, language: str) -> etree._Element:
     kind = doc.uid if not doc.uid.startswith("ch-") else "chapter"
-    text = _xhtml(doc.title, language, doc.body, body_class=f"epub-{kind}")
+    text = _xhtml(doc.title, language, _body(doc), body_class=f"epub-{kind}")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
     try:
         return etree.fromstring(text.encode("utf-8"), parser)
@@ -206,45 +227,60 @@ def _link_error(doc: Doc, message: str) -> Exception:
     return RuntimeError(f"{doc.file}: {message}")
 
 
-def _fix_links(doc: Doc, root: etree._Element, ids: dict[str, str],
-               stems: dict[str, str], files: set[str]) -> None:
+@dataclass(frozen=True)
+class _Links:
+    """What same-book links resolve against: id -> document, chapter stem -> document, and
+    the documents' files."""
+
+    ids: dict[str, str]
+    stems: dict[str, str]
+    files: set[str]
+
+    def resolve(self, doc: Doc, href: str, own: set[str]) -> str | None:
+        """The href a link gets in the EPUB (None: it stays as written); raises for a link
+        that points at nothing in the book."""
+        parts = urlsplit(href)
+        if parts.scheme:
+            return None
+        frag = unquote(parts.fragment)
+        path = unquote(parts.path)
+        if not path:
+            if frag in own:
+                return None
+            if frag in self.ids:
+                return f"{self.ids[frag]}#{parts.fragment}"
+            raise _link_error(doc, f"link '{href}' points at nothing in the book; link to a "
+                              "heading's anchor or to another chapter's .md file")
+        target = posixpath.basename(path)
+        stem = target[:-3] if target.endswith(".md") else None
+        if stem in self.stems and (not frag or self.ids.get(frag) == self.stems[stem]):
+            return self.stems[stem] + (f"#{parts.fragment}" if frag else "")
+        if path in self.files and (not frag or self.ids.get(frag) == path):
+            return None
+        raise _link_error(doc, f"link '{href}' points at a file outside the book; use a "
+                          "full https:// address")
+
+
+def _fix_links(doc: Doc, root: etree._Element, links: _Links) -> None:
     """Same-book links point at the document that holds their target."""
     own = {el.get("id") for el in root.iter() if el.get("id")}
     for a in root.iter(f"{{{XHTML_NS}}}a"):
         href = a.get("href")
         if href is None:
             continue
-        parts = urlsplit(href)
-        if parts.scheme:
-            continue
-        frag = unquote(parts.fragment)
-        path = unquote(parts.path)
-        if not path:
-            if frag in own:
-                continue
-            if frag in ids:
-                a.set("href", f"{ids[frag]}#{parts.fragment}")
-                continue
-            raise _link_error(doc, f"link '{href}' points at nothing in the book; link to a "
-                              "heading's anchor or to another chapter's .md file")
-        target = posixpath.basename(path)
-        stem = target[:-3] if target.endswith(".md") else None
-        if stem in stems and (not frag or ids.get(frag) == stems[stem]):
-            a.set("href", stems[stem] + (f"#{parts.fragment}" if frag else ""))
-            continue
-        if path in files and (not frag or ids.get(frag) == path):
-            continue
-        raise _link_error(doc, f"link '{href}' points at a file outside the book; use a "
-                          "full https:// address")
+        new = links.resolve(doc, href, own)
+        if new is not None:
+            a.set("href", new)
 
 
 def _nav_body(docs: list[Doc], project: Project) -> str:
     items = []
+    by_file = {chapter_file(c): c for c in project.chapters}
     for doc in docs:
         if doc.uid in ("cover", "nav"):
             continue
         entry = f'<li><a href="{doc.file}">{escape(doc.title)}</a>'
-        chapter = next((c for c in project.chapters if chapter_file(c) == doc.file), None)
+        chapter = by_file.get(doc.file)
         if chapter is not None:
             label = f"{chapter.number}. {chapter.title}"
             entry = f'<li><a href="{doc.file}">{escape(label)}</a>'
@@ -345,11 +381,13 @@ def _documents(project: Project, cover_src: str) -> list[Doc]:
             "copyright-page"),
         Doc(NAV_FILE, "nav", "Contents", "", "toc"),
     ]
+    activities = {a.stem: a for a in reversed(project.course.activities)}
     for i, ch in enumerate(project.chapters):
-        body = chapter_html(ch, project.course.for_chapter(ch.stem), "book",
-                            answer_key_href=ANSWER_KEY_FILE, epub=True)
-        docs.append(Doc(chapter_file(ch), ch.anchor, ch.title, body,
-                        "bodymatter" if i == 0 else None, ch.location.path))
+        acts = activities.get(ch.stem)
+        if acts is None:
+            acts = project.course.for_chapter(ch.stem)
+        docs.append(Doc(chapter_file(ch), ch.anchor, ch.title, "",
+                        "bodymatter" if i == 0 else None, ch.location.path, ch, acts))
     key = answer_key_html(project)
     if key:
         docs.append(Doc(ANSWER_KEY_FILE, "answer-key", "Answer key", key, "backmatter"))
@@ -358,8 +396,8 @@ def _documents(project: Project, cover_src: str) -> list[Doc]:
     return docs
 
 
-def build_epub(project: Project, when: dt.datetime) -> bytes:
-    """The EPUB's bytes."""
+def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = None) -> bytes:
+    """The EPUB's bytes (the same with or without ``cache``)."""
     book = project.book
     theme: ThemeResources = theme_resources(project.theme)
     eb = epub.EpubBook()
@@ -390,28 +428,18 @@ def build_epub(project: Project, when: dt.datetime) -> bytes:
     docs = _documents(project, cover_src)
     docs[3].body = _nav_body(docs, project)
     language = book.language
-    chapters = {chapter_file(c): c for c in project.chapters}
+    media_key = tuple(sorted(media.items()))
+    bundle = cache.bundle("epub") if cache is not None else None
     for doc in docs:
-        doc.tree = _parse(doc, language)
-        if doc.file in chapters:
-            _fix_headings(doc.tree, outline_levels(chapters[doc.file]))
-        _add_semantics(doc.tree)
-        _fix_images(doc, doc.tree, media)
+        _prepare(doc, language, media, media_key, bundle)
     ids: dict[str, str] = {}
     for doc in docs:
-        assert doc.tree is not None
-        for el in doc.tree.iter():
-            ident = el.get("id")
-            if ident and ident not in ids:
-                ids[ident] = doc.file
-    stems = {c.stem: chapter_file(c) for c in project.chapters}
-    for doc in docs:
-        assert doc.tree is not None
-        _fix_links(doc, doc.tree, ids, stems, {d.file for d in docs})
-        _check_safe(doc, doc.tree)
-
-    used_media = {m for d in docs if d.tree is not None
-                  for m in (img.get("src") for img in d.tree.iter(f"{{{XHTML_NS}}}img")) if m}
+        for ident in doc.ids:
+            ids.setdefault(ident, doc.file)
+    links = _Links(ids, {c.stem: chapter_file(c) for c in project.chapters},
+                   {d.file for d in docs})
+    contents = [_finish(doc, language, media, links, bundle) for doc in docs]
+    used_media = {m for d in docs for m in d.images}
     _metadata(eb, project)
 
     # Package items, in manifest order.
@@ -433,10 +461,7 @@ def build_epub(project: Project, when: dt.datetime) -> bytes:
         eb.add_item(epub.EpubItem(uid=f"img-{i}", file_name=target,
                                   media_type=asset.media_type, content=asset.data))
     spine: list[epub.EpubItem] = []
-    for doc in docs:
-        assert doc.tree is not None
-        content = etree.tostring(doc.tree, encoding="utf-8", xml_declaration=True,
-                                 doctype="<!DOCTYPE html>")
+    for doc, content in zip(docs, contents, strict=True):
         item = epub.EpubItem(uid=doc.uid, file_name=doc.file,
                              media_type="application/xhtml+xml", content=content)
         item.properties = ["nav"] if doc.file == NAV_FILE else []
@@ -451,29 +476,100 @@ def build_epub(project: Project, when: dt.datetime) -> bytes:
         {"type": "toc", "href": NAV_FILE, "title": "Contents"},
         {"type": "text", "href": chapter_file(project.chapters[0]), "title": "Start"},
     ]
-    raw = io.BytesIO()
-    writer = _Writer(raw, eb, {"mtime": when.astimezone(dt.UTC), "raise_exceptions": True,
-                               "epub3_landmark": False, "epub3_pages": False,
-                               "play_order": {"enabled": True, "start_from": 1},
-                               # ebooklib's zip is only an intermediate: re-packed below.
-                               "compresslevel": 0})
+    writer = _Writer("", eb, {"mtime": when.astimezone(dt.UTC), "raise_exceptions": True,
+                              "epub3_landmark": False, "epub3_pages": False,
+                              "play_order": {"enabled": True, "start_from": 1}})
     writer.process()
     writer.write()
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as archive:
-        entries = [(info.filename, archive.read(info)) for info in archive.infolist()]
+    entries = writer.entries
     names = [n for n, _ in entries]
     if len(set(names)) != len(names) or names[0] != "mimetype":
         raise RuntimeError(f"unexpected EPUB entries from ebooklib: {names}")
-    return reproducible_zip(entries, when, first=["mimetype", "META-INF/container.xml"],
-                            stored=["mimetype"])
+    memo = bundle.deflate_memo() if bundle is not None else None
+    data = reproducible_zip(entries, when, first=["mimetype", "META-INF/container.xml"],
+                            stored=["mimetype"], memo=memo)
+    if bundle is not None and memo is not None:
+        bundle.keep_deflate(memo)
+        bundle.save()
+    return data
+
+
+def _prepare(doc: Doc, language: str, media: dict[str, str],
+             media_key: tuple[tuple[str, str], ...], cache: Bundle | None) -> None:
+    """First pass over a document: parse it, fix its headings and images, and note its ids,
+    links and images (kept in the cache, so an unchanged document is not parsed again)."""
+    if cache is not None:
+        if doc.chapter is not None:
+            doc.key = fingerprint("epub-doc", language, doc.file, doc.uid, doc.title,
+                                  doc.source, media_key, doc.chapter, doc.activities)
+        else:
+            doc.key = fingerprint("epub-doc", language, doc.file, doc.uid, doc.title,
+                                  doc.source, media_key, doc.body)
+        hit = cache.load("epub-doc", doc.key)
+        if isinstance(hit, tuple) and len(hit) == 3:
+            doc.ids, doc.hrefs, doc.images = hit
+            return
+    root = _tree(doc, language, media)
+    doc.tree = root
+    doc.ids = tuple(dict.fromkeys(i for i in (el.get("id") for el in root.iter()) if i))
+    doc.hrefs = tuple(h for h in (a.get("href") for a in root.iter(f"{{{XHTML_NS}}}a"))
+                      if h is not None)
+    doc.images = tuple(m for m in (i.get("src") for i in root.iter(f"{{{XHTML_NS}}}img"))
+                       if m)
+    if cache is not None:
+        cache.store("epub-doc", doc.key, (doc.ids, doc.hrefs, doc.images))
+
+
+def _tree(doc: Doc, language: str, media: dict[str, str]) -> etree._Element:
+    root = _parse(doc, language)
+    if doc.chapter is not None:
+        _fix_headings(root, outline_levels(doc.chapter))
+    _add_semantics(root)
+    _fix_images(doc, root, media)
+    return root
+
+
+def _finish(doc: Doc, language: str, media: dict[str, str], links: _Links,
+            cache: Bundle | None) -> bytes:
+    """The document's final bytes: links resolved, checked, serialized. Cached under its
+    inputs' key and where each of its links leads."""
+    own = set(doc.ids)
+    resolved = tuple(links.resolve(doc, href, own) for href in doc.hrefs)
+
+    def make() -> bytes:
+        root = doc.tree if doc.tree is not None else _tree(doc, language, media)
+        _fix_links(doc, root, links)
+        _check_safe(doc, root)
+        return bytes(etree.tostring(root, encoding="utf-8", xml_declaration=True,
+                                    doctype="<!DOCTYPE html>"))
+
+    if cache is None:
+        return make()
+    return cache.fragment("epub-xhtml", fingerprint("epub-xhtml", doc.key, resolved), make)
 
 
 class _Writer(epub.EpubWriter):  # type: ignore[misc]
-    """ebooklib's writer, adding the package language (xml:lang) to the OPF root."""
+    """ebooklib's writer, adding the package language (xml:lang) to the OPF root, and
+    collecting the entries it writes (re-packed by reproducible_zip) instead of a zip."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.entries: list[tuple[str, bytes]] = []
 
     def _write_opf_file(self, root: etree._Element) -> None:
         root.set(f"{{{XML_NS}}}lang", self.book.language)
         super()._write_opf_file(root)
+
+    def write(self) -> None:
+        self.out = self
+        self.writestr("mimetype", "application/epub+zip")
+        self._write_container()
+        self._write_opf()
+        self._write_items()
+
+    def writestr(self, name: str, data: str | bytes, compress_type: int | None = None) -> None:
+        """What ebooklib hands its zip file."""
+        self.entries.append((name, data.encode("utf-8") if isinstance(data, str) else data))
 
 
 def _toc(docs: list[Doc], project: Project) -> list[object]:

@@ -8,7 +8,6 @@ import struct
 import textwrap
 import zlib
 from dataclasses import dataclass
-from xml.sax.saxutils import escape as xml_escape
 
 from ..model import Book, Theme
 
@@ -180,6 +179,11 @@ def theme_resources(theme: Theme) -> ThemeResources:
     if faces:
         css = "/* Fonts shipped with the theme. */\n" + "".join(faces) + "\n" + css
     return ThemeResources(css if css.endswith("\n") else css + "\n", files)
+
+
+def xml_escape(text: str) -> str:
+    """As xml.sax.saxutils.escape, whose module imports urllib.request (slow to load)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
 
 
 def _wrap(text: str, width: int) -> list[str]:

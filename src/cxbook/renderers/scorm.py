@@ -4,6 +4,10 @@ One SCO: ``index.html`` holds every chapter and the "Sources and permissions" pa
 one at a time by the runtime (``scorm_assets/cxcourse.js``). A single document means the
 LMS API is initialized once and finished once, the visited-chapter record lives in one
 place, and resume only has to restore a page index: no state is lost between page loads.
+
+With a build cache, each chapter's page and the data file are kept under a key of what
+they are made from, and ``index.html`` is compressed page by page (see output.py), so a
+rebuild after one chapter changed renders and compresses only that chapter's page.
 """
 
 from __future__ import annotations
@@ -12,15 +16,15 @@ import hashlib
 import json
 import re
 import urllib.parse
+from contextlib import nullcontext
 from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
-from xml.sax.saxutils import escape as xml_escape
-from xml.sax.saxutils import quoteattr
 
 from ..build import BuildOptions
+from ..cache import Bundle, fingerprint
 from ..diagnostics import CxbookError, SourceLocation
-from ..model import Book, Project
+from ..model import Book, Chapter, ChapterActivities, Project
 from ..output import OutputFile, reproducible_zip
 from ..render.html import chapter_html, environment, sources_html
 from ..scoring import scoring_rules
@@ -46,6 +50,22 @@ class Page:
     slug: str  # chapter slug; "" for the sources page
     label: str
     html: str
+
+
+def xml_escape(text: str) -> str:
+    """Text for XML element content (as xml.sax.saxutils.escape)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
+def quoteattr(text: str) -> str:
+    """A quoted XML attribute value (as xml.sax.saxutils.quoteattr, which would import
+    urllib.request for nothing)."""
+    text = xml_escape(text).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if '"' not in text:
+        return f'"{text}"'
+    if "'" not in text:
+        return f"'{text}'"
+    return '"{}"'.format(text.replace('"', "&quot;"))
 
 
 def ncname(text: str) -> str:
@@ -124,17 +144,36 @@ def csp_safe(html: str) -> str:
     return STYLE_ATTR_RE.sub(r"\1", html)
 
 
-def course_pages(project: Project) -> list[Page]:
+PAGE_START = b'<div class="cx-page" id="'  # where index.html is cut for compression
+
+
+def course_pages(project: Project, cache: Bundle | None = None) -> list[Page]:
     pages = []
+    activities = {a.stem: a for a in reversed(project.course.activities)}
     for ch in project.chapters:
-        html = csp_safe(chapter_html(ch, project.course.for_chapter(ch.stem), "course"))
+        acts = activities.get(ch.stem)
+        if acts is None:
+            acts = project.course.for_chapter(ch.stem)
+
+        def make(ch: Chapter = ch, acts: ChapterActivities = acts) -> bytes:
+            return csp_safe(chapter_html(ch, acts, "course")).encode("utf-8")
+
+        if cache is None:
+            html = make().decode("utf-8")
+        else:
+            key = fingerprint("scorm-page", ch, acts)
+            html = cache.fragment("scorm-page", key, make).decode("utf-8")
         pages.append(Page(f"page-{ch.slug}", ch.slug, f"{ch.number}. {ch.title}", html))
     pages.append(Page("page-sources", "", "Sources and permissions", sources_html(project)))
     return pages
 
 
-def course_data(project: Project, version: Version) -> bytes:
+def course_data(project: Project, version: Version, cache: Bundle | None = None) -> bytes:
     """The runtime's data file: scoring rules (scoring.scoring_rules) and LMS strings."""
+    if cache is not None:
+        key = fingerprint("scorm-data", version, project.course, project.book.language,
+                          structure_key(project))
+        return cache.fragment("scorm-data", key, lambda: course_data(project, version))
     items = {
         q.id: {
             "interaction": interaction_id(q.id),
@@ -154,12 +193,12 @@ def course_data(project: Project, version: Version) -> bytes:
     return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
 
 
-def index_html(project: Project, version: Version) -> bytes:
+def index_html(project: Project, version: Version, cache: Bundle | None = None) -> bytes:
     template = environment().get_template("course_page.html")
     text = template.render(
         book=project.book,
         course=project.course,
-        pages=course_pages(project),
+        pages=course_pages(project, cache),
         csp=CSP,
         key=structure_key(project),
         version=version,
@@ -174,13 +213,24 @@ def runtime_file(name: str) -> bytes:
     return (resources.files("cxbook.renderers") / "scorm_assets" / name).read_bytes()
 
 
-def package_files(project: Project, version: Version) -> dict[str, bytes]:
+def page_offsets(html: bytes) -> list[int]:
+    """Where each page starts in index.html: the cut points for compressing it in pieces."""
+    offsets = []
+    at = html.find(PAGE_START)
+    while at >= 0:
+        offsets.append(at)
+        at = html.find(PAGE_START, at + 1)
+    return offsets
+
+
+def package_files(project: Project, version: Version,
+                  cache: Bundle | None = None) -> dict[str, bytes]:
     """Every file of the package except imsmanifest.xml."""
     css = project.theme.css("course")
     files: dict[str, bytes] = {
-        LAUNCH: index_html(project, version),
+        LAUNCH: index_html(project, version, cache),
         CSS_FILE: css.encode("utf-8"),
-        DATA_FILE: course_data(project, version),
+        DATA_FILE: course_data(project, version, cache),
     }
     for name in (*RUNTIME_FILES, *STATIC_FILES):
         files[f"{RUNTIME_DIR}/{name}"] = runtime_file(name)
@@ -404,12 +454,20 @@ class ScormRenderer:
 
     def render(self, project: Project, options: BuildOptions) -> list[OutputFile]:
         self.check_limits(project)
-        files = package_files(project, self.version)
+        cache = options.cache
+        bundle = cache.bundle(self.name) if cache is not None else None
+        with cache.templates(environment()) if cache is not None else nullcontext():
+            files = package_files(project, self.version, bundle)
         names = sorted(files)
         make = manifest_12 if self.version == "1.2" else manifest_2004
         files["imsmanifest.xml"] = make(project, names).encode("utf-8")
+        memo = bundle.deflate_memo() if bundle is not None else None
         data = reproducible_zip(files.items(), options.source_date,
-                                first=["imsmanifest.xml", LAUNCH])
+                                first=["imsmanifest.xml", LAUNCH],
+                                segments={LAUNCH: page_offsets(files[LAUNCH])}, memo=memo)
+        if bundle is not None and memo is not None:
+            bundle.keep_deflate(memo)
+            bundle.save()
         return [OutputFile(self.output_name(project.book), data)]
 
     def check_limits(self, project: Project) -> None:
