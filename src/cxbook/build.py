@@ -124,20 +124,31 @@ class FormatResult:
     cached: bool
 
 
+def _output_key(name: str, project_key: str | None, options: BuildOptions) -> str | None:
+    return fingerprint(name, project_key, options.cache_key()) if project_key else None
+
+
+def _cached(project_key: str | None, name: str, options: BuildOptions) -> FormatResult | None:
+    """The format's whole output from the cache, when nothing it depends on changed."""
+    key = _output_key(name, project_key, options)
+    if options.cache is None or key is None:
+        return None
+    started = time.perf_counter()
+    hit = options.cache.get_outputs(name, key)
+    if hit is None:
+        return None
+    options.report(f"{name}: unchanged (from cache)")
+    return FormatResult(name, hit, time.perf_counter() - started, True)
+
+
 def _render_one(project: Project, name: str, options: BuildOptions,
                 project_key: str | None) -> FormatResult:
     started = time.perf_counter()
-    cache = options.cache
-    key = fingerprint(name, project_key, options.cache_key()) if project_key else None
-    if cache is not None and key is not None:
-        hit = cache.get_outputs(name, key)
-        if hit is not None:
-            options.report(f"{name}: unchanged (from cache)")
-            return FormatResult(name, hit, time.perf_counter() - started, True)
     options.report(f"{name}: rendering")
     files = load_renderer(name).render(project, options)
-    if cache is not None and key is not None:
-        cache.put_outputs(name, key, files)
+    key = _output_key(name, project_key, options)
+    if options.cache is not None and key is not None:
+        options.cache.put_outputs(name, key, files)
     seconds = time.perf_counter() - started
     options.report(f"{name}: done in {seconds:.1f} s")
     return FormatResult(name, files, seconds, False)
@@ -163,16 +174,23 @@ def render_formats(
     ordered = sorted(formats, key=lambda n: RENDER_ORDER.index(n)
                      if n in RENDER_ORDER else len(RENDER_ORDER))
     results: dict[str, FormatResult] = {}
-    workers = min(jobs, len(ordered))
+    for name in ordered:
+        hit = _cached(project_key, name, options)
+        if hit is not None:
+            results[name] = hit
+    todo = [name for name in ordered if name not in results]
+    workers = min(jobs, len(todo))
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        for name in ordered:
+        for name in todo:
             results[name] = _render_one(project, name, options, project_key)
     else:
+        for name in todo:  # imported once here, inherited by every worker
+            load_renderer(name)
         _WORK = (project, options, project_key)
         try:
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                futures = {name: pool.submit(_worker, name) for name in ordered}
+                futures = {name: pool.submit(_worker, name) for name in todo}
                 for name, future in futures.items():
                     results[name] = future.result()
         finally:
