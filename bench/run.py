@@ -136,11 +136,16 @@ def cxbook_cmd() -> list[str]:
     return [sys.executable, "-m", "cxbook.cli"]
 
 
+PDF_FORMATS = ("pdf", "workbook", "facilitator")
+
+
 def measure_cxbook(book: Path, fmt: str, out: Path) -> Run:
     if out.exists():
         shutil.rmtree(out)
+    # PDFs on A4, the page size WeasyPrint gives pandoc's HTML, so both lay out alike pages.
+    paper = ["--paper", "a4"] if fmt in PDF_FORMATS else []
     run = run_measured([*cxbook_cmd(), "build", str(book), "-f", fmt, "--out", str(out),
-                        "--quiet", "--no-cache", "--jobs", "1"])
+                        "--quiet", "--no-cache", "--jobs", "1", *paper])
     run.size_kb = sum(p.stat().st_size for p in out.iterdir()) / 1024
     return run
 
@@ -213,8 +218,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(REPO / "bench" / "RESULTS.md"))
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    formats = [f for f in FORMATS if not (args.no_pdf and f in ("pdf", "workbook",
-                                                                  "facilitator"))]
+    formats = [f for f in FORMATS if not (args.no_pdf and f in PDF_FORMATS)]
     WORK.mkdir(parents=True, exist_ok=True)
     lines = [
         "# cxbook benchmark results",
@@ -223,7 +227,8 @@ def main() -> int:
         "",
         "Each cell is one cold run (`--no-cache --jobs 1`, one format per process). Ratios are",
         "cxbook / pandoc on the same Markdown (pandoc from the pypandoc-binary wheel; its PDF",
-        "via `--pdf-engine=weasyprint`). Peak memory is the largest process's RSS.",
+        "via `--pdf-engine=weasyprint`, which lays it out on A4, so cxbook's PDFs are built",
+        "with `--paper a4` here). Peak memory is the largest process's RSS.",
         "",
         "| chapters | words | format | cxbook time | peak RSS | size | pandoc time | ratio |",
         "|---:|---:|---|---:|---:|---:|---:|---:|",

@@ -40,6 +40,24 @@ NOTDEF_RE = re.compile(r'\.notdef glyph rendered for Unicode string unsupported 
 FONT_TYPES = {"ttf": "font/ttf", "otf": "font/otf", "woff": "font/woff", "woff2": "font/woff2"}
 
 
+def _page_references(self: Any) -> tuple[bytes, ...]:
+    """pydyf's PDF.page_references, remembered while the page list is unchanged.
+
+    pydyf rebuilds the whole tuple on every access, and WeasyPrint's tagging reads it once
+    per tagged element, which makes tagged PDFs quadratic in their page count (minutes for a
+    thousand-page book). Same values, computed once per page count."""
+    kids = self.pages["Kids"]
+    cached = self.__dict__.get("_cx_page_references")
+    if cached is None or cached[0] != len(kids):
+        cached = (len(kids), tuple(f"{n} 0 R".encode("ascii") for n in kids[::3]))
+        self.__dict__["_cx_page_references"] = cached
+    refs: tuple[bytes, ...] = cached[1]
+    return refs
+
+
+pydyf.PDF.page_references = property(_page_references)
+
+
 class PdfRenderError(RuntimeError):
     """WeasyPrint could not produce a correct PDF (a missing asset, a failed font)."""
 
