@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,6 +61,22 @@ def copy_project(name: str, tmp_path: Path) -> Path:
     dest = tmp_path / name
     shutil.copytree(PROJECTS / name, dest)
     return dest
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, driven by Playwright (never a downloaded browser); one per test
+    module."""
+    from playwright.sync_api import sync_playwright
+
+    from support.lms_harness import launch_chromium
+
+    with sync_playwright() as pw:
+        b = launch_chromium(pw)
+        try:
+            yield b
+        finally:
+            b.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,36 +9,23 @@ from __future__ import annotations
 import sys
 import textwrap
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # works with any pytest import mode
 
 from support.lms_harness import (
     LmsSession,
     find_launch_href,
-    launch_chromium,
     run_ace,
     run_axe,
     run_epubcheck,
     serve_directory,
     violations_by_impact,
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch_chromium(pw)
-        try:
-            yield b
-        finally:
-            b.close()
-
 
 # ---------------------------------------------------------------- fake packages
 

@@ -11,14 +11,13 @@ import random
 import re
 import sys
 import zipfile
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 from lxml import etree
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # works with any pytest import mode
 
@@ -35,7 +34,6 @@ from cxbook.scoring import course_score, passed
 
 from support.lms_harness import (
     LmsSession,
-    launch_chromium,
     run_axe,
     serve_directory,
 )
@@ -82,15 +80,6 @@ def built(project: Project, tmp_path_factory: pytest.TempPathFactory) -> dict[st
 def pkg_dir(built: dict[str, Path], version: str) -> Path:
     return built[version].parent / SUFFIX[version]
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch_chromium(pw)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def lms_start_data(package: Path, version: str) -> dict[str, str]:
