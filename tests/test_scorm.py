@@ -29,6 +29,7 @@ from cxbook.renderers.scorm import (
     Scorm12Renderer,
     Scorm2004Renderer,
     max_suspend_length,
+    recolored_css,
 )
 from cxbook.scoring import course_score, passed
 
@@ -301,6 +302,15 @@ def test_course_stylesheet_comes_from_the_theme(project: Project,
     css = (pkg_dir(built, "2004") / "cxbook" / "course.css").read_text(encoding="utf-8")
     assert css == project.theme.css("course")
     assert ".cx-pager" in css and ":focus-visible" in css
+
+
+def test_course_stylesheet_takes_the_theme_colours(project: Project) -> None:
+    theme = dataclasses.replace(project.theme, colors={"accent": "#8B0000", "rule": "#dddddd"})
+    css = recolored_css(theme)
+    assert "#1f4e79" not in css.lower() and "#c8d3df" not in css.lower()
+    assert css.count("#8B0000") == project.theme.css("course").lower().count("#1f4e79")
+    assert "#dddddd" in css
+    assert recolored_css(project.theme) == project.theme.css("course")
 
 
 def test_suspend_data_bound_of_a_sixty_chapter_course(tmp_path: Path) -> None:

@@ -206,6 +206,11 @@ class Course:
         return tuple(q for a in self.activities for q in a.quiz)
 
 
+# The built-in palette; the built-in stylesheets are written in these colours.
+DEFAULT_COLORS = {"accent": "#1f4e79", "paper": "#ffffff", "ink": "#1a1a1a",
+                  "muted": "#595959", "rule": "#c8d3df"}
+
+
 @dataclass(frozen=True)
 class Theme:
     """A resolved theme: its files (built-in first, then the project's overrides, later
@@ -226,6 +231,11 @@ class Theme:
             if data:
                 parts.append(data.decode("utf-8"))
         return "\n".join(parts)
+
+    @property
+    def palette(self) -> dict[str, str]:
+        """The built-in colours with the theme's own (theme.yaml ``colors``) over them."""
+        return {**DEFAULT_COLORS, **self.colors}
 
     def fonts(self) -> dict[str, bytes]:
         return {

@@ -9,7 +9,7 @@ import textwrap
 import zlib
 from dataclasses import dataclass
 
-from ..model import Book, Theme
+from ..model import DEFAULT_COLORS, Book, Theme
 
 FONT_MEDIA_TYPES = {
     "ttf": "font/ttf",
@@ -27,13 +27,6 @@ THEME_IMAGE_TYPES = {
     "webp": "image/webp",
 }
 CSS_URL_RE = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)""")
-DEFAULT_COLORS = {
-    "accent": "#1f4e79",
-    "paper": "#ffffff",
-    "ink": "#1a1a1a",
-    "muted": "#595959",
-    "rule": "#c8d3df",
-}
 
 
 @dataclass(frozen=True)

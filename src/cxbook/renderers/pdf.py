@@ -26,7 +26,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from ..build import BuildOptions
-from ..model import Book, Project, Theme
+from ..model import DEFAULT_COLORS, Book, Project, Theme
 from ..output import OutputFile
 from .pdf_html import Edition, document_html
 
@@ -34,8 +34,6 @@ ORIGIN = "https://cxbook.invalid"  # a reserved name: never resolved, never fetc
 MANUSCRIPT_BASE = f"{ORIGIN}/manuscript/"
 THEME_BASE = f"{ORIGIN}/theme/"
 MAIN_MATTER_ID = "main-matter"
-DEFAULT_COLORS = {"accent": "#1f4e79", "paper": "#ffffff", "ink": "#1a1a1a",
-                  "muted": "#595959", "rule": "#c8d3df"}
 NOTDEF_RE = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)"')
 FONT_TYPES = {"ttf": "font/ttf", "otf": "font/otf", "woff": "font/woff", "woff2": "font/woff2"}
 

@@ -24,7 +24,7 @@ from typing import Literal
 from ..build import BuildOptions
 from ..cache import Bundle, fingerprint
 from ..diagnostics import CxbookError, SourceLocation
-from ..model import Book, Chapter, ChapterActivities, Project
+from ..model import DEFAULT_COLORS, Book, Chapter, ChapterActivities, Project, Theme
 from ..output import OutputFile, reproducible_zip
 from ..render.html import chapter_html, environment, sources_html
 from ..scoring import scoring_rules
@@ -223,10 +223,22 @@ def page_offsets(html: bytes) -> list[int]:
     return offsets
 
 
+def recolored_css(theme: Theme) -> str:
+    """The course stylesheet in the theme's colours: the built-in stylesheets are written in
+    the built-in palette, so each default colour is swapped for the theme's (one pass)."""
+    css = theme.css("course")
+    swaps = {default: theme.palette[name] for name, default in DEFAULT_COLORS.items()
+             if theme.palette[name].lower() != default}
+    if not swaps:
+        return css
+    pattern = re.compile("|".join(re.escape(c) for c in swaps), flags=re.IGNORECASE)
+    return pattern.sub(lambda m: swaps[m.group(0).lower()], css)
+
+
 def package_files(project: Project, version: Version,
                   cache: Bundle | None = None) -> dict[str, bytes]:
     """Every file of the package except imsmanifest.xml."""
-    css = project.theme.css("course")
+    css = recolored_css(project.theme)
     files: dict[str, bytes] = {
         LAUNCH: index_html(project, version, cache),
         CSS_FILE: css.encode("utf-8"),
