@@ -152,10 +152,6 @@ class BuildCache:
             self.misses += 1
             self.kind_misses[kind] += 1
 
-    @property
-    def enabled(self) -> bool:
-        return _secret() is not None
-
     # -- sealed blobs -----------------------------------------------------------------
 
     def _read(self, path: Path) -> bytes | None:

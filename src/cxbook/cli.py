@@ -119,18 +119,13 @@ def _parse_formats(values: list[str] | None) -> list[str]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    project, diags = check_project(Path(args.project))
+    _, diags = check_project(Path(args.project))
     items = diags.sorted()
     _print_diagnostics(items)
     failed = diags.has_errors or (args.strict and bool(items))
     status = "failed" if failed else "ok"
     print(f"cxbook check: {status} ({_summary(items)})", file=sys.stderr)
-    del project
     return EXIT_PROJECT if failed else EXIT_OK
-
-
-def _is_inside(path: Path, folder: Path) -> bool:
-    return path == folder or path.is_relative_to(folder)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -138,7 +133,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     root = Path(args.project).resolve()
     out_dir = Path(args.out).resolve() if args.out else root / "dist"
     for protected in ("manuscript", "course", "themes"):
-        if _is_inside(out_dir, root / protected):
+        if out_dir.is_relative_to(root / protected):
             raise UsageError(f"--out {args.out} is inside {protected}/; outputs never go "
                              "among the project's sources: choose another folder")
     cache = None if args.no_cache else BuildCache(root / CACHE_DIR)
@@ -177,7 +172,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                        jobs=args.jobs or default_jobs())
     if not args.quiet:
         for path in written:
-            shown = path.relative_to(root) if _is_inside(path, root) else path
+            shown = path.relative_to(root) if path.is_relative_to(root) else path
             print(f"wrote {shown} ({path.stat().st_size / 1024:.0f} KB)")
         print(f"cxbook build: {len(written)} file{'s' if len(written) != 1 else ''} in "
               f"{time.perf_counter() - started:.1f} s ({_summary(items)})", file=sys.stderr)

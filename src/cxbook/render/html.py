@@ -14,7 +14,7 @@ from typing import Literal
 import jinja2
 from markupsafe import escape
 
-from ..model import Book, Chapter, ChapterActivities, Footnote, Project
+from ..model import Book, Chapter, ChapterActivities, Project
 
 Mode = Literal["book", "workbook", "facilitator", "course"]
 
@@ -140,8 +140,3 @@ def titlepage_html(book: Book) -> str:
 
 def copyright_html(book: Book) -> str:
     return _render("copyright.html", book=book, editor_line=name_list(book.editors))
-
-
-def footnote_ids(note: Footnote) -> tuple[str, str]:
-    """(note id, reference id)."""
-    return note.anchor, note.anchor + "-ref"
