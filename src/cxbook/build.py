@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -47,6 +47,9 @@ class BuildOptions:
     progress: Callable[[str], None] | None = field(default=None, compare=False)
     # Fragment cache for renderers that cache per-chapter work; None disables it.
     cache: BuildCache | None = field(default=None, compare=False)
+    # Processes a renderer may use for itself (the PDFs lay out parts side by side); never
+    # changes the bytes of an output.
+    jobs: int = field(default=1, compare=False)
 
     def report(self, message: str) -> None:
         if self.progress is not None:
@@ -181,12 +184,14 @@ def render_formats(
     todo = [name for name in ordered if name not in results]
     workers = min(jobs, len(todo))
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        options = replace(options, jobs=jobs)
         for name in todo:
             results[name] = _render_one(project, name, options, project_key)
     else:
         for name in todo:  # imported once here, inherited by every worker
             load_renderer(name)
-        _WORK = (project, options, project_key)
+        # The processes left over once every worker has one go to the renderers.
+        _WORK = (project, replace(options, jobs=max(1, jobs // workers)), project_key)
         try:
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:

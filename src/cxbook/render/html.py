@@ -76,12 +76,14 @@ def bio_html(chapter: Chapter) -> str:
 
 def activities_html(
     chapter: Chapter, activities: ChapterActivities, mode: Mode, *,
-    answer_key_href: str = "",
+    answer_key_href: str = "", page_ref: str | None = None,
 ) -> str:
+    """The chapter's activities. ``page_ref`` (print only) is the text standing in for the
+    answer key's page number, which the PDF renderer fills in once pages are known."""
     if activities.is_empty:
         return ""
     return _render("activities.html", ch=chapter, acts=activities, mode=mode,
-                   answer_key_href=answer_key_href)
+                   answer_key_href=answer_key_href, page_ref=page_ref)
 
 
 def footnotes_html(chapter: Chapter, *, epub: bool = False) -> str:

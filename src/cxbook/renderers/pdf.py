@@ -13,10 +13,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
+import multiprocessing
 import posixpath
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
@@ -28,12 +31,18 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from ..build import BuildOptions
 from ..model import DEFAULT_COLORS, Book, Project, Theme
 from ..output import OutputFile
-from .pdf_html import Edition, document_html
+from .pdf_html import Edition, front_html, main_sections, part_html, toc_entries
+from .pdf_layout import LaidOutPart, finish, lay_out
+from .pdf_merge import PartPdf, merge
 
 ORIGIN = "https://cxbook.invalid"  # a reserved name: never resolved, never fetched
 MANUSCRIPT_BASE = f"{ORIGIN}/manuscript/"
 THEME_BASE = f"{ORIGIN}/theme/"
-MAIN_MATTER_ID = "main-matter"
+# The main matter is laid out in parts of about this many characters of HTML, at most
+# MAX_PARTS of them, which worker processes lay out side by side (see render_pdf).
+PART_SIZE = 250_000
+MAX_PARTS = 8
+FRONT = -1  # the front matter's index among the parts
 NOTDEF_RE = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)"')
 FONT_TYPES = {"ttf": "font/ttf", "otf": "font/otf", "woff": "font/woff", "woff2": "font/woff2"}
 
@@ -109,17 +118,6 @@ def generated_css(theme: Theme) -> str:
             f"@page cover {{ background: {colors['accent']}; }}\n")
 
 
-def page_labels(main_start: int) -> Any:
-    """/PageLabels: front matter in lower-case roman numerals, then 1, 2, 3 … from the first
-    page of the main matter, matching the folios print.css prints."""
-    nums: list[Any] = [0, pydyf.Dictionary({"S": "/r"})]
-    if main_start > 0:
-        nums += [main_start, pydyf.Dictionary({"S": "/D", "St": 1})]
-    else:
-        nums = [0, pydyf.Dictionary({"S": "/D", "St": 1})]
-    return pydyf.Dictionary({"Nums": pydyf.Array(nums)})
-
-
 class _LogCollector(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -144,13 +142,202 @@ def _collect_weasyprint_log() -> Iterator[_LogCollector]:
         logger.propagate = old_propagate
 
 
-def render_pdf(project: Project, options: BuildOptions, edition: Edition,
-               name: str) -> bytes:
-    """One edition as PDF bytes."""
-    progress: Callable[[str], None] = options.progress or (lambda message: None)
-    html_text = document_html(project, edition, options.source_date)
+def plan_parts(sections: list[str], part_size: int | None = None) -> list[list[str]]:
+    """The main-matter sections in consecutive runs of about ``part_size`` characters of
+    HTML each (at most MAX_PARTS runs). Depends on the content only, never on the machine,
+    so that the PDF's bytes do not either."""
+    size = part_size or PART_SIZE
+    total = sum(len(s) for s in sections)
+    count = max(1, min(MAX_PARTS, len(sections), round(total / size)))
+    groups: list[list[str]] = [[]]
+    done = 0
+    for index, section in enumerate(sections):
+        runs_to_start = count - len(groups)
+        if groups[-1] and runs_to_start > 0 and (
+                # this section's middle lies past the end of the current run
+                (done + len(section) / 2) * count >= total * len(groups)
+                # or every section left is needed to give each run still to come one
+                or len(sections) - index == runs_to_start):
+            groups.append([])
+        groups[-1].append(section)
+        done += len(section)
+    return groups
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What the parts' layout tells: pages per part and where each anchor landed."""
+
+    pages: dict[int, int]  # part index -> page count
+    anchors: dict[int, dict[str, int]]  # part index -> anchor -> page index in the part
+
+
+@dataclass(frozen=True)
+class _Plan:
+    first_pages: dict[int, int]  # part index -> page number of its first page
+    page_numbers: dict[str, str]  # anchor -> printed page number
+    pad: dict[int, bool]  # part index -> followed by an empty left-hand page
+
+
+def _plan(layout: _Layout) -> _Plan:
+    parts = sorted(layout.pages)
+    first_pages: dict[int, int] = {}
+    pad: dict[int, bool] = {}
+    numbers: dict[str, str] = {}
+    number = 1
+    for index in parts:
+        first_pages[index] = number
+        count = layout.pages[index]
+        pad[index] = index != parts[-1] and count % 2 == 1
+        for anchor, page in layout.anchors[index].items():
+            numbers.setdefault(anchor, str(number + page))
+        number += count + pad[index]
+    return _Plan(first_pages, numbers, pad)
+
+
+@dataclass
+class _PartsJob:
+    """Everything a process needs to lay out and write some parts of an edition."""
+
+    project: Project
+    edition: Edition
+    options: BuildOptions
+    css_text: str
+    pdf_options: dict[str, Any]
+    groups: list[list[str]]
+
+
+@dataclass
+class _PartsDone:
+    pdfs: dict[int, tuple[bytes, list[str]]]  # part index -> (PDF, borrowed anchors)
+    pages: dict[int, int]  # part index -> page count
+    log: list[tuple[int, str]]  # WeasyPrint's warnings and errors: (level, message)
+    missing: list[str]
+    refused: list[str]
+
+
+@contextmanager
+def _weasyprint_session(project: Project, css_text: str) -> Iterator[tuple[Any, Any, Any]]:
+    """A fetcher, a font configuration and the stylesheet for one process. WeasyPrint
+    copies @font-face fonts into a temporary folder it removes only when the font
+    configuration is garbage-collected, which a forked worker never does: removed here."""
     fetcher = ProjectFetcher(project)
     font_config = FontConfiguration()
+    try:
+        stylesheet = CSS(string=css_text, base_url=THEME_BASE, url_fetcher=fetcher,
+                         font_config=font_config)
+        yield fetcher, font_config, stylesheet
+    finally:
+        folder = getattr(font_config, "_folder", None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_parts(job: _PartsJob, indexes: list[int],
+               exchange: Callable[[_Layout], _Plan]) -> _PartsDone:
+    """Lay out the parts ``indexes``, hand their layout to ``exchange`` for the plan of the
+    whole edition, then finish and write them."""
+    done = _PartsDone({}, {}, [], [], [])
+    with _collect_weasyprint_log() as log, \
+            _weasyprint_session(job.project, job.css_text) as (fetcher, fonts, sheet):
+        laid: dict[int, LaidOutPart] = {}
+        for index in indexes:
+            html = HTML(string=part_html(job.project, job.edition, job.options.source_date,
+                                         job.groups[index], first=index == 0),
+                        base_url=MANUSCRIPT_BASE, url_fetcher=fetcher)
+            laid[index] = lay_out(html, font_config=fonts, stylesheets=[sheet],
+                                  **job.pdf_options)
+        plan = exchange(_Layout({i: p.page_count for i, p in laid.items()},
+                                {i: p.anchors for i, p in laid.items()}))
+        for index in indexes:
+            part = laid.pop(index)
+            done.pages[index] = part.page_count
+            finish(part, plan.first_pages[index], plan.page_numbers)
+            done.pdfs[index] = (part.document.write_pdf(**job.pdf_options), part.borrowed)
+        done.missing = fetcher.missing
+        done.refused = fetcher.refused
+    done.log = [(r.levelno, r.getMessage()) for r in log.records]
+    return done
+
+
+def _fork_parts(job: _PartsJob, workers: int,
+                front: Callable[[_Plan], None]) -> tuple[_PartsDone, _Plan]:
+    """Parts dealt round-robin to ``workers`` processes (this one included); this process
+    gathers the layouts, sends the plan back and calls ``front`` while the others write."""
+    context = multiprocessing.get_context("fork")
+    assigned = [list(range(len(job.groups)))[w::workers] for w in range(workers)]
+    children: list[tuple[Any, Any]] = []
+
+    def child(connection: Any, indexes: list[int]) -> None:
+        try:
+            def exchange(layout: _Layout) -> _Plan:
+                connection.send(("layout", layout))
+                plan: _Plan = connection.recv()
+                return plan
+            connection.send(("done", _run_parts(job, indexes, exchange)))
+        except BaseException as e:  # reported by the parent, which raises it
+            connection.send(("error", f"{type(e).__name__}: {e}"))
+        finally:
+            connection.close()
+
+    plans: list[_Plan] = []
+    try:
+        for indexes in assigned[1:]:
+            mine, theirs = context.Pipe()
+            process = context.Process(target=child, args=(theirs, indexes))
+            process.start()
+            theirs.close()
+            children.append((process, mine))
+
+        def exchange(layout: _Layout) -> _Plan:
+            pages, anchors = dict(layout.pages), dict(layout.anchors)
+            for _, connection in children:
+                theirs = _receive(connection, "layout")
+                pages.update(theirs.pages)
+                anchors.update(theirs.anchors)
+            plan = _plan(_Layout(pages, anchors))
+            for _, connection in children:
+                connection.send(plan)
+            plans.append(plan)
+            front(plan)
+            return plan
+
+        done = _run_parts(job, assigned[0], exchange)
+        for _, connection in children:
+            theirs = _receive(connection, "done")
+            done.pdfs.update(theirs.pdfs)
+            done.pages.update(theirs.pages)
+            done.log += theirs.log
+            done.missing += theirs.missing
+            done.refused += theirs.refused
+    finally:
+        for process, connection in children:
+            connection.close()
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join()
+    return done, plans[0]
+
+
+def _receive(connection: Any, expected: str) -> Any:
+    try:
+        kind, payload = connection.recv()
+    except EOFError as e:
+        raise PdfRenderError("a PDF layout worker stopped unexpectedly") from e
+    if kind == "error":
+        raise PdfRenderError(f"PDF layout worker failed: {payload}")
+    if kind != expected:
+        raise PdfRenderError(f"PDF layout worker sent {kind!r}, expected {expected!r}")
+    return payload
+
+
+def render_pdf(project: Project, options: BuildOptions, edition: Edition,
+               name: str) -> bytes:
+    """One edition as PDF bytes: the main matter laid out in parts (in parallel when
+    ``options.jobs`` allows), then the front matter with the page numbers now known, then
+    all parts joined into one PDF."""
+    progress: Callable[[str], None] = options.progress or (lambda message: None)
     css_text = generated_css(project.theme) + project.theme.css("print")
     if options.paper:
         css_text += f"\n@page {{ size: {options.paper}; }}\n"
@@ -165,45 +352,88 @@ def render_pdf(project: Project, options: BuildOptions, edition: Edition,
         "full_fonts": False,
         "hinting": False,
     }
-    with _collect_weasyprint_log() as log:
-        stylesheet = CSS(string=css_text, base_url=THEME_BASE, url_fetcher=fetcher,
-                         font_config=font_config)
-        html = HTML(string=html_text, base_url=MANUSCRIPT_BASE, url_fetcher=fetcher)
-        count = len(project.chapters)
-        progress(f"{name}: laying out {count} chapter{'' if count == 1 else 's'}")
-        document = html.render(font_config=font_config, stylesheets=[stylesheet],
-                               **pdf_options)
-        if fetcher.missing:
-            raise PdfRenderError(f"{name}: files referenced but not found: "
-                                 + ", ".join(sorted(set(fetcher.missing))))
-        main_start = next((i for i, page in enumerate(document.pages)
-                           if MAIN_MATTER_ID in page.anchors), None)
-        if main_start is None:
-            raise PdfRenderError(f"{name}: the main matter is missing from the layout")
+    groups = plan_parts(main_sections(project, edition))
+    job = _PartsJob(project, edition, options, css_text, pdf_options, groups)
+    count = len(project.chapters)
+    progress(f"{name}: laying out {count} chapter{'' if count == 1 else 's'}")
+    front_done: list[_PartsDone] = []
 
-        def finisher(_document: Any, pdf: Any) -> None:
-            pdf.catalog["PageLabels"] = page_labels(main_start)
+    def front(plan: _Plan) -> None:
+        front_done.append(_render_front(job, plan))
 
-        progress(f"{name}: writing {len(document.pages)} pages")
-        data: bytes = document.write_pdf(finisher=finisher, **pdf_options)
-    errors = [r.getMessage() for r in log.records if r.levelno >= logging.ERROR]
+    workers = min(max(options.jobs, 1), len(groups))
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        done, plan = _fork_parts(job, workers, front)
+    else:
+        plans: list[_Plan] = []
+
+        def exchange(layout: _Layout) -> _Plan:
+            plans.append(_plan(layout))
+            return plans[0]
+
+        done = _run_parts(job, list(range(len(groups))), exchange)
+        plan = plans[0]
+        front(plan)
+    front_part = front_done[0]
+    _check_log(name, progress, [front_part, done])
+    front_pdf, front_borrowed = front_part.pdfs[FRONT]
+    front_pages = front_part.pages[FRONT]
+    main_start = front_pages + front_pages % 2
+    parts = [PartPdf(front_pdf, frozenset(front_borrowed), pad=front_pages % 2 == 1)]
+    for index in range(len(groups)):
+        data, borrowed = done.pdfs[index]
+        parts.append(PartPdf(data, frozenset(borrowed), pad=plan.pad[index]))
+    total = main_start + sum(done.pages.values()) + sum(plan.pad.values())
+    progress(f"{name}: writing {total} pages")
+    return merge(parts, main_start)
+
+
+def _render_front(job: _PartsJob, plan: _Plan) -> _PartsDone:
+    """Cover, title page, rights page and contents, with the contents' page numbers."""
+    entries = toc_entries(job.project, job.edition)
+    missing = [e.target for e in entries if e.target not in plan.page_numbers]
+    if missing:
+        raise PdfRenderError("contents entries point at nothing laid out: "
+                             + ", ".join(missing))
+    done = _PartsDone({}, {}, [], [], [])
+    with _collect_weasyprint_log() as log, \
+            _weasyprint_session(job.project, job.css_text) as (fetcher, fonts, sheet):
+        html = HTML(string=front_html(job.project, job.edition, job.options.source_date,
+                                      plan.page_numbers),
+                    base_url=MANUSCRIPT_BASE, url_fetcher=fetcher)
+        part = lay_out(html, font_config=fonts, stylesheets=[sheet], **job.pdf_options)
+        done.pages[FRONT] = part.page_count
+        finish(part, 1, plan.page_numbers)
+        done.pdfs[FRONT] = (part.document.write_pdf(**job.pdf_options), part.borrowed)
+        done.missing = fetcher.missing
+        done.refused = fetcher.refused
+    done.log = [(r.levelno, r.getMessage()) for r in log.records]
+    return done
+
+
+def _check_log(name: str, progress: Callable[[str], None], results: list[_PartsDone]) -> None:
+    """Errors fail the build; warnings are passed on, missing glyphs once."""
+    missing = sorted({m for r in results for m in r.missing})
+    if missing:
+        raise PdfRenderError(f"{name}: files referenced but not found: " + ", ".join(missing))
+    log = [entry for r in results for entry in r.log]
+    errors = [message for level, message in log if level >= logging.ERROR]
     if errors:
         raise PdfRenderError(f"{name}: WeasyPrint failed: " + "; ".join(errors))
     missing_glyphs: list[str] = []
-    for record in log.records:
-        if record.levelno >= logging.ERROR:
-            continue
-        found = NOTDEF_RE.match(record.getMessage())
+    warned: set[str] = set()
+    for _, message in log:
+        found = NOTDEF_RE.match(message)
         if found:
             missing_glyphs.extend(c for c in found.group(1) if c not in missing_glyphs)
-        else:
-            progress(f"{name}: warning: {record.getMessage()}")
+        elif message not in warned:
+            warned.add(message)
+            progress(f"{name}: warning: {message}")
     if missing_glyphs:
         progress(f"{name}: warning: no font in the theme or on this system has these "
                  f"characters (printed as boxes): {''.join(missing_glyphs)}")
-    for url in sorted(set(fetcher.refused)):
+    for url in sorted({u for r in results for u in r.refused}):
         progress(f"{name}: warning: not included (outside the project): {url}")
-    return data
 
 
 class _PdfRenderer:

@@ -1,9 +1,15 @@
 """The HTML documents behind the three PDF editions (reader, workbook, facilitator guide).
 
 Every piece of content comes from the shared XHTML rendering (render/html.py); this module
-only arranges it into one paginated document per edition and adapts it for print: footnotes
-move to their reference (the print stylesheet floats them to the page foot) and chapter
-fragments are re-serialized as HTML so that WeasyPrint's HTML parser reads them exactly.
+only arranges it for print: footnotes move to their reference (the print stylesheet floats
+them to the page foot) and chapter fragments are re-serialized as HTML so that WeasyPrint's
+HTML parser reads them exactly.
+
+An edition is paginated in parts (renderers/pdf.py): the main matter is a list of sections
+that each open on a right-hand page (session plan, chapters, answer key, sources), laid out
+in runs by ``part_html``; the front matter (``front_html``) comes last, when the page
+numbers its contents lists are known. Page numbers that a section prints about another one
+(the answer key's page) are written as ``PAGE_REF_PLACEHOLDER`` and filled in after layout.
 """
 
 from __future__ import annotations
@@ -34,6 +40,10 @@ from ..render.html import (
 )
 
 Edition = Literal["reader", "workbook", "facilitator"]
+
+# Stands in for a page number until pages are known: as wide as any real one, so the line
+# it ends keeps its breaks when the number is filled in.
+PAGE_REF_PLACEHOLDER = "8888"
 
 EDITION_LABELS: dict[Edition, str] = {
     "reader": "",
@@ -170,7 +180,8 @@ def _print_chapter(chapter: Chapter, activities: ChapterActivities | None,
         bio_html(chapter),
     ]
     if activities is not None:
-        parts.append(activities_html(chapter, activities, "book"))
+        parts.append(activities_html(chapter, activities, "book",
+                                     page_ref=PAGE_REF_PLACEHOLDER))
     parts.append("</section>\n")
     return _with_running_head("".join(parts), chapter)
 
@@ -228,16 +239,34 @@ def _session_plan(project: Project) -> str:
     ).strip() + "\n"
 
 
-def document_html(project: Project, edition: Edition, source_date: dt.datetime) -> str:
-    """The whole edition as one HTML document."""
+def main_sections(project: Project, edition: Edition) -> list[str]:
+    """The main matter as sections that each open on a right-hand page, in reading order:
+    the session plan (facilitator guide), the chapters, the answer key, the sources."""
+    sections: list[str] = []
+    if edition == "facilitator":
+        sections.append(_session_plan(project))
+    sections.extend(_print_chapter(ch, project.course.for_chapter(ch.stem), edition)
+                    for ch in project.chapters)
+    if edition != "workbook":
+        key = answer_key_html(project)
+        if key:
+            sections.append(key)
+    sections.append(sources_html(project))
+    return sections
+
+
+def _has_answer_key(project: Project, edition: Edition) -> bool:
+    return edition != "workbook" and any(
+        project.course.for_chapter(ch.stem).quiz for ch in project.chapters)
+
+
+def toc_entries(project: Project, edition: Edition) -> list[TocEntry]:
+    return _toc_entries(project, edition, has_key=_has_answer_key(project, edition))
+
+
+def _document(project: Project, edition: Edition, source_date: dt.datetime,
+              **parts: object) -> str:
     book = project.book
-    key = answer_key_html(project) if edition != "workbook" else ""
-    chapters = "".join(
-        _print_chapter(ch, project.course.for_chapter(ch.stem), edition)
-        for ch in project.chapters)
-    cover_image = None
-    if edition == "reader" and book.cover and project.asset(book.cover) is not None:
-        cover_image = book.cover
     return environment().get_template("pdf_document.html").render(
         book=book,
         edition=edition,
@@ -246,13 +275,33 @@ def document_html(project: Project, edition: Edition, source_date: dt.datetime) 
         authors=authors(project),
         keywords=keywords(project, edition),
         date=w3c_date(source_date),
+        **parts,
+    )
+
+
+def front_html(project: Project, edition: Edition, source_date: dt.datetime,
+               pages: dict[str, str]) -> str:
+    """Cover, title page, rights page and contents; ``pages`` maps each contents entry's
+    target id to the page number printed after it."""
+    book = project.book
+    cover_image = None
+    if edition == "reader" and book.cover and project.asset(book.cover) is not None:
+        cover_image = book.cover
+    return _document(
+        project, edition, source_date,
+        front=True,
         editor_line=name_list(book.editors),
         cover_image=cover_image,
         titlepage=Markup(titlepage_html(book)),
         rights=Markup(copyright_html(book)),
-        toc=_toc_entries(project, edition, has_key=bool(key)),
-        session_plan=Markup(_session_plan(project)) if edition == "facilitator" else "",
-        chapters=Markup(chapters),
-        answer_key=Markup(key),
-        sources=Markup(sources_html(project)),
+        toc=toc_entries(project, edition),
+        pages=pages,
     )
+
+
+def part_html(project: Project, edition: Edition, source_date: dt.datetime,
+              sections: list[str], *, first: bool) -> str:
+    """A run of main-matter sections as one document; ``first`` marks the run that opens
+    the main matter (page 1)."""
+    return _document(project, edition, source_date, front=False, first_part=first,
+                     sections=Markup("".join(sections)))
