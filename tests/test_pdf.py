@@ -26,14 +26,16 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 from cxbook.build import BuildOptions
 from cxbook.model import Project
 from cxbook.readers.project import read_project
+from cxbook.renderers import pdf as pdf_renderer
 from cxbook.renderers.pdf import (
     MANUSCRIPT_BASE,
     THEME_BASE,
     ProjectFetcher,
     ReaderPdfRenderer,
+    plan_parts,
     render_pdf,
 )
-from cxbook.renderers.pdf_html import print_body
+from cxbook.renderers.pdf_html import main_sections, print_body
 
 from conftest import REPO, SOURCE_DATE_EPOCH, copy_project, run_cli
 
@@ -128,24 +130,44 @@ class Pdf:
         return list(self.reader.page_labels)
 
 
-@pytest.fixture(scope="module")
-def default_pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pdf]:
+class Editions(dict[str, Pdf]):
+    """The three editions of one build; ``part_size`` is the part size it was built with
+    (None: the renderer's own, which keeps the default book in one part)."""
+
+    part_size: int | None = None
+
+
+# Small enough to cut the default book into several parts (see plan_parts).
+SPLIT_PART_SIZE = 15_000
+
+
+@pytest.fixture(scope="module", params=["one part", "parts"])
+def default_pdfs(request: pytest.FixtureRequest,
+                 tmp_path_factory: pytest.TempPathFactory) -> Editions:
+    """The default book's three editions: laid out in one part, as its size asks for, and
+    cut into several parts laid out by worker processes side by side, so that every test
+    below checks the joined PDF too."""
     out = tmp_path_factory.mktemp("pdf-default")
     started = time.perf_counter()
+    editions = Editions()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
-        result = run_cli("build", str(REPO), "--no-cache", "--out", str(out),
+        jobs = "1"
+        if request.param == "parts":
+            patch.setattr(pdf_renderer, "PART_SIZE", SPLIT_PART_SIZE)
+            editions.part_size = SPLIT_PART_SIZE
+            jobs = "6"  # three formats at a time, two processes each
+        result = run_cli("build", str(REPO), "--no-cache", "--out", str(out), "--jobs", jobs,
                          *[arg for name in EDITIONS for arg in ("-f", name)])
     seconds = time.perf_counter() - started
     assert result.code == 0, result.err
-    print(f"default book, three PDFs: {seconds:.1f} s")
+    print(f"default book, three PDFs ({request.param}): {seconds:.1f} s")
     slug = read_project(REPO).book.slug
     title = read_project(REPO).book.title
-    return {
-        "pdf": Pdf(out / f"{slug}.pdf", title),
-        "workbook": Pdf(out / f"{slug}-workbook.pdf", title),
-        "facilitator": Pdf(out / f"{slug}-facilitator.pdf", title),
-    }
+    editions["pdf"] = Pdf(out / f"{slug}.pdf", title)
+    editions["workbook"] = Pdf(out / f"{slug}-workbook.pdf", title)
+    editions["facilitator"] = Pdf(out / f"{slug}-facilitator.pdf", title)
+    return editions
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +179,7 @@ def default_project() -> Project:
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
-def test_bookmarks_list_every_chapter(default_pdfs: dict[str, Pdf], default_project: Project,
+def test_bookmarks_list_every_chapter(default_pdfs: Editions, default_project: Project,
                                       edition: str) -> None:
     pdf = default_pdfs[edition]
     top = [o.title for o in pdf.outline if o.level == 1]
@@ -195,7 +217,7 @@ def _toc_numbers(pdf: Pdf, titles: list[str]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
-def test_printed_contents_match_page_labels(default_pdfs: dict[str, Pdf],
+def test_printed_contents_match_page_labels(default_pdfs: Editions,
                                             default_project: Project, edition: str) -> None:
     pdf = default_pdfs[edition]
     titles = [ch.title for ch in default_project.chapters] + ["Sources and permissions"]
@@ -219,11 +241,95 @@ def test_printed_contents_match_page_labels(default_pdfs: dict[str, Pdf],
     assert labels[first] == "1"
 
 
+def test_parts_build_cuts_the_book(default_pdfs: Editions, default_project: Project) -> None:
+    if not default_pdfs.part_size:
+        assert len(plan_parts(main_sections(default_project, "reader"))) == 1
+        return
+    for edition in ("reader", "workbook", "facilitator"):
+        sections = main_sections(default_project, edition)  # type: ignore[arg-type]
+        assert len(plan_parts(sections, default_pdfs.part_size)) >= 3, edition
+
+
+def test_answer_key_references_print_the_key_page(default_pdfs: Editions,
+                                                   default_project: Project) -> None:
+    pdf = default_pdfs["pdf"]
+    dests = pdf.reader.named_destinations
+    refs = re.findall(r"Answers: see the answer key, page (\S+)\.", pdf.text)
+    assert len(refs) == len(default_project.chapters)
+    for ch, number in zip(default_project.chapters, refs, strict=True):
+        key_page = pdf.reader.get_destination_page_number(dests[f"key-{ch.slug}"])
+        assert number == pdf.labels[key_page], ch.title
+        assert f"{ch.number}. {ch.title}"[:30] in " ".join(pdf.pages_text[key_page].split())
+
+
+def _struct_elements(root: DictionaryObject) -> list[DictionaryObject]:
+    found: list[DictionaryObject] = []
+    todo = [root]
+    while todo:
+        element = todo.pop()
+        kids = element.get("/K")
+        kids = kids if isinstance(kids, ArrayObject) else [kids] if kids is not None else []
+        for kid in kids:
+            kid = kid.get_object() if isinstance(kid, IndirectObject) else kid
+            if isinstance(kid, DictionaryObject) and kid.get("/Type") not in ("/MCR",
+                                                                            "/OBJR"):
+                assert kid["/P"].get_object() is element or kid["/P"].get_object() == element
+                found.append(kid)
+                todo.append(kid)
+    return found
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_links_and_structure_tree_hold_together(default_pdfs: Editions,
+                                                default_project: Project,
+                                                edition: str) -> None:
+    """Every link lands on its target's page, and the structure tree, its parent tree and
+    the pages' keys into it agree, however many parts the PDF was joined from."""
+    pdf = default_pdfs[edition]
+    reader = pdf.reader
+    dests = reader.named_destinations
+    pages = {page.indirect_reference.idnum: index  # type: ignore[union-attr]
+             for index, page in enumerate(reader.pages)}
+    keys: list[int] = []
+    links = 0
+    for page in reader.pages:
+        if "/StructParents" in page:
+            keys.append(int(page["/StructParents"]))
+        for annotation in page.get("/Annots", []):
+            annotation = annotation.get_object()
+            if annotation.get("/Subtype") != "/Link":
+                continue
+            keys.append(int(annotation["/StructParent"]))
+            if "/Dest" in annotation:
+                links += 1
+                assert str(annotation["/Dest"]) in dests, annotation["/Dest"]
+    assert len(keys) == len(set(keys)), "two pages or links share a parent-tree key"
+    # Contents entries open their chapter.
+    for ch in default_project.chapters:
+        assert reader.get_destination_page_number(dests[ch.anchor]) == pdf.bookmark(
+            ch.title).page
+    assert links >= len(default_project.chapters)
+    tree = reader.trailer["/Root"]["/StructTreeRoot"]
+    nums = tree["/ParentTree"]["/Nums"]
+    parent_keys = {int(nums[i]) for i in range(0, len(nums), 2)}
+    assert set(keys) <= parent_keys
+    assert int(tree["/ParentTreeNextKey"]) > max(parent_keys)
+    elements = _struct_elements(tree)
+    assert len(elements) > 100
+    on_pages = [e for e in elements if "/Pg" in e]
+    assert on_pages and all(e.raw_get("/Pg").idnum in pages for e in on_pages)
+    # Every page with content has marked content that the structure tree reaches.
+    reached = {pages[e.raw_get("/Pg").idnum] for e in on_pages}
+    for index in range(len(reader.pages)):
+        if pdf.page_flow(index):
+            assert index in reached, f"page {index + 1} is not in the structure tree"
+
+
 # ---- Metadata, tags, fonts ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
-def test_metadata_language_and_tags(default_pdfs: dict[str, Pdf], default_project: Project,
+def test_metadata_language_and_tags(default_pdfs: Editions, default_project: Project,
                                     edition: str) -> None:
     pdf = default_pdfs[edition]
     book = default_project.book
@@ -269,7 +375,7 @@ def _fonts(obj: object, seen: set[int], found: dict[str, DictionaryObject]) -> N
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
-def test_every_font_is_embedded_and_subset(default_pdfs: dict[str, Pdf], edition: str) -> None:
+def test_every_font_is_embedded_and_subset(default_pdfs: Editions, edition: str) -> None:
     pdf = default_pdfs[edition]
     found: dict[str, DictionaryObject] = {}
     seen: set[int] = set()
@@ -294,7 +400,7 @@ def test_every_font_is_embedded_and_subset(default_pdfs: dict[str, Pdf], edition
 # ---- Content of each edition --------------------------------------------------------------
 
 
-def test_reader_edition_content(default_pdfs: dict[str, Pdf], default_project: Project) -> None:
+def test_reader_edition_content(default_pdfs: Editions, default_project: Project) -> None:
     pdf = default_pdfs["pdf"]
     body = pdf.flow
     for ch in default_project.chapters:
@@ -321,7 +427,7 @@ def test_reader_edition_content(default_pdfs: dict[str, Pdf], default_project: P
     assert norm(ch.title) in norm(pdf.pages_text[start + 2].split("\n")[0])
 
 
-def test_workbook_has_no_answers(default_pdfs: dict[str, Pdf],
+def test_workbook_has_no_answers(default_pdfs: Editions,
                                  default_project: Project) -> None:
     pdf = default_pdfs["workbook"]
     body = pdf.flow
@@ -353,7 +459,7 @@ def test_workbook_has_no_answers(default_pdfs: dict[str, Pdf],
             assert norm(ch.attribution.notice) in body
 
 
-def test_facilitator_guide_has_every_answer(default_pdfs: dict[str, Pdf],
+def test_facilitator_guide_has_every_answer(default_pdfs: Editions,
                                             default_project: Project) -> None:
     pdf = default_pdfs["facilitator"]
     body = pdf.flow
@@ -395,7 +501,7 @@ def _page_images(pdf: Pdf, folder: Path) -> list[Image.Image]:
 
 @pytest.mark.parametrize("edition", EDITIONS)
 def test_no_page_is_blank_except_versos_before_openings(
-        default_pdfs: dict[str, Pdf], edition: str, tmp_path: Path) -> None:
+        default_pdfs: Editions, edition: str, tmp_path: Path) -> None:
     pdf = default_pdfs[edition]
     images = _page_images(pdf, tmp_path)
     assert len(images) == len(pdf.reader.pages)
@@ -437,7 +543,7 @@ def _title_page(pdf: Pdf) -> int:
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
-def test_text_stays_inside_the_margins(default_pdfs: dict[str, Pdf], edition: str) -> None:
+def test_text_stays_inside_the_margins(default_pdfs: Editions, edition: str) -> None:
     _assert_inside_margins(default_pdfs[edition])
 
 
@@ -459,14 +565,18 @@ def _assert_inside_margins(pdf: Pdf) -> None:
 # ---- Determinism, speed, progress -----------------------------------------------------------
 
 
-def test_same_input_gives_identical_bytes(default_pdfs: dict[str, Pdf],
+def test_same_input_gives_identical_bytes(default_pdfs: Editions,
                                           default_project: Project) -> None:
+    """In-process, with another number of processes than the build: the same bytes."""
     messages: list[str] = []
     options = BuildOptions(
         source_date=dt.datetime.fromtimestamp(int(SOURCE_DATE_EPOCH), tz=dt.UTC),
-        progress=messages.append)
+        progress=messages.append, jobs=1 if default_pdfs.part_size else 3)
     started = time.perf_counter()
-    files = ReaderPdfRenderer().render(default_project, options)
+    with pytest.MonkeyPatch.context() as patch:
+        if default_pdfs.part_size:
+            patch.setattr(pdf_renderer, "PART_SIZE", default_pdfs.part_size)
+        files = ReaderPdfRenderer().render(default_project, options)
     print(f"reader edition rendered in {time.perf_counter() - started:.1f} s")
     assert [f.name for f in files] == [default_pdfs["pdf"].path.name]
     assert files[0].data == default_pdfs["pdf"].path.read_bytes()
@@ -475,9 +585,11 @@ def test_same_input_gives_identical_bytes(default_pdfs: dict[str, Pdf],
     assert not [m for m in messages if "warning" in m], messages
 
 
-def test_identical_bytes_in_another_process(default_pdfs: dict[str, Pdf],
+def test_identical_bytes_in_another_process(default_pdfs: Editions,
                                             tmp_path: Path) -> None:
     """Another interpreter, another hash seed: still the same workbook, byte for byte."""
+    if default_pdfs.part_size:
+        pytest.skip("the CLI in another process uses the renderer's own part size")
     env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH, "PYTHONHASHSEED": "4242"}
     code = ("import sys; from cxbook.cli import main; "
             "sys.exit(main(sys.argv[1:]))")
