@@ -260,34 +260,46 @@ def _run_parts(job: _PartsJob, indexes: list[int],
     return done
 
 
-def _fork_parts(job: _PartsJob, workers: int,
-                front: Callable[[_Plan], None]) -> tuple[_PartsDone, _Plan]:
+def _fork(context: Any, work: Callable[[Any], Any]) -> tuple[Any, Any]:
+    """Start ``work(connection)`` in a forked process; its result, or the error that
+    stopped it, comes back on the returned connection."""
+    mine, theirs = context.Pipe()
+
+    def run() -> None:
+        try:
+            theirs.send(("done", work(theirs)))
+        except BaseException as e:  # reported by the parent, which raises it
+            theirs.send(("error", f"{type(e).__name__}: {e}"))
+        finally:
+            theirs.close()
+
+    process = context.Process(target=run)
+    process.start()
+    theirs.close()
+    return process, mine
+
+
+def _fork_parts(job: _PartsJob, workers: int) -> tuple[_PartsDone, _Plan, _PartsDone]:
     """Parts dealt round-robin to ``workers`` processes (this one included); this process
-    gathers the layouts, sends the plan back and calls ``front`` while the others write."""
+    gathers the layouts, sends the plan back and starts one more process for the front
+    matter, which the plan gives its page numbers, while the parts are written."""
     context = multiprocessing.get_context("fork")
     assigned = [list(range(len(job.groups)))[w::workers] for w in range(workers)]
     children: list[tuple[Any, Any]] = []
 
-    def child(connection: Any, indexes: list[int]) -> None:
-        try:
+    def part_worker(indexes: list[int]) -> Callable[[Any], _PartsDone]:
+        def work(connection: Any) -> _PartsDone:
             def exchange(layout: _Layout) -> _Plan:
                 connection.send(("layout", layout))
                 plan: _Plan = connection.recv()
                 return plan
-            connection.send(("done", _run_parts(job, indexes, exchange)))
-        except BaseException as e:  # reported by the parent, which raises it
-            connection.send(("error", f"{type(e).__name__}: {e}"))
-        finally:
-            connection.close()
+            return _run_parts(job, indexes, exchange)
+        return work
 
     plans: list[_Plan] = []
     try:
         for indexes in assigned[1:]:
-            mine, theirs = context.Pipe()
-            process = context.Process(target=child, args=(theirs, indexes))
-            process.start()
-            theirs.close()
-            children.append((process, mine))
+            children.append(_fork(context, part_worker(indexes)))
 
         def exchange(layout: _Layout) -> _Plan:
             pages, anchors = dict(layout.pages), dict(layout.anchors)
@@ -299,17 +311,19 @@ def _fork_parts(job: _PartsJob, workers: int,
             for _, connection in children:
                 connection.send(plan)
             plans.append(plan)
-            front(plan)
+            children.append(_fork(context, lambda _: _render_front(job, plan)))
             return plan
 
         done = _run_parts(job, assigned[0], exchange)
-        for _, connection in children:
+        *part_children, (_, front_connection) = children
+        for _, connection in part_children:
             theirs = _receive(connection, "done")
             done.pdfs.update(theirs.pdfs)
             done.pages.update(theirs.pages)
             done.log += theirs.log
             done.missing += theirs.missing
             done.refused += theirs.refused
+        front: _PartsDone = _receive(front_connection, "done")
     finally:
         for process, connection in children:
             connection.close()
@@ -317,7 +331,7 @@ def _fork_parts(job: _PartsJob, workers: int,
             if process.is_alive():
                 process.kill()
                 process.join()
-    return done, plans[0]
+    return done, plans[0], front
 
 
 def _receive(connection: Any, expected: str) -> Any:
@@ -356,14 +370,9 @@ def render_pdf(project: Project, options: BuildOptions, edition: Edition,
     job = _PartsJob(project, edition, options, css_text, pdf_options, groups)
     count = len(project.chapters)
     progress(f"{name}: laying out {count} chapter{'' if count == 1 else 's'}")
-    front_done: list[_PartsDone] = []
-
-    def front(plan: _Plan) -> None:
-        front_done.append(_render_front(job, plan))
-
     workers = min(max(options.jobs, 1), len(groups))
     if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        done, plan = _fork_parts(job, workers, front)
+        done, plan, front_part = _fork_parts(job, workers)
     else:
         plans: list[_Plan] = []
 
@@ -373,8 +382,7 @@ def render_pdf(project: Project, options: BuildOptions, edition: Edition,
 
         done = _run_parts(job, list(range(len(groups))), exchange)
         plan = plans[0]
-        front(plan)
-    front_part = front_done[0]
+        front_part = _render_front(job, plan)
     _check_log(name, progress, [front_part, done])
     front_pdf, front_borrowed = front_part.pdfs[FRONT]
     front_pages = front_part.pages[FRONT]
