@@ -11,12 +11,15 @@ checked by reading them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,27 +33,69 @@ TARGET_WORDS_PER_CHAPTER = 1750  # 200 chapters ≈ 350,000 words
 @dataclass
 class Run:
     seconds: float
-    peak_mb: float
+    peak_mb: float  # the largest single process
+    total_mb: float = 0.0  # all the command's processes at once, sampled
     size_kb: float | None = None
+
+
+def _tree_rss_kb(root: int) -> int:
+    """The resident memory of ``root`` and all its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    total = 0
+    page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
+    for pid in tree:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page_kb
+    return total
 
 
 def run_measured(cmd: list[str], *, cwd: Path | None = None,
                  env: dict[str, str] | None = None) -> Run:
-    """Run a command; wall time and the peak RSS of its largest descendant."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    stderr = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
-    if proc.stderr:
-        proc.stderr.close()
+    """Run a command; wall time, the peak RSS of its largest process (wait4) and the peak
+    of all its processes together (sampled every 0.1 s from /proc by a thread)."""
+    with tempfile.TemporaryFile() as errors:  # a full pipe would stall the command
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                                stderr=errors)
+        total_kb = [0]
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.wait(0.1):
+                total_kb[0] = max(total_kb[0], _tree_rss_kb(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        if Path("/proc").is_dir():
+            sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        stop.set()
+        if sampler.is_alive():
+            sampler.join()
+        errors.seek(0)
+        stderr = errors.read().decode("utf-8", "replace")
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({code}):\n{stderr[-2000:]}")
     # On Linux, wait4's ru_maxrss is the largest of the child and the descendants it
     # waited for (worker processes, pandoc's weasyprint).
-    return Run(seconds, usage.ru_maxrss / 1024)
+    peak_mb = usage.ru_maxrss / 1024
+    return Run(seconds, peak_mb, max(total_kb[0] / 1024, peak_mb))
 
 
 # -- synthetic books ------------------------------------------------------------------
@@ -145,7 +190,7 @@ def measure_cxbook(book: Path, fmt: str, out: Path) -> Run:
     # PDFs on A4, the page size WeasyPrint gives pandoc's HTML, so both lay out alike pages.
     paper = ["--paper", "a4"] if fmt in PDF_FORMATS else []
     run = run_measured([*cxbook_cmd(), "build", str(book), "-f", fmt, "--out", str(out),
-                        "--quiet", "--no-cache", "--jobs", "1", *paper])
+                        "--quiet", "--no-cache", *paper])
     run.size_kb = sum(p.stat().st_size for p in out.iterdir()) / 1024
     return run
 
@@ -225,13 +270,16 @@ def main() -> int:
         "",
         f"Machine: {machine()}.",
         "",
-        "Each cell is one cold run (`--no-cache --jobs 1`, one format per process). Ratios are",
-        "cxbook / pandoc on the same Markdown (pandoc from the pypandoc-binary wheel; its PDF",
-        "via `--pdf-engine=weasyprint`, which lays it out on A4, so cxbook's PDFs are built",
-        "with `--paper a4` here). Peak memory is the largest process's RSS.",
+        "Each cell is one cold run of one format (`--no-cache`, default `--jobs`: every CPU,",
+        "up to 4; the PDFs lay out their parts side by side). Ratios are cxbook / pandoc on",
+        "the same Markdown (pandoc from the pypandoc-binary wheel, one process; its PDF via",
+        "`--pdf-engine=weasyprint`, which lays it out on A4, so cxbook's PDFs are built with",
+        "`--paper a4` here). Peak RSS is the largest process; total is all of a run's",
+        "processes at once (sampled).",
         "",
-        "| chapters | words | format | cxbook time | peak RSS | size | pandoc time | ratio |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|",
+        "| chapters | words | format | cxbook time | peak RSS | total RSS | size "
+        "| pandoc time | ratio |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for size in sizes:
         book = make_book(size, WORK / f"book-{size}")
@@ -245,7 +293,7 @@ def main() -> int:
             ratio = f"{run.seconds / theirs.seconds:.2f}×" if theirs else "—"
             their_time = f"{theirs.seconds:.2f} s" if theirs else "—"
             row = (f"| {size} | {words:,} | {fmt} | {run.seconds:.2f} s | {run.peak_mb:.0f} MB "
-                   f"| {run.size_kb:,.0f} KB | {their_time} | {ratio} |")
+                   f"| {run.total_mb:.0f} MB | {run.size_kb:,.0f} KB | {their_time} | {ratio} |")
             print(row, flush=True)
             lines.append(row)
         started = time.perf_counter()
@@ -255,7 +303,7 @@ def main() -> int:
         run_measured([*cxbook_cmd(), "build", str(book), "--out", str(out), "--quiet",
                       "--no-cache", *[x for f in formats for x in ("-f", f)]])
         row = (f"| {size} | {words:,} | all formats, parallel | "
-               f"{time.perf_counter() - started:.2f} s | | | | |")
+               f"{time.perf_counter() - started:.2f} s | | | | | |")
         print(row, flush=True)
         lines.append(row)
     lines += ["", "| rebuild | time | target |", "|---|---:|---|"]

@@ -60,10 +60,10 @@ def merge(parts: Sequence[PartPdf], main_start: int) -> bytes:
             # Named destinations are merged below, by name.
             warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
             out.pages.extend(src.pages)
-        for kid in _copy(out, kids):
+        for kid in _copy(out, src, kids):
             kid[Name.P] = document
             document.K.append(kid)
-        src_nums = _copy(out, src_tree.ParentTree.Nums)
+        src_nums = _copy(out, src, src_tree.ParentTree.Nums)
         for index in range(0, len(src_nums), 2):
             nums.append(int(src_nums[index]) + next_key)
             nums.append(src_nums[index + 1])
@@ -92,18 +92,15 @@ def merge(parts: Sequence[PartPdf], main_start: int) -> bytes:
     return buffer.getvalue()
 
 
-def _copy(out: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf.Object:
-    """``obj`` from another PDF, with everything it refers to, as an object of ``out``
-    (objects already copied from that PDF are reused, not copied twice)."""
+def _copy(out: pikepdf.Pdf, src: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf.Object:
+    """``obj`` from ``src``, with everything it refers to, as an object of ``out`` (objects
+    already copied from ``src`` are reused, not copied twice). A direct object is made
+    indirect first, so that the whole copy happens in one call."""
     if not isinstance(obj, pikepdf.Object):
         return obj  # numbers, booleans and names come back as Python values
-    if obj.is_indirect:
-        return out.copy_foreign(obj)
-    if isinstance(obj, Array):
-        return Array([_copy(out, item) for item in obj])
-    if isinstance(obj, Dictionary):
-        return Dictionary({key: _copy(out, value) for key, value in obj.items()})
-    return obj
+    if not obj.is_indirect:
+        obj = src.make_indirect(obj)
+    return out.copy_foreign(obj)
 
 
 def _next_key(nums: pikepdf.Object) -> int:
@@ -117,12 +114,13 @@ def _collect_dests(out: pikepdf.Pdf, src: pikepdf.Pdf, borrowed: frozenset[str],
     if names is None or Name.Dests not in names:
         return
     flat = names.Dests.get(Name.Names, Array())
+    if src is not out:
+        flat = _copy(out, src, flat)
     for index in range(0, len(flat), 2):
         key = bytes(flat[index])
         if key.decode("utf-8", "replace") in borrowed or key in dests:
             continue
-        dest = flat[index + 1]
-        dests[key] = dest if src is out else _copy(out, dest)
+        dests[key] = flat[index + 1]
 
 
 def _set_dests(out: pikepdf.Pdf, dests: dict[bytes, pikepdf.Object]) -> None:
