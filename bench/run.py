@@ -34,12 +34,12 @@ TARGET_WORDS_PER_CHAPTER = 1750  # 200 chapters ≈ 350,000 words
 class Run:
     seconds: float
     peak_mb: float  # the largest single process
-    total_mb: float = 0.0  # all the command's processes at once, sampled
+    total_mb: float = 0.0  # all the command's processes at once (PSS), sampled
     size_kb: float | None = None
 
 
-def _tree_rss_kb(root: int) -> int:
-    """The resident memory of ``root`` and all its descendants, from /proc."""
+def _tree_memory_kb(root: int) -> int:
+    """The memory of ``root`` and all its descendants together, from /proc."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -56,18 +56,20 @@ def _tree_rss_kb(root: int) -> int:
             if parent in tree and pid not in tree:
                 tree.add(pid)
                 grew = True
+    # Proportional set size: pages a forked worker still shares with its parent count
+    # once, split between them, not once per process as in RSS.
     total = 0
-    page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
     for pid in tree:
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page_kb
+        with contextlib.suppress(OSError, ValueError, IndexError, StopIteration):
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+            total += int(next(line for line in rollup if line.startswith("Pss:")).split()[1])
     return total
 
 
 def run_measured(cmd: list[str], *, cwd: Path | None = None,
                  env: dict[str, str] | None = None) -> Run:
     """Run a command; wall time, the peak RSS of its largest process (wait4) and the peak
-    of all its processes together (sampled every 0.1 s from /proc by a thread)."""
+    of all its processes together (sampled every 0.5 s from /proc by a thread)."""
     with tempfile.TemporaryFile() as errors:  # a full pipe would stall the command
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
@@ -76,8 +78,8 @@ def run_measured(cmd: list[str], *, cwd: Path | None = None,
         stop = threading.Event()
 
         def sample() -> None:
-            while not stop.wait(0.1):
-                total_kb[0] = max(total_kb[0], _tree_rss_kb(proc.pid))
+            while not stop.wait(0.5):
+                total_kb[0] = max(total_kb[0], _tree_memory_kb(proc.pid))
 
         sampler = threading.Thread(target=sample, daemon=True)
         if Path("/proc").is_dir():
@@ -274,10 +276,10 @@ def main() -> int:
         "up to 4; the PDFs lay out their parts side by side). Ratios are cxbook / pandoc on",
         "the same Markdown (pandoc from the pypandoc-binary wheel, one process; its PDF via",
         "`--pdf-engine=weasyprint`, which lays it out on A4, so cxbook's PDFs are built with",
-        "`--paper a4` here). Peak RSS is the largest process; total is all of a run's",
-        "processes at once (sampled).",
+        "`--paper a4` here). Peak RSS is the largest process; total is the memory of all of",
+        "a run's processes at once (proportional set size, sampled every 0.5 s).",
         "",
-        "| chapters | words | format | cxbook time | peak RSS | total RSS | size "
+        "| chapters | words | format | cxbook time | peak RSS | total | size "
         "| pandoc time | ratio |",
         "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]

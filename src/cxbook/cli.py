@@ -61,8 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                          "PDFs (default: the theme's)")
     p_build.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p_build.add_argument("--quiet", "-q", action="store_true", help="print only problems")
-    p_build.add_argument("--jobs", "-j", type=int, metavar="N", help="formats rendered in "
-                         "parallel (default: the number of CPUs, at most 4)")
+    p_build.add_argument("--jobs", "-j", type=int, metavar="N", help="processes to use: "
+                         "formats render side by side, and a long PDF lays out its parts "
+                         "side by side (default: the number of CPUs, at most 4)")
     p_build.add_argument("--no-cache", action="store_true", help="render everything anew "
                          "without reading or writing .cxbook-cache/")
     p_build.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
