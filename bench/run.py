@@ -287,27 +287,45 @@ def main() -> int:
         book = make_book(size, WORK / f"book-{size}")
         words = sum(len(p.read_text("utf-8").split())
                     for p in (book / "manuscript").glob("*.md"))
+        pandoc_pdf: Run | None = None
+
+        def row(label: str, run: Run, theirs: Run | None, size: int = size,
+                words: int = words) -> None:
+            ratio = f"{run.seconds / theirs.seconds:.2f}×" if theirs else "—"
+            their_time = f"{theirs.seconds:.2f} s" if theirs else "—"
+            line = (f"| {size} | {words:,} | {label} | {run.seconds:.2f} s "
+                    f"| {run.peak_mb:.0f} MB | {run.total_mb:.0f} MB | {run.size_kb:,.0f} KB "
+                    f"| {their_time} | {ratio} |")
+            print(line, flush=True)
+            lines.append(line)
+
         for fmt in formats:
             run = measure_cxbook(book, fmt, WORK / f"dist-{size}-{fmt}")
             theirs = None
             if not args.no_pandoc and fmt in ("epub", "pdf"):
                 theirs = measure_pandoc(book, fmt, WORK / f"pandoc-{size}")
-            ratio = f"{run.seconds / theirs.seconds:.2f}×" if theirs else "—"
-            their_time = f"{theirs.seconds:.2f} s" if theirs else "—"
-            row = (f"| {size} | {words:,} | {fmt} | {run.seconds:.2f} s | {run.peak_mb:.0f} MB "
-                   f"| {run.total_mb:.0f} MB | {run.size_kb:,.0f} KB | {their_time} | {ratio} |")
-            print(row, flush=True)
-            lines.append(row)
+                if fmt == "pdf":
+                    pandoc_pdf = theirs
+            row(fmt, run, theirs)
+        if "pdf" in formats:
+            # The same chapters without course files: the text pandoc is given (the reader
+            # edition above adds every chapter's activities and the answer key).
+            bare = WORK / f"book-{size}-chapters-only"
+            if bare.exists():
+                shutil.rmtree(bare)
+            shutil.copytree(book / "manuscript", bare / "manuscript")
+            run = measure_cxbook(bare, "pdf", WORK / f"dist-{size}-pdf-chapters-only")
+            row("pdf, chapters only (no course)", run, pandoc_pdf)
         started = time.perf_counter()
         out = WORK / f"dist-{size}-all"
         if out.exists():
             shutil.rmtree(out)
         run_measured([*cxbook_cmd(), "build", str(book), "--out", str(out), "--quiet",
                       "--no-cache", *[x for f in formats for x in ("-f", f)]])
-        row = (f"| {size} | {words:,} | all formats, parallel | "
-               f"{time.perf_counter() - started:.2f} s | | | | | |")
-        print(row, flush=True)
-        lines.append(row)
+        line = (f"| {size} | {words:,} | all formats, parallel | "
+                f"{time.perf_counter() - started:.2f} s | | | | | |")
+        print(line, flush=True)
+        lines.append(line)
     lines += ["", "| rebuild | time | target |", "|---|---:|---|"]
     measure_rebuilds(lines)
     print("\n".join(lines[-3:]))

@@ -201,6 +201,7 @@ class _PartsJob:
 
     project: Project
     edition: Edition
+    name: str  # the format, for progress messages
     options: BuildOptions
     css_text: str
     pdf_options: dict[str, Any]
@@ -247,6 +248,9 @@ def _run_parts(job: _PartsJob, indexes: list[int],
                         base_url=MANUSCRIPT_BASE, url_fetcher=fetcher)
             laid[index] = lay_out(html, font_config=fonts, stylesheets=[sheet],
                                   **job.pdf_options)
+            if len(job.groups) > 1:
+                job.options.report(f"{job.name}: part {index + 1} of {len(job.groups)} laid "
+                                   f"out ({laid[index].page_count} pages)")
         plan = exchange(_Layout({i: p.page_count for i, p in laid.items()},
                                 {i: p.anchors for i, p in laid.items()}))
         for index in indexes:
@@ -367,7 +371,7 @@ def render_pdf(project: Project, options: BuildOptions, edition: Edition,
         "hinting": False,
     }
     groups = plan_parts(main_sections(project, edition))
-    job = _PartsJob(project, edition, options, css_text, pdf_options, groups)
+    job = _PartsJob(project, edition, name, options, css_text, pdf_options, groups)
     count = len(project.chapters)
     progress(f"{name}: laying out {count} chapter{'' if count == 1 else 's'}")
     workers = min(max(options.jobs, 1), len(groups))
