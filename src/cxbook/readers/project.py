@@ -15,7 +15,7 @@ from ..cache import BuildCache, Bundle, alias, fingerprint
 from ..course import build_activities, build_course
 from ..diagnostics import CxbookError, Diagnostic, Diagnostics, SourceLocation, did_you_mean
 from ..markdown import resolve_asset_path
-from ..model import Asset, Book, Chapter, ChapterActivities, Project
+from ..model import Asset, Book, Chapter, ChapterActivities, Project, Theme
 from .book import BookSettings, book_slug, parse_book
 from .chapter import MAX_CHAPTER_BYTES, ParsedChapter, parse_chapter
 from .course import ChapterCourse, CourseSettings, parse_chapter_course, parse_course
@@ -90,10 +90,11 @@ def _parse_chunk(jobs: list[tuple[str, str, str]], language: str
 def _parse_chapters(
     jobs: list[tuple[str, str, str]], language: str, diags: Diagnostics,
     cache: Bundle | None, keys_by_stem: dict[str, str] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[ParsedChapter]:
     """Parse every chapter once: from the cache when its exact text was parsed before,
-    otherwise in worker processes when there are many. ``keys_by_stem`` receives each
-    chapter's cache key (its exact input)."""
+    otherwise in worker processes when there are many, calling ``meanwhile`` while they
+    work. ``keys_by_stem`` receives each chapter's cache key (its exact input)."""
     results: list[tuple[ParsedChapter | None, list[Diagnostic]] | None] = [None] * len(jobs)
     keys: list[str] = []
     missing: list[int] = []
@@ -113,10 +114,14 @@ def _parse_chapters(
                   for at in range(0, len(missing), size)]
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            done = [r for chunk in pool.map(_parse_chunk, chunks, [language] * len(chunks))
-                    for r in chunk]
+            pending = pool.map(_parse_chunk, chunks, [language] * len(chunks))
+            if meanwhile is not None:
+                meanwhile()
+            done = [r for chunk in pending for r in chunk]
     else:
         done = [_parse_one(jobs[i], language) for i in missing]
+        if meanwhile is not None:
+            meanwhile()
     for index, made in zip(missing, done, strict=True):
         results[index] = made
         if cache is not None:
@@ -257,7 +262,17 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
             continue
         jobs.append((chapter_text, rel, name[:-3]))
     input_keys: dict[str, str] = {}  # chapter stem or "course:<stem>" -> cache key
-    parsed = _parse_chapters(jobs, language, diags, cache, input_keys)
+    # The theme and the course files are read while worker processes parse the chapters.
+    read_meanwhile: list[tuple[Theme | None, CourseFiles]] = []
+
+    def theme_and_course() -> None:
+        theme = load_theme(settings.theme, root, diags, settings.theme_location)
+        read_meanwhile.append((theme, _read_course(root, [stem for _, _, stem in jobs],
+                                                   diags, cache, input_keys)))
+
+    parsed = _parse_chapters(jobs, language, diags, cache, input_keys,
+                             meanwhile=theme_and_course)
+    theme, (course_settings, chapter_courses) = read_meanwhile[0]
 
     titles: dict[str, ParsedChapter] = {}
     for ch in parsed:
@@ -277,9 +292,6 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
         slugs[ch.slug] = ch.stem
 
     assets = _collect_assets(root, manuscript, parsed, settings, diags)
-    theme = load_theme(settings.theme, root, diags, settings.theme_location)
-    course_settings, chapter_courses = _read_course(root, [c.stem for c in parsed], diags,
-                                                    cache, input_keys)
 
     book = Book(
         title=settings.title,
@@ -431,10 +443,13 @@ def _svg_unsafe(data: bytes) -> bool:
                      flags=re.IGNORECASE) is not None
 
 
+CourseFiles = tuple[CourseSettings | None, dict[str, ChapterCourse]]
+
+
 def _read_course(
     root: Path, stems: list[str], diags: Diagnostics, cache: Bundle | None = None,
     keys: dict[str, str] | None = None,
-) -> tuple[CourseSettings | None, dict[str, ChapterCourse]]:
+) -> CourseFiles:
     folder = root / "course"
     settings = None
     chapter_courses: dict[str, ChapterCourse] = {}
