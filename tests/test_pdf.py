@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -604,6 +605,17 @@ def test_identical_bytes_in_another_process(default_pdfs: Editions,
                    capture_output=True)
     built = tmp_path / default_pdfs["workbook"].path.name
     assert built.read_bytes() == default_pdfs["workbook"].path.read_bytes()
+
+
+def test_no_temporary_font_folders_left_behind(tmp_path: Path) -> None:
+    """WeasyPrint copies the theme's fonts into a temporary folder that it removes only on
+    garbage collection, which forked workers never reach: the renderer removes it."""
+    temp = Path(tempfile.gettempdir())
+    before = set(temp.glob("weasyprint-*"))
+    result = run_cli("build", str(REPO), "-q", "--no-cache", "--jobs", "2", "-f", "workbook",
+                     "-f", "epub", "--out", str(tmp_path))
+    assert result.code == 0, result.err
+    assert set(temp.glob("weasyprint-*")) - before == set()
 
 
 def test_fetcher_serves_only_the_project(default_project: Project) -> None:
