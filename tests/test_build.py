@@ -21,6 +21,8 @@ def fake_formats(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
                         "support.fake_renderer:CountingRenderer")
     monkeypatch.setitem(build_module.RENDERERS, "other",
                         "support.fake_renderer:OtherRenderer")
+    monkeypatch.setitem(build_module.RENDERERS, "busy",
+                        "support.fake_renderer:BusyRenderer")
     log = tmp_path / "renders.log"
     monkeypatch.setenv("CXBOOK_TEST_RENDER_LOG", str(log))
     return log
@@ -75,6 +77,19 @@ def test_formats_render_in_parallel_processes(
     pids = {line.split()[0] for line in _renders(fake_formats)}
     assert len(_renders(fake_formats)) == 2
     assert str(os.getpid()) not in pids  # rendered in worker processes
+
+
+def test_a_format_that_uses_several_processes_renders_alone_with_all_of_them(
+    fake_formats: Path, default_project_copy: Path
+) -> None:
+    result = run_cli("build", str(default_project_copy), "-f", "fake,busy,other", "--jobs",
+                     "4", "--no-cache", "--quiet")
+    assert result.code == 0, result.err
+    renders = {name: (pid, jobs) for pid, name, jobs in map(str.split, _renders(fake_formats))}
+    assert renders["busy"] == (str(os.getpid()), "4")  # alone, before the others, all jobs
+    assert renders["fake"][0] != str(os.getpid()) and renders["fake"][1] == "2"
+    assert renders["other"][0] != str(os.getpid()) and renders["other"][1] == "2"
+    assert _renders(fake_formats)[0].split()[1] == "busy"
 
 
 def test_failing_renderer_leaves_previous_outputs_untouched(

@@ -157,7 +157,7 @@ def default_pdfs(request: pytest.FixtureRequest,
         if request.param == "parts":
             patch.setattr(pdf_renderer, "PART_SIZE", SPLIT_PART_SIZE)
             editions.part_size = SPLIT_PART_SIZE
-            jobs = "6"  # three formats at a time, two processes each
+            jobs = "3"  # each edition alone, its parts in three processes
         result = run_cli("build", str(REPO), "--no-cache", "--out", str(out), "--jobs", jobs,
                          *[arg for name in EDITIONS for arg in ("-f", name)])
     seconds = time.perf_counter() - started

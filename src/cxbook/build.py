@@ -157,6 +157,12 @@ def _render_one(project: Project, name: str, options: BuildOptions,
     return FormatResult(name, files, seconds, False)
 
 
+def _processes(name: str, project: Project) -> int:
+    """How many processes the format's renderer can use on this project (1 unless it says)."""
+    count = getattr(load_renderer(name), "processes", None)
+    return int(count(project)) if callable(count) else 1
+
+
 # The model and options handed to forked workers (inherited, never pickled).
 _WORK: tuple[Project, BuildOptions, str | None] | None = None
 
@@ -182,6 +188,12 @@ def render_formats(
         if hit is not None:
             results[name] = hit
     todo = [name for name in ordered if name not in results]
+    # A format that can itself keep every process busy (a long PDF laid out in parts)
+    # renders alone, one after another: faster than side by side with one process each,
+    # and only one such layout is in memory at a time.
+    for name in [n for n in todo if jobs > 1 and _processes(n, project) > 1]:
+        results[name] = _render_one(project, name, replace(options, jobs=jobs), project_key)
+        todo.remove(name)
     workers = min(jobs, len(todo))
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         options = replace(options, jobs=jobs)

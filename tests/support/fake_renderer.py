@@ -21,7 +21,7 @@ class CountingRenderer:
         log = os.environ.get("CXBOOK_TEST_RENDER_LOG")
         if log:
             with Path(log).open("a", encoding="utf-8") as handle:
-                handle.write(f"{os.getpid()} {self.name}\n")
+                handle.write(f"{os.getpid()} {self.name} {options.jobs}\n")
         if os.environ.get("CXBOOK_TEST_RENDER_FAIL") == self.name:
             raise RuntimeError("renderer failed on purpose")
         text = "\n".join(f"{c.number} {c.title} {c.digest}" for c in project.chapters)
@@ -34,3 +34,15 @@ class OtherRenderer(CountingRenderer):
 
     def output_name(self, book: Book) -> str:
         return f"{book.slug}.other.txt"
+
+
+class BusyRenderer(CountingRenderer):
+    """Says it can keep three processes busy, as a long PDF does."""
+
+    name = "busy"
+
+    def output_name(self, book: Book) -> str:
+        return f"{book.slug}.busy.txt"
+
+    def processes(self, project: Project) -> int:
+        return 3

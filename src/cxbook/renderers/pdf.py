@@ -456,6 +456,10 @@ class _PdfRenderer:
     def output_name(self, book: Book) -> str:
         return f"{book.slug}{self.suffix}.pdf"
 
+    def processes(self, project: Project) -> int:
+        """The parts this edition is laid out in: processes it can keep busy."""
+        return len(plan_parts(main_sections(project, self.edition)))
+
     def render(self, project: Project, options: BuildOptions) -> list[OutputFile]:
         data = render_pdf(project, options, self.edition, self.name)
         return [OutputFile(self.output_name(project.book), data)]
