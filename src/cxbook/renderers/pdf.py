@@ -234,34 +234,57 @@ def _weasyprint_session(project: Project, css_text: str) -> Iterator[tuple[Any, 
             shutil.rmtree(folder, ignore_errors=True)
 
 
+class _Session:
+    """One process's WeasyPrint set-up for an edition: lays parts out and writes them,
+    gathering what comes back into ``done``."""
+
+    def __init__(self, job: _PartsJob, fetcher: Any, fonts: Any, sheet: Any) -> None:
+        self.job, self.fetcher, self.fonts, self.sheet = job, fetcher, fonts, sheet
+        self.done = _PartsDone({}, {}, [], [], [])
+
+    def lay_out(self, html_text: str) -> LaidOutPart:
+        html = HTML(string=html_text, base_url=MANUSCRIPT_BASE, url_fetcher=self.fetcher)
+        return lay_out(html, font_config=self.fonts, stylesheets=[self.sheet],
+                       **self.job.pdf_options)
+
+    def write(self, index: int, part: LaidOutPart, first_page: int,
+              page_numbers: dict[str, str]) -> None:
+        self.done.pages[index] = part.page_count
+        finish(part, first_page, page_numbers)
+        self.done.pdfs[index] = (part.document.write_pdf(**self.job.pdf_options),
+                                 part.borrowed)
+
+
+@contextmanager
+def _session(job: _PartsJob) -> Iterator[_Session]:
+    """A _Session whose ``done`` also gets WeasyPrint's log and the fetcher's refusals."""
+    with _collect_weasyprint_log() as log, \
+            _weasyprint_session(job.project, job.css_text) as (fetcher, fonts, sheet):
+        session = _Session(job, fetcher, fonts, sheet)
+        yield session
+        session.done.missing = fetcher.missing
+        session.done.refused = fetcher.refused
+    session.done.log = [(r.levelno, r.getMessage()) for r in log.records]
+
+
 def _run_parts(job: _PartsJob, indexes: list[int],
                exchange: Callable[[_Layout], _Plan]) -> _PartsDone:
     """Lay out the parts ``indexes``, hand their layout to ``exchange`` for the plan of the
     whole edition, then finish and write them."""
-    done = _PartsDone({}, {}, [], [], [])
-    with _collect_weasyprint_log() as log, \
-            _weasyprint_session(job.project, job.css_text) as (fetcher, fonts, sheet):
+    with _session(job) as session:
         laid: dict[int, LaidOutPart] = {}
         for index in indexes:
-            html = HTML(string=part_html(job.project, job.edition, job.options.source_date,
-                                         job.groups[index], first=index == 0),
-                        base_url=MANUSCRIPT_BASE, url_fetcher=fetcher)
-            laid[index] = lay_out(html, font_config=fonts, stylesheets=[sheet],
-                                  **job.pdf_options)
+            laid[index] = session.lay_out(part_html(
+                job.project, job.edition, job.options.source_date, job.groups[index],
+                first=index == 0))
             if len(job.groups) > 1:
                 job.options.report(f"{job.name}: part {index + 1} of {len(job.groups)} laid "
                                    f"out ({laid[index].page_count} pages)")
         plan = exchange(_Layout({i: p.page_count for i, p in laid.items()},
                                 {i: p.anchors for i, p in laid.items()}))
         for index in indexes:
-            part = laid.pop(index)
-            done.pages[index] = part.page_count
-            finish(part, plan.first_pages[index], plan.page_numbers)
-            done.pdfs[index] = (part.document.write_pdf(**job.pdf_options), part.borrowed)
-        done.missing = fetcher.missing
-        done.refused = fetcher.refused
-    done.log = [(r.levelno, r.getMessage()) for r in log.records]
-    return done
+            session.write(index, laid.pop(index), plan.first_pages[index], plan.page_numbers)
+    return session.done
 
 
 def _fork(context: Any, work: Callable[[Any], Any]) -> tuple[Any, Any]:
@@ -407,20 +430,11 @@ def _render_front(job: _PartsJob, plan: _Plan) -> _PartsDone:
     if missing:
         raise PdfRenderError("contents entries point at nothing laid out: "
                              + ", ".join(missing))
-    done = _PartsDone({}, {}, [], [], [])
-    with _collect_weasyprint_log() as log, \
-            _weasyprint_session(job.project, job.css_text) as (fetcher, fonts, sheet):
-        html = HTML(string=front_html(job.project, job.edition, job.options.source_date,
-                                      plan.page_numbers),
-                    base_url=MANUSCRIPT_BASE, url_fetcher=fetcher)
-        part = lay_out(html, font_config=fonts, stylesheets=[sheet], **job.pdf_options)
-        done.pages[FRONT] = part.page_count
-        finish(part, 1, plan.page_numbers)
-        done.pdfs[FRONT] = (part.document.write_pdf(**job.pdf_options), part.borrowed)
-        done.missing = fetcher.missing
-        done.refused = fetcher.refused
-    done.log = [(r.levelno, r.getMessage()) for r in log.records]
-    return done
+    with _session(job) as session:
+        part = session.lay_out(front_html(job.project, job.edition, job.options.source_date,
+                                          plan.page_numbers))
+        session.write(FRONT, part, 1, plan.page_numbers)
+    return session.done
 
 
 def _check_log(name: str, progress: Callable[[str], None], results: list[_PartsDone]) -> None:
