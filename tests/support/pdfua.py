@@ -32,7 +32,7 @@ Conditions checked (ISO 14289-1 clause in brackets):
 - 13-004 Figure without /Alt or /ActualText [7.3].
 - 14-002 / 14-003 numbered headings start at H1 and skip no level going down [7.4].
 - 15-003 / 15-005 table headers: TH with /Scope, or every TD /Headers naming a TH /ID of
-  its table [7.5].
+  its table, unique in the document [7.5].
 - 19-003 / 19-004 Note with a unique /ID [7.9].
 - 28-008 / 28-009 /Tabs /S on pages with annotations [7.18.3].
 - 28-011 every link annotation nested in a Link structure element, both ways: its
@@ -286,6 +286,7 @@ def _types(element: _Element) -> list[str]:
 
 
 def _check_tables(c: _Checker, elements: list[_Element]) -> None:
+    all_ids = Counter(bytes(e.obj.ID) for e in elements if Name.ID in e.obj)
     for element in elements:
         kinds = _types(element)
         if element.type == "Table":
@@ -298,7 +299,7 @@ def _check_tables(c: _Checker, elements: list[_Element]) -> None:
             if not (rows_only or grouped):
                 c.fail("09-004", f"{element.path()} holds {kinds}: expected TR, or THead? "
                                  "TBody+ TFoot?")
-            _check_table_headers(c, element)
+            _check_table_headers(c, element, all_ids)
         elif element.type in ROW_GROUPS:
             if element.parent is None or element.parent.type != "Table":
                 c.fail("09-004", f"{element.path()}: {element.type} outside a Table")
@@ -331,9 +332,13 @@ def _descendants(element: _Element) -> Iterator[_Element]:
         yield from _descendants(child)
 
 
-def _check_table_headers(c: _Checker, table: _Element) -> None:
+def _check_table_headers(c: _Checker, table: _Element, all_ids: Counter[bytes]) -> None:
     cells = [e for e in _descendants(table) if e.type in ("TH", "TD")]
     ids = {bytes(e.obj.ID) for e in cells if e.type == "TH" and Name.ID in e.obj}
+    for header_id in sorted(ids):
+        if all_ids[header_id] > 1:
+            c.fail("15-005", f"header /ID {header_id!r} of {table.path()} is not unique in "
+                             "the document")
     uses_headers = any(_attribute(e, Name.Headers) is not None for e in cells)
     for cell in cells:
         if uses_headers:

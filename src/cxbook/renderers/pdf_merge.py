@@ -6,7 +6,7 @@ other part are appended with everything they use, and so are its:
 
 - structure tree: the part's top-level structure elements join the base's Document element
   and its parent tree is renumbered after the base's (pages' /StructParents and link
-  annotations' /StructParent move with it);
+  annotations' /StructParent move with it); its element IDs get a prefix of their own;
 - named destinations: one sorted name tree; a stand-in destination a part was lent for a
   link into another part (pdf_layout.py) gives way to the real one;
 - bookmarks: the parts' outlines, one after another;
@@ -57,9 +57,10 @@ def merge(parts: Sequence[PartPdf], main_start: int) -> bytes:
     items = list(outline_items)
     if parts[0].pad:
         _add_blank_page(out)
-    for part, src in zip(parts[1:], sources[1:], strict=True):
+    for number, (part, src) in enumerate(zip(parts[1:], sources[1:], strict=True), start=1):
         first = len(out.pages)
         src_tree = src.Root.StructTreeRoot
+        _prefix_ids(src_tree, f"p{number}-")
         kids = src_tree.K[0].K
         for kid in kids:
             if Name.P in kid:
@@ -101,6 +102,25 @@ def merge(parts: Sequence[PartPdf], main_start: int) -> bytes:
     for src in sources:
         src.close()
     return buffer.getvalue()
+
+
+def _prefix_ids(tree: pikepdf.Object, prefix: str) -> None:
+    """Structure element IDs (table header cells, notes) and the /Headers that name them,
+    made unique across parts: each part numbers its own from the same start."""
+    todo = list(tree.K) if isinstance(tree.K, Array) else [tree.K]
+    while todo:
+        element = todo.pop()
+        if not isinstance(element, Dictionary) or Name.S not in element:
+            continue
+        if Name.ID in element:
+            element[Name.ID] = pikepdf.String(prefix + str(element.ID))
+        attributes = element.get(Name.A)
+        for entry in (attributes if isinstance(attributes, Array) else [attributes]):
+            if isinstance(entry, Dictionary) and Name.Headers in entry:
+                entry[Name.Headers] = Array(pikepdf.String(prefix + str(header))
+                                            for header in entry.Headers)
+        kids = element.get(Name.K)
+        todo.extend(kids if isinstance(kids, Array) else [kids] if kids is not None else [])
 
 
 def _name_font_subsets(pdf: pikepdf.Pdf) -> None:

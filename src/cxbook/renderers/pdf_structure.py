@@ -9,7 +9,8 @@ inside WeasyPrint (what needs the HTML is done in pdf_tags.py):
 - LI holds only Lbl and LBody: every run of other children (P, Span, NonStruct, marked
   content) is wrapped in an LBody of its own (Matterhorn 09-005);
 - THead, TBody and TFoot hold only TR: a row group inside a row group gives up its rows
-  to its parent, and an empty row group is removed (09-004).
+  to its parent, an empty row group is removed, and a table left without a body (an
+  empty session plan) has its foot, or else its head, as its body (09-004).
 
 Marked content and annotations that move to a new element are re-pointed in the parent
 tree, so that content and structure still agree both ways.
@@ -116,22 +117,34 @@ def _wrap_item_bodies(pdf: pikepdf.Pdf, item: pikepdf.Object, parents: _ParentTr
 
 
 def _flatten_row_groups(element: pikepdf.Object) -> None:
-    """Rows of row groups nested in ``element`` move up into it; empty groups go."""
-    kids = _kids(element)
-    changed = False
+    """Rows of row groups nested in ``element`` (a Table or a row group) move up into
+    their outermost row group; empty groups go. A table left with a head or foot but no
+    body gets its foot (else its head) as its body."""
     result = Array()
-    for kid in kids:
-        nested = _is_element(kid) and kid.S in ROW_GROUPS
-        if nested and not _kids(kid):
-            changed = True  # an empty row group: nothing to keep
+    changed = False
+    for kid in _kids(element):
+        if not (_is_element(kid) and kid.S in ROW_GROUPS):
+            result.append(kid)
             continue
-        if nested and element.S in ROW_GROUPS:
+        rows = _flattened_rows(kid)
+        if element.S in ROW_GROUPS:
             changed = True
-            for row in _flattened_rows(kid):
+            for row in rows:
                 row[Name.P] = element
                 result.append(row)
             continue
+        if not rows:
+            changed = True
+            continue
+        if len(rows) != len(_kids(kid)):
+            for row in rows:
+                row[Name.P] = kid
+            kid[Name.K] = Array(rows)
         result.append(kid)
+    groups = [kid for kid in result if _is_element(kid) and kid.S in ROW_GROUPS]
+    kinds = [str(group.S) for group in groups]
+    if str(element.S) == "/Table" and groups and "/TBody" not in kinds:
+        (groups[-1] if kinds[-1] == "/TFoot" else groups[0])[Name.S] = Name.TBody
     if changed:
         element[Name.K] = result
 
