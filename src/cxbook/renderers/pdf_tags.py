@@ -20,12 +20,12 @@ footnote:
   element a Note with a unique /ID [19-003, 19-004], turns a Link element that holds no
   annotation (an ``<a>`` without href) into a Span [01-006] and describes each link
   annotation by its text [28-012].
-- ``draw_first_line`` is wrapped: the hyphen WeasyPrint adds where it hyphenates a word at
-  a line end is written as a distinct character code mapped to U+00AD SOFT HYPHEN (the
-  font's own soft-hyphen glyph), so that the text layer says "service", not "ser‐vice"
-  (ISO 32000-1, 14.8.2.2.3: an incidental hyphen is a soft hyphen). A font without a
-  soft-hyphen glyph that looks like its hyphen gets ``/ActualText`` U+00AD around the
-  hyphen instead (14.9.4).
+- ``split_text_box`` and ``draw_first_line`` are wrapped: the hyphen WeasyPrint adds
+  where it hyphenates a word at a line end is written as a distinct character code
+  mapped to U+00AD SOFT HYPHEN (the font's own soft-hyphen glyph), so that the text
+  layer says "service", not "ser‐vice" (ISO 32000-1, 14.8.2: an incidental hyphen is a
+  soft hyphen). A font without a soft-hyphen glyph that looks like its hyphen gets
+  ``/ActualText`` U+00AD around the hyphen instead (14.9.4).
 
 Tree shapes that need no HTML knowledge (list items as Lbl + LBody, table row groups,
 page /Tabs) are put right on the joined PDF by pdf_structure.py.
@@ -44,6 +44,7 @@ from typing import Any
 
 import pydyf  # type: ignore[import-untyped]
 import weasyprint.draw.text as wp_text
+import weasyprint.layout.inline as wp_inline
 import weasyprint.pdf.tags as wp_tags
 from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont, TTLibError
@@ -184,15 +185,33 @@ def _unique_id(pdf: Any, wanted: str) -> str:
 
 # ---- Hyphens added at line ends ----------------------------------------------------------
 
+_original_split_text_box = wp_inline.split_text_box
 _original_draw_first_line = wp_text.draw_first_line
+ADDED_HYPHEN = "_cx_added_hyphen"  # set on text boxes whose last character WeasyPrint added
+
+
+def _split_text_box(context: Any, box: Any, available_width: Any, skip: Any,
+                    *args: Any, **kwargs: Any) -> Any:
+    """WeasyPrint's split_text_box, noting when the line it cut ends with a hyphen that
+    is not in the text (the box's text no longer starts the rest of the source text)."""
+    new_box, resume_index, preserved = _original_split_text_box(
+        context, box, available_width, skip, *args, **kwargs)
+    if new_box is not None and resume_index is not None:
+        hyphen = box.style["hyphenate_character"]
+        shown = new_box.text.encode()
+        if (hyphen and new_box.text.endswith(hyphen)
+                and not box.text.encode()[skip or 0:].startswith(shown)):
+            setattr(new_box, ADDED_HYPHEN, True)
+    return new_box, resume_index, preserved
+
+
+wp_inline.split_text_box = _split_text_box
 
 
 def _draw_first_line(stream: Any, textbox: Any, *args: Any, **kwargs: Any) -> Any:
     emojis = _original_draw_first_line(stream, textbox, *args, **kwargs)
     hyphen = textbox.style["hyphenate_character"]
-    text = textbox.pango_layout.text
-    if (len(hyphen) == 1 and text and text.endswith(hyphen)
-            and len(text) == len(textbox.text) + 1):
+    if getattr(textbox, ADDED_HYPHEN, False) and len(hyphen) == 1:
         _mark_soft_hyphen(stream, hyphen)
     return emojis
 
