@@ -667,6 +667,7 @@ def _check_text(c: _Checker, runs: list[_Run], elements: list[_Element]) -> None
     if catalog_lang is None:
         c.fail("11-001", "the catalog has no /Lang")
     by_page: dict[int, list[_Run]] = {}
+    dots, dots_page = 0, -1  # leader dots in a row of tagged runs
     for run in runs:
         by_page.setdefault(run.page, []).append(run)
         if run.notdef:
@@ -678,9 +679,14 @@ def _check_text(c: _Checker, runs: list[_Run], elements: list[_Element]) -> None
         if run.artifact or run.mcid is None:
             continue
         element = run.element
-        if run.text.strip() and LEADER_RE.fullmatch(run.text) and run.text.count(".") >= 3:
-            c.fail("01-001", f"page {run.page + 1}: leader dots tagged as content "
-                             f"({element.path() if element else 'untagged'})")
+        if run.text.strip() and LEADER_RE.fullmatch(run.text):
+            dots = (dots if run.page == dots_page else 0) + run.text.count(".")
+            dots_page = run.page
+            if dots >= 3:
+                c.fail("01-001", f"page {run.page + 1}: leader dots tagged as content "
+                                 f"({element.path() if element else 'untagged'})")
+        elif run.text.strip():
+            dots = 0
         lang = (element.lang() if element else None) or catalog_lang
         if run.text.strip() and not lang:
             c.fail("11-001", f"page {run.page + 1}: no language for {run.text!r}")
