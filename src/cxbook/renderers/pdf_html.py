@@ -38,6 +38,7 @@ from ..render.html import (
     sources_html,
     titlepage_html,
 )
+from .pdf_breaks import add_break_opportunities
 
 Edition = Literal["reader", "workbook", "facilitator"]
 
@@ -304,4 +305,4 @@ def part_html(project: Project, edition: Edition, source_date: dt.datetime,
     """A run of main-matter sections as one document; ``first`` marks the run that opens
     the main matter (page 1)."""
     return _document(project, edition, source_date, front=False, first_part=first,
-                     sections=Markup("".join(sections)))
+                     sections=Markup(add_break_opportunities("".join(sections))))

@@ -32,6 +32,7 @@ from weasyprint.layout.background import layout_box_backgrounds
 from weasyprint.text.line_break import split_first_line
 
 from .pdf_html import PAGE_REF_PLACEHOLDER
+from .pdf_tags import prepare_page
 
 PAGE_REF_ATTRIBUTE = "data-cx-page-ref"
 
@@ -85,8 +86,9 @@ def lay_out(html: Any, **render_options: Any) -> LaidOutPart:
 def finish(part: LaidOutPart, first_page: int, page_numbers: dict[str, str]) -> None:
     """Make the held-back margin boxes with page numbers counted from ``first_page`` (the
     number the part's first page would have had in one long document), fill in page
-    references from ``page_numbers`` (anchor -> printed page number) and lend a stand-in
-    anchor to every link target that lies in another part."""
+    references from ``page_numbers`` (anchor -> printed page number), flag page furniture
+    as artifacts (pdf_tags.py) and lend a stand-in anchor to every link target that lies
+    in another part."""
     offset = first_page - 1
     for context, page_box, state, number in part.held:
         state = copy.deepcopy(state)
@@ -102,6 +104,8 @@ def finish(part: LaidOutPart, first_page: int, page_numbers: dict[str, str]) -> 
     part.held = []
 
     pages = part.document.pages
+    for page in pages:
+        prepare_page(page)
     targets = {link[1] for page in pages for link in page.links if link[0] == "internal"}
     part.borrowed = sorted(targets - part.anchors.keys())
     if pages:
