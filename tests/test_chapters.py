@@ -424,3 +424,22 @@ def test_a_front_matter_error_does_not_hide_the_body(tmp_path: Path) -> None:
              for line in problems(root, code=1)]
     assert codes == ["schema.unknown-key", "schema.missing-key", "footnote.undefined",
                      "link.unknown-target"]
+
+
+# -- what the renderers warn about counts like any warning --------------------------------
+
+def test_renderer_warnings_are_located_and_counted_by_strict(tmp_path: Path) -> None:
+    root = make(tmp_path / "book", {"manuscript/01-first.md": front() + "\nText.\n",
+                                    "themes/default/custom.css": "p { frobnicate: 3 }\n"})
+    assert problems(root, code=0) == []
+    result = run_cli("build", str(root), "-f", "pdf", "--out", str(tmp_path / "out"),
+                     "--quiet", "--no-cache")
+    assert result.code == 0, result.err
+    warnings = [line for line in result.err.splitlines() if "[pdf.warning]" in line]
+    assert warnings and all(line.startswith("themes/default/print.css:1:1: warning: ")
+                            for line in warnings), result.err
+    assert any("frobnicate" in line for line in warnings)
+    strict = run_cli("build", str(root), "-f", "pdf", "--out", str(tmp_path / "strict"),
+                     "--strict")
+    assert strict.code == 1 and "frobnicate" in strict.err
+    assert not (tmp_path / "strict").exists()
