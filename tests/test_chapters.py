@@ -371,11 +371,11 @@ onto a second line.
 
 See [the guide[^1]](https://example.com/guide).
 
-[^1]: The guide's author.
-
     This paragraph was indented by the word processor and is not code at all.
 
-[unused]: https://example.com/
+[^1]: The guide's author.
+
+[Unused]: https://example.com/
 
 ```
 print("never closed")
@@ -397,15 +397,15 @@ def test_markdown_read_otherwise_than_meant_is_reported(tmp_path: Path) -> None:
         "manuscript/01-first.md:8:1: warning: this paragraph became a heading because of the "
         "line '---' under it (line 10); for a horizontal rule leave a blank line before the "
         "'---', for a heading write it as '## …' [markdown.setext-heading]",
-        "manuscript/01-first.md:12:15: warning: footnote call inside a link's text; a link "
-        "cannot hold another link, so the call was moved after the link; write it after the "
-        "link's ']( … )' [markdown.footnote-in-link]",
-        "manuscript/01-first.md:16:1: warning: text indented by four or more spaces is shown "
+        "manuscript/01-first.md:12:5: warning: footnote call inside a link's text; a link "
+        "cannot hold it, so the call was put after the link; write it after the link's "
+        "']( … )' [markdown.footnote-in-link]",
+        "manuscript/01-first.md:14:1: warning: text indented by four or more spaces is shown "
         "as code; if this is ordinary text, remove the indentation (for code, put a line ``` "
         "before and after it) [markdown.indented-code]",
-        "manuscript/01-first.md:18:1: warning: the line '[unused]: …' defines a link address "
+        "manuscript/01-first.md:18:1: warning: the line '[Unused]: …' defines a link address "
         "that no link in the chapter uses, so the line is in no output; use it as "
-        "[text][unused] or [unused], or delete the line [markdown.unused-reference]",
+        "[text][Unused] or [Unused], or delete the line [markdown.unused-reference]",
         "manuscript/01-first.md:20:1: warning: code block opened with '```' is never closed, "
         "so everything after it to the end of its part of the text is shown as code; add a "
         "line '```' where the code ends [markdown.unclosed-fence]",
@@ -413,6 +413,7 @@ def test_markdown_read_otherwise_than_meant_is_reported(tmp_path: Path) -> None:
     chapter = epub_docs(build(root, "epub") / "test-book.epub")["ch-first.xhtml"]
     link = next(a for a in chapter.iter(f"{XH}a") if a.get("href", "").startswith("https"))
     assert text_of(link) == "the guide"  # the note's call follows the link
+    assert "](" not in text_of(chapter)
 
 
 def test_a_front_matter_error_does_not_hide_the_body(tmp_path: Path) -> None:
@@ -422,8 +423,7 @@ def test_a_front_matter_error_does_not_hide_the_body(tmp_path: Path) -> None:
         "manuscript/02-second.md": front("Second") + "\nText.\n"})
     codes = [re.search(r"\[([a-z.-]+)\]$", line).group(1)  # type: ignore[union-attr]
              for line in problems(root, code=1)]
-    assert codes == ["schema.unknown-key", "schema.missing-key", "footnote.undefined",
-                     "link.unknown-target"]
+    assert codes == ["schema.unknown-key", "footnote.undefined", "link.unknown-target"]
 
 
 # -- what the renderers warn about counts like any warning --------------------------------

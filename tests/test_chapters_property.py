@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 from pypdf import PdfReader
@@ -162,6 +162,8 @@ def _course_links_resolve(package: Path) -> int:
 
 @PROPERTY
 @given(st.lists(bodies, min_size=3, max_size=len(STEMS)))
+@example(["<q cite=\"a b\">q</q> [fn](#fn-1)[^1]\n\n[^1]: note", "[to top](#top)",
+          "<a id=\"top\"></a>[to beta](02-beta.md) <h2></h2><span><div>x</div></span>"])
 def test_checked_chapters_give_valid_outputs_with_links_that_resolve(
         generated: list[str]) -> None:
     with tempfile.TemporaryDirectory() as folder:

@@ -662,6 +662,7 @@ def _check_inline(
     """One inline token: places for images and links, raw HTML scanned and closed, and the
     inline places where the text is not read as its author meant."""
     children = token.children or []
+    _relink_around_notes(token, children, places, diags)
     tally = _Tally()
     searched = 0
     link_depth = 0
@@ -725,6 +726,45 @@ def _check_inline(
                       "markdown.unclosed-emphasis")
 
 
+LINK_REST_RE = re.compile(r"^\]\(([^()\s]*)\)")
+
+
+def _relink_around_notes(token: Token, children: list[Token], places: _Places,
+                         diags: Diagnostics) -> None:
+    """``[text[^1]](url)``: markdown-it reads no link there (the footnote call splits the
+    link text) and would print the brackets and address as text. The link is made of the
+    text before the call, and the call follows it."""
+    index = 0
+    while index < len(children):
+        call = children[index]
+        before = children[index - 1] if index else None
+        after = children[index + 1] if index + 1 < len(children) else None
+        rest = LINK_REST_RE.match(after.content) if after is not None and \
+            after.type == "text" else None
+        if call.type != "footnote_ref" or before is None or before.type != "text" or \
+                "[" not in before.content or rest is None or after is None:
+            index += 1
+            continue
+        md = parser_for("en")
+        href = md.normalizeLink(rest.group(1))
+        if not md.validateLink(href):
+            index += 1
+            continue
+        at = before.content.rfind("[")
+        label = before.content[at + 1:]
+        start = token.content.find("[" + label)
+        diags.warning(places.inline(token, max(start, 0)), "footnote call inside a link's "
+                      "text; a link cannot hold it, so the call was put after the link; "
+                      "write it after the link's ']( … )'", "markdown.footnote-in-link")
+        opening = Token("link_open", "a", 1)
+        opening.attrSet("href", href)
+        pieces = [Token("text", "", 0, content=before.content[:at]), opening,
+                  Token("text", "", 0, content=label), Token("link_close", "a", -1), call,
+                  Token("text", "", 0, content=after.content[rest.end():])]
+        children[index - 1:index + 2] = pieces
+        index += 5
+
+
 def _check_notes(undefined: list[tuple[str, SourceLocation]], defined: set[str],
                  referenced: set[str], env: dict[str, Any], places: _Places,
                  diags: Diagnostics) -> None:
@@ -759,6 +799,9 @@ def _check_references(tokens: list[Token], env: dict[str, Any], places: _Places,
         if f"[{key}]" in used:
             continue
         line = data.get("map", [0])[0]
+        written = re.match(r"\s*\[([^\]]+)\]:", places.lines[line]) \
+            if line < len(places.lines) else None
+        label = written.group(1) if written else label
         diags.warning(places.line(line), f"the line '[{label}]: …' defines a link address "
                       "that no link in the chapter uses, so the line is in no output; use it "
                       f"as [text][{label}] or [{label}], or delete the line",

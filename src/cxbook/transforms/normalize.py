@@ -562,7 +562,15 @@ def _attributes(root: etree._Element, ctx: _Context) -> None:
             elif attribute == "type" and el.tag != "ol":
                 del el.attrib[attribute]
             elif attribute == "cite":
-                el.set("cite", mdurl.encode(value.strip()))
+                # A quotation's source is an address on the web; a relative one would
+                # name a file the outputs do not hold.
+                if urlsplit(value.strip()).scheme.lower() in ("http", "https"):
+                    el.set("cite", mdurl.encode(value.strip()))
+                else:
+                    ctx.warn(el, f"raw HTML: 'cite' on <{el.tag}> must be a full https:// "
+                             f"address, not '{value}'; it was removed from every output",
+                             "html.removed")
+                    del el.attrib["cite"]
         if el.tag == "td" or el.tag == "th":
             headers = el.get("headers")
             if headers is not None:
