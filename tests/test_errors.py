@@ -138,6 +138,24 @@ CASES: dict[str, Setup] = {
     "javascript: link": chapter('<a href="javascript:alert(1)">Click</a>\n'),
     "<iframe>": chapter('<iframe src="https://example.com/"></iframe>\n'),
     "style attribute": chapter('<div style="position:fixed;top:0">Hi</div>\n'),
+    "link to a chapter not in the book": files({
+        "manuscript/01-one.md": FRONT + "\nSee [the list](02-tow.md).\n",
+        "manuscript/02-two.md": FRONT.replace("One", "Two") + "\nText.\n"}),
+    "link to a heading that is not there": files({
+        "manuscript/01-one.md": FRONT + "\nSee [the checklist](02-two.md#check-list).\n",
+        "manuscript/02-two.md": FRONT.replace("One", "Two") + "\n## Checklist\n"}),
+    "link to a file that is no chapter": chapter("See [the handout](handout.pdf).\n"),
+    "footnote without definition": chapter("A claim.[^silent]\n\n[^silnet]: The source.\n"),
+    "footnote never called": chapter("A claim.\n\n[^source]: The source.\n"),
+    "image address with a space": image("images/quiet hour.png", PNG,
+                                        "![A chart](images/quiet hour.png)\n"),
+    "empty heading": chapter("##\n\nText.\n"),
+    "the same id twice": chapter('<a id="top"></a>\n\nText.\n\n<a id="top"></a>\n'),
+    "HTML element not closed": chapter("Some <b>bold text\n\nThe next paragraph.\n"),
+    "title repeated as the first heading": chapter("# One\n\nText.\n"),
+    "emphasis never closed": chapter("**Warning:**Do not touch.\n"),
+    "code block never closed": chapter("```\nprint(1)\n"),
+    "paragraph turned into a heading": chapter("A line that goes on\nonto a second line.\n---\n"),
 }
 ROW = re.compile(r"^\|(?P<cells>.*)\|\s*$")
 TABLE = REPO / "README.md"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .cache import BuildCache, fingerprint
-from .diagnostics import CxbookError, SourceLocation
+from .diagnostics import CxbookError, Diagnostic, Severity, SourceLocation
 from .model import Book, Project
 from .output import OutputFile, write_outputs
 
@@ -54,6 +54,11 @@ class BuildOptions:
     def report(self, message: str) -> None:
         if self.progress is not None:
             self.progress(message)
+
+    def warn(self, location: SourceLocation, message: str, code: str) -> None:
+        """A renderer's warning: a located diagnostic that the build reports with the
+        project's own and that ``--strict`` counts (kept with the cached output)."""
+        _WARNINGS.append(Diagnostic(location, Severity.WARNING, message, code))
 
     def cache_key(self) -> tuple[str, str | None]:
         """The options that change output bytes."""
@@ -119,12 +124,17 @@ def source_date(book: Book, environ: dict[str, str] | None = None) -> dt.datetim
     return dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
+# Warnings of the renderer running in this process (see BuildOptions.warn).
+_WARNINGS: list[Diagnostic] = []
+
+
 @dataclass(frozen=True)
 class FormatResult:
     name: str
     files: list[OutputFile]
     seconds: float
     cached: bool
+    warnings: tuple[Diagnostic, ...] = ()
 
 
 def _output_key(name: str, project_key: str | None, options: BuildOptions) -> str | None:
@@ -138,23 +148,28 @@ def _cached(project_key: str | None, name: str, options: BuildOptions) -> Format
         return None
     started = time.perf_counter()
     hit = options.cache.get_outputs(name, key)
-    if hit is None:
+    warnings = options.cache.load("warnings-" + name, key)
+    if hit is None or not isinstance(warnings, tuple):
         return None
     options.report(f"{name}: unchanged (from cache)")
-    return FormatResult(name, hit, time.perf_counter() - started, True)
+    return FormatResult(name, hit, time.perf_counter() - started, True, warnings)
 
 
 def _render_one(project: Project, name: str, options: BuildOptions,
                 project_key: str | None) -> FormatResult:
     started = time.perf_counter()
     options.report(f"{name}: rendering")
+    _WARNINGS.clear()
     files = load_renderer(name).render(project, options)
+    warnings = tuple(dict.fromkeys(_WARNINGS))
+    _WARNINGS.clear()
     key = _output_key(name, project_key, options)
     if options.cache is not None and key is not None:
+        options.cache.store("warnings-" + name, key, warnings)
         options.cache.put_outputs(name, key, files)
     seconds = time.perf_counter() - started
     options.report(f"{name}: done in {seconds:.1f} s")
-    return FormatResult(name, files, seconds, False)
+    return FormatResult(name, files, seconds, False, warnings)
 
 
 def _processes(name: str, project: Project) -> int:
@@ -222,10 +237,15 @@ def build(
     options: BuildOptions,
     *,
     jobs: int = 1,
+    strict: bool = False,
 ) -> tuple[list[Path], list[FormatResult]]:
     """Render all formats, then write them all atomically: a failure in any renderer leaves
-    every earlier output in ``out_dir`` as it was."""
+    every earlier output in ``out_dir`` as it was. With ``strict``, a renderer's warning is
+    such a failure (CxbookError with every warning)."""
     results = render_formats(project, formats, options, jobs=jobs)
+    warnings = list(dict.fromkeys(w for r in results for w in r.warnings))
+    if strict and warnings:
+        raise CxbookError(sorted(warnings, key=lambda d: d.location))
     files = [f for r in results for f in r.files]
     try:
         written = write_outputs(out_dir, files)

@@ -169,8 +169,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         cache=cache,
     )
     started = time.perf_counter()
-    written, _ = build(project, ready, out_dir, options,
-                       jobs=args.jobs or default_jobs())
+    written, results = build(project, ready, out_dir, options,
+                             jobs=args.jobs or default_jobs(), strict=args.strict)
+    renderer_warnings = list(dict.fromkeys(w for r in results for w in r.warnings))
+    _print_diagnostics(renderer_warnings)
+    items = items + renderer_warnings
     if not args.quiet:
         for path in written:
             shown = path.relative_to(root) if path.is_relative_to(root) else path

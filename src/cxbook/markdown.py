@@ -7,10 +7,8 @@ images); nothing downstream parses Markdown again.
 from __future__ import annotations
 
 import functools
-import html
 import posixpath
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -18,15 +16,25 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import nh3
-from lxml import etree
-from lxml import html as lxml_html
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core.state_core import StateCore
+from markdown_it.rules_inline import emphasis
+from markdown_it.rules_inline.state_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.footnote import footnote_plugin
 
-from .diagnostics import Diagnostics, SourceLocation
+from .diagnostics import Diagnostics, SourceLocation, did_you_mean
+from .model import Link
+from .transforms.normalize import (
+    GENERATED,
+    LOCATION_ATTRIBUTE,
+    Names,
+    normalize_chapter,
+    parse_fragment,
+    serialize,
+)
 
 QUOTES = {
     "de": "„“‚‘",
@@ -83,20 +91,95 @@ class ImageRef:
 @dataclass
 class ParsedBody:
     html: str
-    footnotes: list[tuple[str, int, str]]  # (anchor, number, html)
+    footnotes: list[tuple[str, str, int, str]]  # (anchor, first reference's id, number, html)
     headings: list[tuple[int, str, str, SourceLocation]]  # (level, text, anchor, location)
     images: list[ImageRef]
     summary: str
     word_count: int
     removed: list[tuple[SourceLocation, str]] = field(default_factory=list)
+    targets: list[tuple[str, str, str]] = field(default_factory=list)  # (name, anchor, kind)
+    links: list[Link] = field(default_factory=list)
 
 
-def slugify(text: str) -> str:
-    """ASCII-ish slug for ids: lower case, letters/digits/hyphens; non-Latin letters kept."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = re.sub(r"[^\w\s-]", "", text, flags=re.UNICODE)
-    text = re.sub(r"[\s_-]+", "-", text).strip("-")
-    return text or "section"
+# Inline elements a block must close: each left open at the end of its Markdown block is
+# closed there. Links, insertions and deletions opened by a block of raw HTML may wrap the
+# blocks that follow (HTML allows it), so those are closed at the chapter's end instead.
+INLINE_ELEMENTS = frozenset("""a abbr b bdi bdo cite code del dfn em i ins kbd mark q rp
+                               rt ruby s samp small span strong sub sup time u var""".split())
+WRAPPING_ELEMENTS = frozenset({"a", "ins", "del"})
+
+
+EM_DASH_RE = re.compile(r"(^|[^-])---(?=[^-]|$)", flags=re.MULTILINE)
+EN_DASH_RE = re.compile(r"(^|\s)--(?=\s|$)", flags=re.MULTILINE)
+EN_DASH_WORD_RE = re.compile(r"(^|[^-\s])--(?=[^-\s]|$)", flags=re.MULTILINE)
+ELLIPSIS_RE = re.compile(r"(?<!\.)\.\.\.(?!\.)")
+
+
+def typeset_dashes(state: StateCore) -> None:
+    """The typographer's one rule besides quotes and apostrophes (smartquotes): '---' becomes
+    an em dash, '--' an en dash, exactly three full stops an ellipsis. Nothing else is
+    replaced: "(c)", "+-", "????", "!!!!" and ",," stay as written (markdown-it's
+    ``replacements`` rule, which changes them, is not used)."""
+    for token in state.tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        if "--" not in token.content and "..." not in token.content:
+            continue
+        inside_autolink = 0
+        for child in token.children:
+            if child.type == "link_open" and child.info == "auto":
+                inside_autolink += 1
+            elif child.type == "link_close" and child.info == "auto":
+                inside_autolink -= 1
+            elif child.type == "text" and not inside_autolink:
+                text = EM_DASH_RE.sub("\\1\u2014", child.content)
+                text = EN_DASH_RE.sub("\\1\u2013", text)
+                text = EN_DASH_WORD_RE.sub("\\1\u2013", text)
+                child.content = ELLIPSIS_RE.sub("\u2026", text)
+
+
+def _tracked_emphasis(state: StateInline, silent: bool) -> bool:
+    """markdown-it's emphasis rule, noting where each delimiter character came from."""
+    start, count = state.pos, len(state.tokens)
+    found = emphasis.tokenize(state, silent)
+    if found:
+        for offset, token in enumerate(state.tokens[count:]):
+            token.meta = {**(token.meta or {}), "cx_pos": start + offset}
+    return found
+
+
+def _unmatched_emphasis(state: StateInline) -> None:
+    """Runs of '**' or '__' that neither opened nor closed emphasis (they stay text), kept
+    in env["cx_unmatched"][inline source] as (offset, run, can open, can close)."""
+    delimiters = list(state.delimiters)
+    for meta in state.tokens_meta:
+        if meta and "delimiters" in meta:
+            delimiters.extend(meta["delimiters"])
+    by_token = {d.token: d for d in delimiters}
+    found: list[tuple[int, str, bool, bool]] = []
+    run: list[int] = []
+    tokens = state.tokens
+
+    def flush() -> None:
+        if len(run) >= 2:
+            first = by_token.get(run[0])
+            if first is not None and first.open != first.close:
+                found.append((tokens[run[0]].meta["cx_pos"], tokens[run[0]].content * len(run),
+                              first.open, first.close))
+        run.clear()
+
+    for index, token in enumerate(tokens):
+        pos = token.meta.get("cx_pos") if token.type == "text" and token.meta else None
+        if pos is not None and run and (tokens[run[-1]].meta["cx_pos"] + 1 != pos or
+                                        tokens[run[-1]].content != token.content):
+            flush()
+        if pos is not None:
+            run.append(index)
+        else:
+            flush()
+    flush()
+    if found:
+        state.env.setdefault("cx_unmatched", {}).setdefault(state.src, found)
 
 
 def _make_parser(language: str) -> MarkdownIt:
@@ -105,9 +188,22 @@ def _make_parser(language: str) -> MarkdownIt:
         "commonmark",
         {"typographer": True, "html": True, "xhtmlOut": True, "quotes": quotes},
     )
-    md.enable(["table", "strikethrough", "replacements", "smartquotes"])
+    md.enable(["table", "strikethrough", "smartquotes"])
+    md.core.ruler.after("smartquotes", "cx_dashes", typeset_dashes)
+    md.inline.ruler.at("emphasis", _tracked_emphasis)
+    md.inline.ruler2.before("fragments_join", "cx_unmatched", _unmatched_emphasis)
     md.use(footnote_plugin)
+    md.core.ruler.before("footnote_tail", "cx_note_lines", _note_lines)
     return md
+
+
+def _note_lines(state: StateCore) -> None:
+    """Where each footnote is defined (footnote_tail drops the definitions nothing calls):
+    env["cx_note_lines"][label] = line in the body, 0-based."""
+    lines = state.env.setdefault("cx_note_lines", {})
+    for token in state.tokens:
+        if token.type == "footnote_reference_open" and token.map:
+            lines.setdefault(token.meta["label"], token.map[0])
 
 
 _PARSERS: dict[str, MarkdownIt] = {}
@@ -167,19 +263,36 @@ ELEMENT_ADVICE = {
 
 
 class _RawHtmlScanner(HTMLParser):
-    """Finds what the sanitizer will remove from a piece of raw HTML, for reporting:
-    (line in the fragment, 1-based; column offset, 0-based; message)."""
+    """Reads a piece of raw HTML for reporting and bookkeeping: what the sanitizer will
+    remove (line in the fragment, 1-based; column offset, 0-based; message), the images,
+    and every start and end tag with its place."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.removed: list[tuple[int, int, str]] = []
         self.images: list[tuple[int, int, str, str | None]] = []
+        # (name, line, offset, is a start tag, ends with '/>')
+        self.tags: list[tuple[str, int, int, bool, bool]] = []
 
     def _report(self, message: str) -> None:
         line, offset = self.getpos()
         self.removed.append((line, offset, message))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        line, offset = self.getpos()
+        self.tags.append((tag, line, offset, True, False))
+        self._check(tag, attrs)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        line, offset = self.getpos()
+        self.tags.append((tag, line, offset, True, True))
+        self._check(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        line, offset = self.getpos()
+        self.tags.append((tag, line, offset, False, False))
+
+    def _check(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
             if tag in DROP_WITH_CONTENT:
                 self._report(f"<{tag}> element and its content were removed from every "
@@ -213,8 +326,6 @@ class _RawHtmlScanner(HTMLParser):
             line, offset = self.getpos()
             self.images.append((line, offset, values.get("src") or "", values.get("alt")))
 
-    handle_startendtag = handle_starttag
-
     def handle_comment(self, data: str) -> None:
         pass
 
@@ -230,7 +341,9 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
 
 
 def _make_cleaner() -> nh3.Cleaner:
-    attributes: dict[str, set[str]] = {"*": set(GLOBAL_ATTRIBUTES)}
+    # LOCATION_ATTRIBUTE carries each element's place to the normalization step, which
+    # removes it; an author's own (later) copy of it loses to the first, which is cxbook's.
+    attributes: dict[str, set[str]] = {"*": set(GLOBAL_ATTRIBUTES) | {LOCATION_ATTRIBUTE}}
     for tag, names in TAG_ATTRIBUTES.items():
         attributes[tag] = set(names)
     for tag in ("td", "th"):
@@ -249,42 +362,40 @@ def _make_cleaner() -> nh3.Cleaner:
 _CLEANER: list[nh3.Cleaner] = []  # built once: building it costs ten times a cleaning
 
 
-def sanitize(fragment: str) -> str:
-    """Allow-list sanitizing (nh3), then re-serialized as well-formed XHTML."""
+def _clean(fragment: str) -> str:
     if not _CLEANER:
         _CLEANER.append(_make_cleaner())
-    return to_xhtml(_CLEANER[0].clean(XML_INVALID_RE.sub("", fragment)))
+    return str(_CLEANER[0].clean(XML_INVALID_RE.sub("", fragment)))
+
+
+def sanitize(fragment: str) -> str:
+    """Allow-list sanitizing (nh3), then re-serialized as well-formed XHTML."""
+    container = parse_fragment(_clean(fragment))
+    for element in container.iter():
+        if isinstance(element.tag, str) and LOCATION_ATTRIBUTE in element.attrib:
+            del element.attrib[LOCATION_ATTRIBUTE]
+    return serialize(container)
 
 
 def to_xhtml(fragment: str) -> str:
     """Re-serialize an HTML fragment as XHTML (self-closed void elements, escaped text)."""
-    fragment = XML_INVALID_RE.sub("", fragment)
-    if not fragment.strip():
-        return ""
-    container = lxml_html.fragment_fromstring(fragment, create_parent="div")
-    for element in container.iter():
-        # Never <h2/>: an HTML parser reads that as an opening tag.
-        if element.text is None and len(element) == 0 and element.tag not in VOID_ELEMENTS:
-            element.text = ""
-    out = [html.escape(container.text or "", quote=False)]
-    for child in container:
-        out.append(etree.tostring(child, method="xml", encoding="unicode", with_tail=True))
-    return "".join(out)
+    return serialize(parse_fragment(fragment))
 
 
 class _Renderer(RendererHTML):
-    """markdown-it's HTML renderer with book-friendly footnote references."""
+    """markdown-it's HTML renderer with book-friendly footnote references, whose ids come
+    from ``env["cx_notes"]`` (note id -> (note anchor, reference anchors))."""
 
     def footnote_ref(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
         meta = tokens[idx].meta
         number = int(meta["id"]) + 1
-        prefix = env["cx_prefix"]
-        ref_suffix = f"-{meta['subId']}" if meta.get("subId") else ""
+        anchor, refs = env["cx_notes"][int(meta["id"])]
+        ref = refs[min(int(meta.get("subId") or 0), len(refs) - 1)]
         return (
-            f'<sup><a class="noteref" role="doc-noteref" href="#{prefix}-fn-{number}" '
-            f'id="{prefix}-fn-{number}-ref{ref_suffix}">{number}</a></sup>'
+            f'<sup><a class="noteref" role="doc-noteref" href="#{anchor}" id="{ref}" '
+            f'{LOCATION_ATTRIBUTE}="{GENERATED}">{number}</a></sup>'
         )
 
 
@@ -298,6 +409,86 @@ def _renderer_for(language: str, md: MarkdownIt) -> _Renderer:
     return renderer
 
 
+# Typographic characters the typographer may have put into a heading, mapped back, so that
+# a heading compares equal to the title it repeats.
+_PLAIN = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"',
+                        "«": '"', "»": '"', "‹": "'", "›": "'", "–": "-", "—": "-",
+                        "…": "..."})
+FOOTNOTE_CALL_RE = re.compile(r"\[\^([^\]\s]+)\]")
+UNPARSED_LINK_RE = re.compile(r"(!?)\[([^\]\n]*)\]\(([^()\n]*\s[^()\n]*)\)")
+CODE_CHARS_RE = re.compile(r"[{}();=<>$\\|]")
+
+
+def _plain_title(text: str) -> str:
+    return " ".join(text.translate(_PLAIN).split()).casefold()
+
+
+class _Places:
+    """Places in the chapter: LOCATION_ATTRIBUTE values index ``locations``."""
+
+    def __init__(self, text: str, base: SourceLocation, line_offset: int) -> None:
+        self.lines = text.split("\n")
+        self.base = base
+        self.line_offset = line_offset
+        self.locations: list[SourceLocation] = []
+
+    def index(self, location: SourceLocation) -> str:
+        self.locations.append(location)
+        return str(len(self.locations) - 1)
+
+    def line(self, index: int, column: int = 1) -> SourceLocation:
+        """Line ``index`` of the body (0-based), as a place in the file."""
+        return self.base.at(index + 1 + self.line_offset, column)
+
+    def block(self, token: Token) -> SourceLocation:
+        return self.line(token.map[0] if token.map else 0)
+
+    def inline(self, token: Token, offset: int) -> SourceLocation:
+        """The place of ``offset`` in an inline token's content. Its lines are the block's
+        source lines, less the container markers and indentation in front of them."""
+        start = token.map[0] if token.map else 0
+        before = token.content[:offset]
+        row = before.count("\n")
+        column = offset - (before.rfind("\n") + 1)
+        content_line = token.content.split("\n")[row]
+        index = min(start + row, len(self.lines) - 1)
+        source = self.lines[index] if index >= 0 else ""
+        found = source.find(content_line) if content_line else -1
+        return self.line(index, (found if found >= 0 else 0) + column + 1)
+
+
+class _Tally:
+    """Inline elements opened by raw HTML and not yet closed, for closing them at the end of
+    their block (a browser would carry them on into the blocks that follow)."""
+
+    def __init__(self) -> None:
+        self.open: list[tuple[str, SourceLocation]] = []
+
+    def feed(self, tags: list[tuple[str, SourceLocation, bool, bool]], names: frozenset[str]
+             ) -> None:
+        for name, location, start, self_closing in tags:
+            if name not in names or self_closing:
+                continue
+            if start:
+                self.open.append((name, location))
+                continue
+            for index in range(len(self.open) - 1, -1, -1):
+                if self.open[index][0] == name:
+                    del self.open[index]
+                    break
+
+    def close(self, diags: Diagnostics, where: str) -> str:
+        """Closing tags for everything still open (innermost first), each reported."""
+        closers = []
+        for name, location in reversed(self.open):
+            diags.warning(location, f"raw HTML: <{name}> is not closed; it was closed at the "
+                          f"end of its {where}, so add </{name}> where it should end",
+                          "html.unclosed")
+            closers.append(f"</{name}>")
+        self.open.clear()
+        return "".join(closers)
+
+
 def render_markdown(
     text: str,
     *,
@@ -306,76 +497,92 @@ def render_markdown(
     prefix: str,
     language: str,
     diags: Diagnostics,
+    title: str | None = None,
 ) -> ParsedBody:
-    """Parse and render a chapter body. ``line_offset`` is the file line of the body's
-    first line minus one; ``prefix`` (the chapter slug) makes every id book-unique."""
+    """Parse and render a chapter body, then normalize it (transforms/normalize.py).
+
+    ``line_offset`` is the file line of the body's first line minus one; ``prefix`` (the
+    chapter slug) makes every id book-unique; ``title`` (the front matter's) is left out
+    when the body starts by repeating it as a heading. Problems go to ``diags`` with their
+    place; ``ParsedBody.removed`` lists what the sanitizer removes, for the caller."""
     md = parser_for(language)
-    env: dict[str, Any] = {"cx_prefix": prefix}
+    env: dict[str, Any] = {}
     tokens = md.parse(text, env)
     base = SourceLocation(path)
+    places = _Places(text, base, line_offset)
+    names = Names(prefix)
+    notes_found: dict[int, dict[str, Any]] = env.get("footnotes", {}).get("list", {})
+    cx_notes: dict[int, tuple[str, list[str]]] = {}
+    for note_id in sorted(notes_found):
+        label = notes_found[note_id].get("label")
+        name, _ = names.claim(f"fn-{label}" if label else f"fn-{note_id + 1}", None,
+                              "footnote")
+        cx_notes[note_id] = (names.anchor(name), [])
+    for note_id in sorted(notes_found):
+        anchor, refs = cx_notes[note_id]
+        name = anchor[len(names.anchor("")):]
+        for sub in range(max(1, int(notes_found[note_id].get("count") or 0))):
+            ref, _ = names.claim(f"{name}-ref" + (f"-{sub + 1}" if sub else ""), None,
+                                 "footnote")
+            refs.append(names.anchor(ref))
+    env["cx_notes"] = cx_notes
 
-    def loc(token: Token) -> SourceLocation:
-        line = token.map[0] + 1 if token.map else 1
-        return base.at(line + line_offset)
-
-    # Headings: ids, and demotion so that the chapter title stays the only h1.
-    # The body's highest heading becomes h2 (a body that starts at ### is lifted, one that
-    # uses # is lowered), so headings never skip a level below the chapter's h1.
-    levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
-    shift = 2 - min(levels) if levels else 0
-    used: set[str] = set()
-    headings: list[tuple[int, str, str, SourceLocation]] = []
+    _check_blocks(tokens, places, diags, title)
     images: list[ImageRef] = []
     removed: list[tuple[SourceLocation, str]] = []
     finder = _SourceFinder(text, base, line_offset)
     summary = ""
     words = 0
+    wrapping = _Tally()  # links, insertions, deletions opened by blocks of raw HTML
+    wrapping_tokens: list[Token] = []
+    unmatched: dict[str, list[tuple[int, str, bool, bool]]] = env.get("cx_unmatched", {})
+    defined = {key[1:] for key in env.get("footnotes", {}).get("refs", {})}
+    referenced = {str(n.get("label")) for n in notes_found.values() if n.get("label")}
+    undefined: list[tuple[str, SourceLocation]] = []
     for i, token in enumerate(tokens):
         if token.map:
             finder.enter(token.map[0], token.map[1])
         if token.type == "heading_open":
-            level = max(2, min(int(token.tag[1]) + shift, 6))
-            token.tag = f"h{level}"
-            tokens[i + 2].tag = token.tag
-            title = inline_text(tokens[i + 1]).strip()
-            anchor = base_anchor = f"{prefix}--{slugify(title)}"
-            n = 2
-            while anchor in used:
-                anchor = f"{base_anchor}-{n}"
-                n += 1
-            used.add(anchor)
-            token.attrSet("id", anchor)
-            headings.append((level, title, anchor, loc(token)))
+            token.attrSet(LOCATION_ATTRIBUTE, places.index(places.block(token)))
         elif token.type == "html_block":
-            _scan_raw(token.content, finder, removed, images)
+            tally = _Tally()
+            token.content, tags = _scan_raw(token.content, finder, removed, images, places)
+            tally.feed(tags, INLINE_ELEMENTS - WRAPPING_ELEMENTS)
+            token.content = token.content.rstrip("\n") + tally.close(diags, "block") + "\n"
+            before = len(wrapping.open)
+            wrapping.feed(tags, WRAPPING_ELEMENTS)
+            if len(wrapping.open) > before:
+                wrapping_tokens.append(token)
         elif token.type == "inline":
             plain = inline_text(token)
             words += len(plain.split())
             if not summary and tokens[i - 1].type == "paragraph_open" and plain.strip():
                 summary = _first_sentences(plain)
-            for child in token.children or []:
-                if child.type == "image":
-                    src = str(child.attrGet("src") or "")
-                    images.append(ImageRef(unquote(src), child.content, finder.find("![")))
-                elif child.type == "html_inline":
-                    _scan_raw(child.content, finder, removed, images)
+            _check_inline(token, places, finder, diags, removed, images, unmatched,
+                          defined, undefined)
+    if wrapping.open:
+        closers = wrapping.close(diags, "block")
+        wrapping_tokens[-1].content += closers
+    _check_notes(undefined, defined, referenced, env, places, diags)
+    _check_references(tokens, env, places, diags)
 
     # Footnote bodies are rendered apart from the text.
     main: list[Token] = []
-    notes: list[tuple[str, int, str]] = []
+    notes: list[tuple[str, str, int, str]] = []
     renderer = _renderer_for(language, md)
     note_tokens: list[Token] | None = None
-    note_number = 0
+    note_id = 0
     for token in tokens:
         if token.type == "footnote_block_open" or token.type == "footnote_block_close":
             continue
         if token.type == "footnote_open":
             note_tokens = []
-            note_number = int(token.meta["id"]) + 1
+            note_id = int(token.meta["id"])
             continue
         if token.type == "footnote_close":
             body = renderer.render(note_tokens or [], md.options, env)
-            notes.append((f"{prefix}-fn-{note_number}", note_number, body))
+            anchor, refs = cx_notes[note_id]
+            notes.append((anchor, refs[0], note_id + 1, _clean(body)))
             note_tokens = None
             continue
         if note_tokens is not None:
@@ -385,9 +592,220 @@ def render_markdown(
         main.append(token)
     # Sanitized even without raw HTML: Markdown links may carry data: addresses, and the
     # allow-list is the one guarantee every output relies on.
-    body_html = sanitize(renderer.render(main, md.options, env))
-    notes = [(a, n, sanitize(h)) for a, n, h in notes]
-    return ParsedBody(body_html, notes, headings, images, summary, words, removed)
+    body_html = _clean(renderer.render(main, md.options, env))
+    done = normalize_chapter(
+        body_html, [(a, n, h) for a, _, n, h in notes], names=names,
+        locations=places.locations, fallback=places.line(0), diags=diags)
+    refs_of = {a: r for a, r, _, _ in notes}
+    return ParsedBody(
+        html=done.html,
+        footnotes=[(a, refs_of[a], n, h) for a, n, h in done.notes],
+        headings=done.headings,
+        images=images,
+        summary=summary,
+        word_count=words,
+        removed=removed,
+        targets=done.targets,
+        links=done.links,
+    )
+
+
+def _check_blocks(tokens: list[Token], places: _Places, diags: Diagnostics,
+                  title: str | None) -> None:
+    """Block-level places where CommonMark reads the text otherwise than its author meant,
+    and a first heading that repeats the chapter's title (taken out)."""
+    first = next((i for i, t in enumerate(tokens) if t.type != "footnote_block_open"), None)
+    if title and first is not None and tokens[first].type == "heading_open" and \
+            _plain_title(inline_text(tokens[first + 1])) == _plain_title(title):
+        diags.warning(places.block(tokens[first]), "the text starts with a heading that "
+                      f"repeats the chapter's title '{title}' (from the front matter); it was "
+                      "left out so the title is printed once, so delete the heading",
+                      "chapter.duplicate-title")
+        del tokens[first:first + 3]
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.markup == "-" and token.map:
+            text = inline_text(tokens[i + 1]).strip()
+            rows = token.map[1] - token.map[0] - 1
+            if rows > 1 or text.endswith((".", ",", ";", ":")) or len(text.split()) > 12:
+                rule = places.line(token.map[1] - 1).line
+                diags.warning(places.block(token), "this paragraph became a heading because "
+                              f"of the line '---' under it (line {rule}); "
+                              "for a horizontal rule leave a blank line before the '---', "
+                              "for a heading write it as '## …'", "markdown.setext-heading")
+        elif token.type == "fence" and token.map:
+            last = places.lines[min(token.map[1], len(places.lines)) - 1].lstrip(" >\t")
+            marker = token.markup[0] if token.markup else "`"
+            closed = token.map[1] - token.map[0] > 1 and \
+                last.startswith(marker * len(token.markup)) and \
+                not last.strip().strip(marker)
+            if not closed:
+                diags.warning(places.block(token), f"code block opened with '{token.markup}' "
+                              "is never closed, so everything after it to the end of its "
+                              f"part of the text is shown as code; add a line '{token.markup}' "
+                              "where the code ends", "markdown.unclosed-fence")
+        elif token.type == "code_block" and token.map:
+            content = token.content
+            if len(re.findall(r"[^\W\d_]{2,}", content)) >= 8 and \
+                    not CODE_CHARS_RE.search(content):
+                diags.warning(places.block(token), "text indented by four or more spaces is "
+                              "shown as code; if this is ordinary text, remove the "
+                              "indentation (for code, put a line ``` before and after it)",
+                              "markdown.indented-code")
+
+
+def _check_inline(
+    token: Token, places: _Places, finder: _SourceFinder, diags: Diagnostics,
+    removed: list[tuple[SourceLocation, str]], images: list[ImageRef],
+    unmatched: dict[str, list[tuple[int, str, bool, bool]]], defined: set[str],
+    undefined: list[tuple[str, SourceLocation]],
+) -> None:
+    """One inline token: places for images and links, raw HTML scanned and closed, and the
+    inline places where the text is not read as its author meant."""
+    children = token.children or []
+    _relink_around_notes(token, children, places, diags)
+    tally = _Tally()
+    searched = 0
+    link_depth = 0
+    moved: list[tuple[int, Token]] = []  # footnote calls inside link text, moved after it
+    for index, child in enumerate(children):
+        if child.type == "image":
+            src = str(child.attrGet("src") or "")
+            where = finder.find("![")
+            child.attrSet(LOCATION_ATTRIBUTE, places.index(where))
+            images.append(ImageRef(unquote(src), child.content, where))
+        elif child.type == "link_open":
+            link_depth += 1
+            label = children[index + 1].content[:20] if index + 1 < len(children) and \
+                children[index + 1].type == "text" else ""
+            where = finder.find("<" if child.info == "auto" else "[" + label)
+            child.attrSet(LOCATION_ATTRIBUTE, places.index(where))
+        elif child.type == "link_close":
+            link_depth -= 1
+            if link_depth == 0 and moved:
+                for _, call in moved:
+                    children.remove(call)
+                at = children.index(child) + 1
+                children[at:at] = [call for _, call in moved]
+                moved.clear()
+        elif child.type == "footnote_ref" and link_depth:
+            diags.warning(places.inline(token, token.content.find("[^")), "footnote call "
+                          "inside a link's text; a link cannot hold another link, so the "
+                          "call was moved after the link; write it after the link's ']( … )'",
+                          "markdown.footnote-in-link")
+            moved.append((index, child))
+        elif child.type == "html_inline":
+            child.content, tags = _scan_raw(child.content, finder, removed, images, places)
+            tally.feed(tags, INLINE_ELEMENTS)
+        elif child.type == "text":
+            for match in FOOTNOTE_CALL_RE.finditer(child.content):
+                at = token.content.find(match.group(0), searched)
+                if at > 0 and token.content[at - 1] == "\\":
+                    continue
+                if at >= 0:
+                    searched = at + 1
+                undefined.append((match.group(1), places.inline(token, max(at, 0))))
+            for match in UNPARSED_LINK_RE.finditer(child.content):
+                at = max(token.content.find(match.group(0)), 0)
+                image, label, target = match.groups()
+                what = "image" if image else "link"
+                diags.error(places.inline(token, at), f"{what} address '{target}' has a space "
+                            f"in it, so this is not read as {'an image' if image else 'a link'}"
+                            " and would be printed as written; put the address in angle "
+                            f"brackets: {image}[{label}](<{target.strip()}>)",
+                            f"{what}.space-in-address")
+    if tally.open:
+        children.append(Token("html_inline", "", 0, content=tally.close(diags, "paragraph")))
+    for offset, run, can_open, _ in unmatched.get(token.content, []):
+        doing = "opens" if can_open else "closes"
+        diags.warning(places.inline(token, offset), f"'{run}' {doing} emphasis that is never "
+                      f"{'closed' if can_open else 'opened'} in this paragraph, so it is "
+                      f"printed as written; {'close' if can_open else 'open'} it with "
+                      f"'{run}' (the marks must touch the words they enclose, and punctuation "
+                      "just inside a mark needs a space or punctuation outside it), or write "
+                      + "".join("\\" + c for c in run) + " to print the marks",
+                      "markdown.unclosed-emphasis")
+
+
+LINK_REST_RE = re.compile(r"^\]\(([^()\s]*)\)")
+
+
+def _relink_around_notes(token: Token, children: list[Token], places: _Places,
+                         diags: Diagnostics) -> None:
+    """``[text[^1]](url)``: markdown-it reads no link there (the footnote call splits the
+    link text) and would print the brackets and address as text. The link is made of the
+    text before the call, and the call follows it."""
+    index = 0
+    while index < len(children):
+        call = children[index]
+        before = children[index - 1] if index else None
+        after = children[index + 1] if index + 1 < len(children) else None
+        rest = LINK_REST_RE.match(after.content) if after is not None and \
+            after.type == "text" else None
+        if call.type != "footnote_ref" or before is None or before.type != "text" or \
+                "[" not in before.content or rest is None or after is None:
+            index += 1
+            continue
+        md = parser_for("en")
+        href = md.normalizeLink(rest.group(1))
+        if not md.validateLink(href):
+            index += 1
+            continue
+        at = before.content.rfind("[")
+        label = before.content[at + 1:]
+        start = token.content.find("[" + label)
+        diags.warning(places.inline(token, max(start, 0)), "footnote call inside a link's "
+                      "text; a link cannot hold it, so the call was put after the link; "
+                      "write it after the link's ']( … )'", "markdown.footnote-in-link")
+        opening = Token("link_open", "a", 1)
+        opening.attrSet("href", href)
+        pieces = [Token("text", "", 0, content=before.content[:at]), opening,
+                  Token("text", "", 0, content=label), Token("link_close", "a", -1), call,
+                  Token("text", "", 0, content=after.content[rest.end():])]
+        children[index - 1:index + 2] = pieces
+        index += 5
+
+
+def _check_notes(undefined: list[tuple[str, SourceLocation]], defined: set[str],
+                 referenced: set[str], env: dict[str, Any], places: _Places,
+                 diags: Diagnostics) -> None:
+    """Footnote calls without a definition (errors) and definitions nothing calls."""
+    unused = sorted(defined - referenced)
+    for label, where in undefined:
+        if label in defined:
+            continue
+        diags.error(where, f"footnote [^{label}] has no definition"
+                    f"{did_you_mean(label, unused)}, so it would be printed as written and "
+                    f"its note would be in no output; add a line '[^{label}]: …' with the "
+                    "note's text, or correct the label", "footnote.undefined")
+    for label in unused:
+        line = env.get("cx_note_lines", {}).get(label)
+        where = places.line(line) if line is not None else places.line(0)
+        diags.warning(where, f"footnote [^{label}] is defined here but never called in the "
+                      f"text, so its note is in no output; call it with [^{label}] where it "
+                      "belongs, or delete the definition", "footnote.unreferenced")
+
+
+def _check_references(tokens: list[Token], env: dict[str, Any], places: _Places,
+                      diags: Diagnostics) -> None:
+    """Link reference definitions ('[label]: address') that no link uses: the line is in no
+    output."""
+    references: dict[str, dict[str, Any]] = env.get("references", {})
+    if not references:
+        return
+    used = " ".join(t.content for t in tokens if t.type == "inline")
+    used = " ".join(used.split()).casefold()
+    for label, data in references.items():
+        key = " ".join(label.split()).casefold()
+        if f"[{key}]" in used:
+            continue
+        line = data.get("map", [0])[0]
+        written = re.match(r"\s*\[([^\]]+)\]:", places.lines[line]) \
+            if line < len(places.lines) else None
+        label = written.group(1) if written else label
+        diags.warning(places.line(line), f"the line '[{label}]: …' defines a link address "
+                      "that no link in the chapter uses, so the line is in no output; use it "
+                      f"as [text][{label}] or [{label}], or delete the line",
+                      "markdown.unused-reference")
 
 
 class _SourceFinder:
@@ -431,12 +849,19 @@ class _SourceFinder:
         return origin.at(origin.line + line - 1, offset + 1)
 
 
+TAG_NAME_RE = re.compile(r"<[^\s/>]+")
+
+
 def _scan_raw(
     fragment: str,
     finder: _SourceFinder,
     removed: list[tuple[SourceLocation, str]],
     images: list[ImageRef],
-) -> None:
+    places: _Places,
+) -> tuple[str, list[tuple[str, SourceLocation, bool, bool]]]:
+    """Report what the sanitizer removes from a piece of raw HTML and note its images; the
+    fragment comes back with each start tag carrying its place (LOCATION_ATTRIBUTE), with
+    the list of its tags (name, place, is a start tag, ends with '/>')."""
     origin = finder.find(fragment)
     scanner = _RawHtmlScanner()
     scanner.feed(fragment)
@@ -445,6 +870,22 @@ def _scan_raw(
         removed.append((finder.within(origin, line, offset), what))
     for line, offset, src, alt in scanner.images:
         images.append(ImageRef(src, alt, finder.within(origin, line, offset)))
+    starts = [0]
+    for row in fragment.split("\n")[:-1]:
+        starts.append(starts[-1] + len(row) + 1)
+    tags = []
+    inserts: list[tuple[int, str]] = []
+    for name, line, offset, start, self_closing in scanner.tags:
+        where = finder.within(origin, line, offset)
+        tags.append((name, where, start, self_closing))
+        if start:
+            at = starts[line - 1] + offset
+            found = TAG_NAME_RE.match(fragment, at)
+            if found:
+                inserts.append((found.end(), f' {LOCATION_ATTRIBUTE}="{places.index(where)}"'))
+    for at, text in reversed(inserts):
+        fragment = fragment[:at] + text + fragment[at:]
+    return fragment, tags
 
 
 def _first_sentences(text: str, limit: int = 220) -> str:
@@ -477,7 +918,8 @@ def _course_parser(language: str) -> MarkdownIt:
             "commonmark",
             {"typographer": True, "html": False, "xhtmlOut": True, "quotes": quotes},
         )
-        md.enable(["replacements", "smartquotes", "strikethrough"])
+        md.enable(["smartquotes", "strikethrough"])
+        md.core.ruler.after("smartquotes", "cx_dashes", typeset_dashes)
         _COURSE_PARSERS[language] = md
     return md
 

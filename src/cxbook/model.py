@@ -65,9 +65,34 @@ class Heading:
 
 @dataclass(frozen=True)
 class Footnote:
-    anchor: str  # id of the note; the reference's id is ``anchor + "-ref"``
+    anchor: str  # id of the note
     number: int
     html: str  # XHTML of the note's body (without the back link)
+    ref: str  # id of its first reference, where the note's back link leads
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """A place in a chapter that links can name: ``file.md#name`` or, in the same chapter,
+    ``#name``."""
+
+    name: str  # as links write it after '#': a heading's slug, an element's id, fn-<label>
+    anchor: str  # its id in every output, unique across the book
+    kind: str  # "heading", "id" or "footnote"
+
+
+@dataclass(frozen=True)
+class Link:
+    """An internal link as a chapter writes it. The chapter's HTML already holds it as
+    ``href="#<anchor>"``; each renderer writes that its own way (an EPUB file and id, a
+    PDF named destination, a course page and the place on it). transforms/links.py checks
+    that the target exists."""
+
+    href: str  # as written
+    location: SourceLocation
+    path: str | None  # manuscript-relative path of the file it names; None: this chapter
+    name: str | None  # the target's name in that chapter; None: the chapter's start
+    anchor: str  # the id it leads to ("" when it names no chapter)
 
 
 @dataclass(frozen=True)
@@ -80,6 +105,8 @@ class Chapter:
     body_html: str = field(repr=False)  # XHTML fragment; footnote bodies are not in it
     footnotes: tuple[Footnote, ...]
     headings: tuple[Heading, ...]
+    targets: tuple[LinkTarget, ...]  # every place links can name, in document order
+    links: tuple[Link, ...]  # every internal link, checked by transforms/links.py
     images: tuple[str, ...]  # asset paths this chapter references
     summary: str  # the chapter's first sentence(s), plain text, for workbooks and listings
     word_count: int

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..diagnostics import Diagnostics, SourceLocation
-from ..markdown import ImageRef, render_markdown
-from ..model import Attribution, Footnote, Heading, Source
+from ..markdown import ImageRef, ParsedBody, render_markdown
+from ..model import Attribution, Footnote, Heading, Link, LinkTarget, Source
+from ..transforms.normalize import chapter_slug
 from ..yamlsrc import YamlContext, compose_yaml
 
 FRONT_MATTER_KEYS = ("title", "author", "author_bio", "source", "notice", "license")
@@ -26,19 +26,15 @@ class ParsedChapter:
     body_html: str
     footnotes: tuple[Footnote, ...]
     headings: tuple[Heading, ...]
+    targets: tuple[LinkTarget, ...]
+    links: tuple[Link, ...]
     image_refs: tuple[ImageRef, ...]
     summary: str
     word_count: int
     body_line: int
     digest: str
     title_location: SourceLocation
-
-
-def chapter_slug(stem: str) -> str:
-    """The stem without a leading number: '02-worry-less' -> 'worry-less'."""
-    slug = re.sub(r"^\d+[-_. ]*", "", stem)
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", slug).strip("-").lower()
-    return slug or "chapter-" + re.sub(r"[^0-9]", "", stem)
+    failed: bool = False  # errors were reported: kept only for checking links into it
 
 
 def split_front_matter(
@@ -69,7 +65,9 @@ def parse_chapter(
     text: str, path: str, stem: str, language: str, diags: Diagnostics, *, data_size: int = 0
 ) -> ParsedChapter | None:
     """Parse one chapter's text. ``data_size`` (bytes on disk) is checked against the
-    limit when given; project.py checks it before reading."""
+    limit when given; project.py checks it before reading. A chapter whose front matter
+    has errors still has its body checked; it comes back with ``failed`` set (its links
+    are still checked), or as None when there is no body to check."""
     if data_size > MAX_CHAPTER_BYTES:
         diags.error(
             SourceLocation(path),
@@ -79,10 +77,55 @@ def parse_chapter(
             "chapter.too-large",
         )
         return None
+    before = len(diags.errors)
     split = split_front_matter(text, path, diags)
     if split is None:
+        if len(diags.errors) > before and not text.startswith("---"):
+            # No front matter at all: the whole file is checked as the body all the same.
+            _render_body(text, path, stem, language, diags, 1, None)
         return None
     front, body, body_line = split
+    header = _parse_front_matter(front, path, diags)
+    title = header[0] if header is not None else None
+    parsed = _render_body(body, path, stem, language, diags, body_line, title)
+    failed = header is None or title is None or len(diags.errors) > before
+    _, attribution, title_loc = header or (None, Attribution((), None, Source(), None, None),
+                                           SourceLocation(path))
+    return ParsedChapter(
+        stem=stem,
+        slug=chapter_slug(stem),
+        title=title or "",
+        attribution=attribution,
+        body_html=parsed.html,
+        footnotes=tuple(Footnote(a, n, h, r) for a, r, n, h in parsed.footnotes),
+        headings=tuple(Heading(lv, t, a, loc) for lv, t, a, loc in parsed.headings),
+        targets=tuple(LinkTarget(*t) for t in parsed.targets),
+        links=tuple(parsed.links),
+        image_refs=tuple(parsed.images),
+        summary=parsed.summary,
+        word_count=parsed.word_count,
+        body_line=body_line,
+        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        title_location=title_loc,
+        failed=failed,
+    )
+
+
+def _render_body(body: str, path: str, stem: str, language: str, diags: Diagnostics,
+                 body_line: int, title: str | None) -> ParsedBody:
+    parsed = render_markdown(body, path=path, line_offset=body_line - 1,
+                             prefix=chapter_slug(stem), language=language, diags=diags,
+                             title=title)
+    for location, what in parsed.removed:
+        diags.warning(location, f"raw HTML: {what}", "html.removed")
+    return parsed
+
+
+def _parse_front_matter(
+    front: str, path: str, diags: Diagnostics
+) -> tuple[str | None, Attribution, SourceLocation] | None:
+    """(title, attribution, the title's place), or None when the front matter is not a
+    mapping. Problems are reported; a missing title gives None for it."""
     before = len(diags.errors)
     root = compose_yaml(front, path, diags, line_offset=1)
     if root is None:
@@ -119,29 +162,8 @@ def parse_chapter(
 
     attribution = Attribution(authors, opt("author_bio"), source, opt("notice"),
                               opt("license"))
-    slug = chapter_slug(stem)
-    parsed = render_markdown(body, path=path, line_offset=body_line - 1, prefix=slug,
-                             language=language, diags=diags)
-    for location, what in parsed.removed:
-        diags.warning(location, f"raw HTML: {what}", "html.removed")
-    if title is None or len(diags.errors) > before:
-        return None
-    title_loc = ctx.loc(fields["title"])
-    return ParsedChapter(
-        stem=stem,
-        slug=slug,
-        title=" ".join(title.split()),
-        attribution=attribution,
-        body_html=parsed.html,
-        footnotes=tuple(Footnote(a, n, h) for a, n, h in parsed.footnotes),
-        headings=tuple(Heading(lv, t, a, loc) for lv, t, a, loc in parsed.headings),
-        image_refs=tuple(parsed.images),
-        summary=parsed.summary,
-        word_count=parsed.word_count,
-        body_line=body_line,
-        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        title_location=title_loc,
-    )
+    title_loc = ctx.loc(fields["title"]) if "title" in fields else SourceLocation(path)
+    return (" ".join(title.split()) if title is not None else None), attribution, title_loc
 
 
 def _parse_source(ctx: YamlContext, node: object) -> Source:

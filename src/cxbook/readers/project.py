@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
@@ -16,10 +17,11 @@ from ..course import build_activities, build_course
 from ..diagnostics import CxbookError, Diagnostic, Diagnostics, SourceLocation, did_you_mean
 from ..markdown import resolve_asset_path
 from ..model import Asset, Book, Chapter, ChapterActivities, Project, Theme
+from ..transforms.links import check_links
 from .book import BookSettings, book_slug, parse_book
 from .chapter import MAX_CHAPTER_BYTES, ParsedChapter, parse_chapter
 from .course import ChapterCourse, CourseSettings, parse_chapter_course, parse_course
-from .text import decode_text, is_inside, read_limited
+from .text import decode_text, find_file, is_inside, read_limited
 from .theme import load_theme
 
 IMAGE_TYPES = {
@@ -238,19 +240,24 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
         return None
     language = settings.language
 
-    chapter_files = _chapter_files(root, manuscript, settings, diags)
+    chapter_files, unlisted = _chapter_files(root, manuscript, settings, diags)
     jobs: list[tuple[str, str, str]] = []  # (text, path, stem)
     for name, listed_at in chapter_files:
-        path = manuscript / name
         rel = f"manuscript/{name}"
+        found, near = find_file(manuscript, name)
+        path = found or manuscript / name
         if path.is_symlink() and not is_inside(path, root):
             diags.error(listed_at, f"chapter file {rel} is a link that leads outside the "
                         "project; copy the file into manuscript/", "book.chapter-outside")
             continue
-        if not path.is_file():
-            diags.error(listed_at, f"chapter file {rel} does not exist; create it or remove "
-                        "it from 'chapters'", "book.missing-chapter")
+        if found is None:
+            there = (f"; there is manuscript/{near}, whose name differs in case (names are "
+                     "case-sensitive), so write the name exactly as the file's") if near \
+                else "; create it or remove it from 'chapters'"
+            diags.error(listed_at, f"chapter file {rel} does not exist{there}",
+                        "book.missing-chapter")
             continue
+        rel = f"manuscript/{path.name}"
         raw = read_limited(path, rel, diags, limit=MAX_CHAPTER_BYTES, what="chapter",
                            advice="split it into several chapters", code="chapter.too-large")
         if raw is None:
@@ -260,7 +267,7 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
                                    "the file")
         if chapter_text is None:
             continue
-        jobs.append((chapter_text, rel, name[:-3]))
+        jobs.append((chapter_text, rel, unicodedata.normalize("NFC", name[:-3])))
     input_keys: dict[str, str] = {}  # chapter stem or "course:<stem>" -> cache key
     # The theme and the course files are read while worker processes parse the chapters.
     read_meanwhile: list[tuple[Theme | None, CourseFiles]] = []
@@ -270,8 +277,9 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
         read_meanwhile.append((theme, _read_course(root, [stem for _, _, stem in jobs],
                                                    diags, cache, input_keys)))
 
-    parsed = _parse_chapters(jobs, language, diags, cache, input_keys,
-                             meanwhile=theme_and_course)
+    every = _parse_chapters(jobs, language, diags, cache, input_keys,
+                            meanwhile=theme_and_course)
+    parsed = [p for p in every if not p.failed]
     theme, (course_settings, chapter_courses) = read_meanwhile[0]
 
     titles: dict[str, ParsedChapter] = {}
@@ -318,6 +326,8 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
             body_html=p.body_html,
             footnotes=p.footnotes,
             headings=p.headings,
+            targets=p.targets,
+            links=p.links,
             images=tuple(dict.fromkeys(
                 a for a in (resolve_asset_path(r.src) for r in p.image_refs) if a)),
             summary=p.summary,
@@ -332,6 +342,11 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
         for chapter in chapters:  # a chapter is made from its file's text and its number
             alias(chapter, fingerprint("chapter-value", input_keys[chapter.stem],
                                        chapter.number))
+    read = {c.stem for c in every}
+    check_links(every, diags, unparsed=[f"{stem}.md" for _, _, stem in jobs
+                                        if stem not in read] +
+                [name for name, _ in chapter_files if name[:-3] not in read],
+                unlisted=unlisted)
     if not chapters and not diags.has_errors:
         diags.error(settings.location, "the book has no chapters; add manuscript/*.md files "
                     "or list them under 'chapters'", "book.no-chapters")
@@ -353,17 +368,21 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
 
 def _chapter_files(
     root: Path, manuscript: Path, settings: BookSettings, diags: Diagnostics
-) -> list[tuple[str, SourceLocation]]:
+) -> tuple[list[tuple[str, SourceLocation]], list[str]]:
+    """The chapter files in book order with where each is listed, and the .md files in
+    manuscript/ that are not part of the book. Names compare in Unicode NFC."""
     on_disk = sorted(p.name for p in manuscript.glob("*.md") if not p.name.startswith("."))
     if settings.chapters is None:
-        return [(n, SourceLocation(f"manuscript/{n}")) for n in on_disk]
-    listed = {name for name, _ in settings.chapters}
+        return [(n, SourceLocation(f"manuscript/{n}")) for n in on_disk], []
+    listed = {unicodedata.normalize("NFC", name) for name, _ in settings.chapters}
+    unlisted = []
     for name in on_disk:
-        if name not in listed:
+        if unicodedata.normalize("NFC", name) not in listed:
+            unlisted.append(name)
             diags.warning(SourceLocation(f"manuscript/{name}"), "this chapter file is not "
                           "listed under 'chapters' in book.yaml, so it is not built; add it "
                           "or move it out of manuscript/", "book.unlisted-chapter")
-    return list(settings.chapters)
+    return list(settings.chapters), unlisted
 
 
 def _collect_assets(
@@ -401,11 +420,14 @@ def _collect_assets(
             continue
         if rel in assets:
             continue
-        path = manuscript / rel
-        if not path.is_file():
-            diags.error(loc, f"image 'manuscript/{rel}' not found; check the file name "
-                        "(names are case-sensitive)", "image.missing")
+        found, near = find_file(manuscript, rel)
+        if found is None:
+            there = (f"; there is 'manuscript/{near}', whose name differs in case (names are "
+                     "case-sensitive), so write the name exactly as the file's") if near \
+                else "; check the file name (names are case-sensitive)"
+            diags.error(loc, f"image 'manuscript/{rel}' not found{there}", "image.missing")
             continue
+        path = found
         if not is_inside(path, root):
             diags.error(loc, f"image 'manuscript/{rel}' is a link that leads outside the "
                         "project; copy the image into manuscript/images/", "image.outside")
@@ -473,12 +495,20 @@ def _read_course(
             settings = _cached_parse(
                 cache, "course", ("course", text), diags,
                 partial(parse_course, text, "course/course.yaml"), keys, "course:")
-    known = set(stems)
+    known = {unicodedata.normalize("NFC", s): s for s in stems}
     for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
         if path.name == "course.yaml":
             continue
         rel = f"course/{path.name}"
-        stem = path.stem
+        stem = known.get(unicodedata.normalize("NFC", path.stem), path.stem)
+        same = [s for s in stems if s.casefold() == unicodedata.normalize(
+            "NFC", stem).casefold()]
+        if stem not in known and same:
+            diags.error(SourceLocation(rel), f"course file {rel} matches no chapter: the "
+                        f"chapter file is manuscript/{same[0]}.md, whose name differs in case "
+                        "(names are case-sensitive); rename the course file to "
+                        f"course/{same[0]}{path.suffix}", "course.unknown-chapter")
+            continue
         if stem not in known:
             diags.error(SourceLocation(rel), f"course file {rel} matches no chapter: there "
                         f"is no manuscript/{stem}.md in the book{did_you_mean(stem, stems)}; "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from pathlib import Path
 
 from ..diagnostics import Diagnostics, SourceLocation
@@ -115,3 +116,39 @@ def read_limited(
 def _megabytes(size: int) -> str:
     mb = size / 1024 / 1024
     return f"{mb:.0f} MB" if mb >= 10 or mb == int(mb) else f"{mb:.1f} MB"
+
+
+def find_file(folder: Path, rel: str) -> tuple[Path | None, str | None]:
+    """The file at ``rel`` (a POSIX path) under ``folder``, comparing names in Unicode NFC
+    (macOS may store "ö" decomposed while the text types it composed): (its path, None).
+    When there is none: (None, the path relative to ``folder`` of a file whose name differs
+    only in case or Unicode form, or None)."""
+    exact = folder / rel
+    if exact.is_file():
+        return exact, None
+    here = folder
+    near: list[str] = []
+    found = True
+    for part in rel.split("/"):
+        if part in ("", "."):
+            continue
+        target = unicodedata.normalize("NFC", part)
+        try:
+            names = sorted(p.name for p in here.iterdir()) if here.is_dir() else []
+        except OSError:
+            names = []
+        same = [n for n in names if unicodedata.normalize("NFC", n) == target]
+        if same and found:
+            here = here / same[0]
+            near.append(same[0])
+            continue
+        found = False
+        folded = [n for n in names
+                  if unicodedata.normalize("NFC", n).casefold() == target.casefold()]
+        if not folded:
+            return None, None
+        here = here / folded[0]
+        near.append(folded[0])
+    if found:
+        return (here, None) if here.is_file() else (None, None)
+    return None, "/".join(near) if here.is_file() else None

@@ -15,7 +15,6 @@ renders only that chapter's document; compressed zip entries are reused too.
 from __future__ import annotations
 
 import datetime as dt
-import posixpath
 import re
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -229,11 +228,11 @@ def _link_error(doc: Doc, message: str) -> Exception:
 
 @dataclass(frozen=True)
 class _Links:
-    """What same-book links resolve against: id -> document, chapter stem -> document, and
-    the documents' files."""
+    """What same-book links resolve against: id -> document, and the documents' files.
+    Chapters hold their internal links as ``#<id>`` (ids are unique across the book; see
+    transforms/normalize.py), checked before rendering; here each gets its document."""
 
     ids: dict[str, str]
-    stems: dict[str, str]
     files: set[str]
 
     def resolve(self, doc: Doc, href: str, own: set[str]) -> str | None:
@@ -251,10 +250,6 @@ class _Links:
                 return f"{self.ids[frag]}#{parts.fragment}"
             raise _link_error(doc, f"link '{href}' points at nothing in the book; link to a "
                               "heading's anchor or to another chapter's .md file")
-        target = posixpath.basename(path)
-        stem = target[:-3] if target.endswith(".md") else None
-        if stem in self.stems and (not frag or self.ids.get(frag) == self.stems[stem]):
-            return self.stems[stem] + (f"#{parts.fragment}" if frag else "")
         if path in self.files and (not frag or self.ids.get(frag) == path):
             return None
         raise _link_error(doc, f"link '{href}' points at a file outside the book; use a "
@@ -436,8 +431,7 @@ def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = N
     for doc in docs:
         for ident in doc.ids:
             ids.setdefault(ident, doc.file)
-    links = _Links(ids, {c.stem: chapter_file(c) for c in project.chapters},
-                   {d.file for d in docs})
+    links = _Links(ids, {d.file for d in docs})
     contents = [_finish(doc, language, media, links, bundle) for doc in docs]
     used_media = {m for d in docs for m in d.images}
     _metadata(eb, project)

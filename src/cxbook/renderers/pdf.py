@@ -29,6 +29,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from ..build import BuildOptions
+from ..diagnostics import SourceLocation
 from ..model import DEFAULT_COLORS, Book, Project, Theme
 from ..output import OutputFile
 from .pdf_html import Edition, front_html, main_sections, part_html, toc_entries
@@ -410,7 +411,7 @@ def render_pdf(project: Project, options: BuildOptions, edition: Edition,
         done = _run_parts(job, list(range(len(groups))), exchange)
         plan = plans[0]
         front_part = _render_front(job, plan)
-    _check_log(name, progress, [front_part, done])
+    _check_log(name, project, options, [front_part, done])
     front_pdf, front_borrowed = front_part.pdfs[FRONT]
     front_pages = front_part.pages[FRONT]
     main_start = front_pages + front_pages % 2
@@ -437,8 +438,15 @@ def _render_front(job: _PartsJob, plan: _Plan) -> _PartsDone:
     return session.done
 
 
-def _check_log(name: str, progress: Callable[[str], None], results: list[_PartsDone]) -> None:
-    """Errors fail the build; warnings are passed on, missing glyphs once."""
+def _check_log(name: str, project: Project, options: BuildOptions,
+               results: list[_PartsDone]) -> None:
+    """Errors fail the build; warnings become the build's located warnings (at the theme's
+    print stylesheet, which is what they are about), missing glyphs once."""
+    theme_css = SourceLocation(f"themes/{project.theme.name}/print.css")
+
+    def progress(message: str) -> None:
+        options.warn(theme_css, message.split(": warning: ", 1)[-1], "pdf.warning")
+
     missing = sorted({m for r in results for m in r.missing})
     if missing:
         raise PdfRenderError(f"{name}: files referenced but not found: " + ", ".join(missing))

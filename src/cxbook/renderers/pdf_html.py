@@ -113,8 +113,9 @@ def print_body(chapter: Chapter) -> str:
     for link in list(container.iter("a")):
         href = link.get("href") or ""
         anchor = href[1:]
-        if not href.startswith("#") or anchor not in notes or anchor in placed:
-            continue
+        if not href.startswith("#") or anchor not in notes or anchor in placed or \
+                "noteref" not in (link.get("class") or "").split():
+            continue  # a link the author wrote to a note leaves the note where it is
         target = link
         parent = link.getparent()
         if (parent is not None and parent.tag == "sup" and len(parent) == 1
