@@ -12,21 +12,27 @@ rebuild after one chapter changed renders and compresses only that chapter's pag
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 import urllib.parse
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
 
+import lxml.html
+
 from ..build import BuildOptions
 from ..cache import Bundle, fingerprint
 from ..diagnostics import CxbookError, SourceLocation
+from ..markdown import resolve_asset_path
 from ..model import DEFAULT_COLORS, Book, Chapter, ChapterActivities, Project, Theme
 from ..output import OutputFile, reproducible_zip
 from ..render.html import chapter_html, environment, sources_html
+from ..render.names import portable_name
 from ..scoring import scoring_rules
 
 Version = Literal["1.2", "2004"]
@@ -37,6 +43,7 @@ STATIC_FILES = ("icon.svg",)
 DATA_FILE = f"{RUNTIME_DIR}/course-data.json"
 CSS_FILE = f"{RUNTIME_DIR}/course.css"
 LAUNCH = "index.html"
+MANIFEST = "imsmanifest.xml"
 SUSPEND_LIMITS: dict[Version, int] = {"1.2": 4096, "2004": 64000}
 MAX_CHOICES = 48  # choice masks must stay exact in a JavaScript number
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -147,21 +154,27 @@ def csp_safe(html: str) -> str:
 PAGE_START = b'<div class="cx-page" id="'  # where index.html is cut for compression
 
 
-def course_pages(project: Project, cache: Bundle | None = None) -> list[Page]:
+def course_pages(project: Project, images: Mapping[str, str],
+                 cache: Bundle | None = None) -> list[Page]:
+    """Each chapter's page and the sources page. ``images``: asset path -> name in the
+    package (see image_names)."""
     pages = []
     activities = {a.stem: a for a in reversed(project.course.activities)}
     for ch in project.chapters:
         acts = activities.get(ch.stem)
         if acts is None:
             acts = project.course.for_chapter(ch.stem)
+        renames = {p: images[p] for p in ch.images if p in images and images[p] != p}
 
-        def make(ch: Chapter = ch, acts: ChapterActivities = acts) -> bytes:
-            return csp_safe(chapter_html(ch, acts, "course")).encode("utf-8")
+        def make(ch: Chapter = ch, acts: ChapterActivities = acts,
+                 renames: dict[str, str] = renames) -> bytes:
+            html = csp_safe(chapter_html(ch, acts, "course"))
+            return (renamed_images(html, renames) if renames else html).encode("utf-8")
 
         if cache is None:
             html = make().decode("utf-8")
         else:
-            key = fingerprint("scorm-page", ch, acts)
+            key = fingerprint("scorm-page", ch, acts, sorted(renames.items()))
             html = cache.fragment("scorm-page", key, make).decode("utf-8")
         pages.append(Page(f"page-{ch.slug}", ch.slug, f"{ch.number}. {ch.title}", html))
     pages.append(Page("page-sources", "", "Sources and permissions", sources_html(project)))
@@ -193,12 +206,13 @@ def course_data(project: Project, version: Version, cache: Bundle | None = None)
     return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
 
 
-def index_html(project: Project, version: Version, cache: Bundle | None = None) -> bytes:
+def index_html(project: Project, version: Version, images: Mapping[str, str],
+               cache: Bundle | None = None) -> bytes:
     template = environment().get_template("course_page.html")
     text = template.render(
         book=project.book,
         course=project.course,
-        pages=course_pages(project, cache),
+        pages=course_pages(project, images, cache),
         csp=CSP,
         key=structure_key(project),
         version=version,
@@ -235,12 +249,44 @@ def recolored_css(theme: Theme) -> str:
     return pattern.sub(lambda m: swaps[m.group(0).lower()], css)
 
 
+SCHEMA_FOLDERS: dict[Version, str] = {"1.2": "scorm12", "2004": "scorm2004"}
+
+
+@functools.cache
+def schema_files(version: Version) -> Mapping[str, bytes]:
+    """The XML schemas ``imsmanifest.xml`` names in ``xsi:schemaLocation``, with the files
+    they import or include: copied to the package root (see scorm_schemas/README.md)."""
+    folder = resources.files("cxbook.renderers") / "scorm_schemas" / SCHEMA_FOLDERS[version]
+    return {entry.name: entry.read_bytes() for entry in sorted(folder.iterdir(),
+                                                               key=lambda e: e.name)
+            if entry.name.endswith((".xsd", ".dtd"))}
+
+
+def image_names(project: Project, reserved: set[str]) -> dict[str, str]:
+    """Asset path -> its portable name in the package (the EPUB's naming rule), for every
+    image a chapter shows; none of them takes a name in ``reserved``."""
+    taken = {name.lower() for name in reserved}
+    used = sorted({path for ch in project.chapters for path in ch.images})
+    return {path: portable_name(path, taken) for path in used}
+
+
+def renamed_images(html: str, names: Mapping[str, str]) -> str:
+    """A page fragment (one element) with each ``<img src>`` pointing at the image's name in
+    the package. Parsed as HTML with lxml, so any way the source wrote the address (escaped,
+    percent-encoded) is understood."""
+    fragment = lxml.html.fragment_fromstring(html)
+    for img in fragment.iter("img"):
+        path = resolve_asset_path(img.get("src") or "")
+        if path is not None and path in names:
+            img.set("src", names[path])
+    return str(lxml.html.tostring(fragment, encoding="unicode")) + "\n"
+
+
 def package_files(project: Project, version: Version,
                   cache: Bundle | None = None) -> dict[str, bytes]:
     """Every file of the package except imsmanifest.xml."""
     css = recolored_css(project.theme)
     files: dict[str, bytes] = {
-        LAUNCH: index_html(project, version, cache),
         CSS_FILE: css.encode("utf-8"),
         DATA_FILE: course_data(project, version, cache),
     }
@@ -249,19 +295,14 @@ def package_files(project: Project, version: Version,
     for path, data in project.theme.fonts().items():
         if path in css:  # only the fonts the stylesheet uses (url("fonts/…") beside it)
             files[f"{RUNTIME_DIR}/{path}"] = data
-    used = sorted({path for ch in project.chapters for path in ch.images})
-    for path in used:
+    files.update(schema_files(version))
+    names = image_names(project, {*files, LAUNCH, MANIFEST})
+    for path, name in names.items():
         asset = project.asset(path)
         if asset is None:
             raise ValueError(f"chapter image {path!r} is not among the project's assets")
-        if path in files or path == "imsmanifest.xml" or path.startswith(RUNTIME_DIR + "/"):
-            raise CxbookError.single(
-                asset.location,
-                f"the image path '{path}' is reserved inside SCORM packages; move the image "
-                "to another folder (for example images/)",
-                "scorm.reserved-path",
-            )
-        files[path] = asset.data
+        files[name] = asset.data
+    files[LAUNCH] = index_html(project, version, names, cache)
     return files
 
 
@@ -470,12 +511,13 @@ class ScormRenderer:
         bundle = cache.bundle(self.name) if cache is not None else None
         with cache.templates(environment()) if cache is not None else nullcontext():
             files = package_files(project, self.version, bundle)
-        names = sorted(files)
+        schemas = schema_files(self.version)
+        names = sorted(name for name in files if name not in schemas)
         make = manifest_12 if self.version == "1.2" else manifest_2004
-        files["imsmanifest.xml"] = make(project, names).encode("utf-8")
+        files[MANIFEST] = make(project, names).encode("utf-8")
         memo = bundle.deflate_memo() if bundle is not None else None
         data = reproducible_zip(files.items(), options.source_date,
-                                first=["imsmanifest.xml", LAUNCH],
+                                first=[MANIFEST, LAUNCH],
                                 segments={LAUNCH: page_offsets(files[LAUNCH])}, memo=memo)
         if bundle is not None and memo is not None:
             bundle.keep_deflate(memo)
