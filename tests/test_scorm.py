@@ -23,7 +23,7 @@ from playwright.sync_api import Browser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # works with any pytest import mode
 
-from cxbook.build import BuildOptions, load_renderer
+from cxbook.build import BuildOptions, check_formats, load_renderer
 from cxbook.diagnostics import CxbookError
 from cxbook.model import Choice, Project, QuizItem
 from cxbook.readers.project import read_project
@@ -35,7 +35,7 @@ from cxbook.renderers.scorm import (
 )
 from cxbook.scoring import course_score, passed
 
-from conftest import copy_project
+from conftest import copy_project, run_cli
 from support.lms_harness import (
     LmsSession,
     run_axe,
@@ -405,13 +405,73 @@ def test_courses_beyond_the_scorm12_limit_are_refused(project: Project) -> None:
     choices = tuple(Choice(f"c{i:02d}", f"choice {i}") for i in range(40))
     items = tuple(QuizItem(f"q{n}", f"Question {n}?", choices, (0,), None, loc)
                   for n in range(600))
-    acts = dataclasses.replace(project.course.activities[0], quiz=items)
-    huge = dataclasses.replace(project, course=dataclasses.replace(
-        project.course, activities=(acts, *project.course.activities[1:])))
+    huge = with_quiz(project, items)
     with pytest.raises(CxbookError) as info:
         Scorm12Renderer().render(huge, OPTIONS)
     assert "more than the 4096 that SCORM 1.2 allows" in str(info.value)
     assert Scorm2004Renderer().render(huge, OPTIONS)  # 64000 is enough
+
+
+def with_quiz(project: Project, items: tuple[QuizItem, ...]) -> Project:
+    """The project with ``items`` as its first chapter's quiz."""
+    acts = dataclasses.replace(project.course.activities[0], quiz=items)
+    return dataclasses.replace(project, course=dataclasses.replace(
+        project.course, activities=(acts, *project.course.activities[1:])))
+
+
+def test_choice_limits_of_each_version_are_located_errors(project: Project) -> None:
+    """1.2 writes a choice as one character (36 of them); a 2004 response names at most 36
+    choices, which only a multiple-answer item can exceed."""
+    first = project.course.quiz_items[0]
+    at = [first.location.at(10 + n) for n in range(4)]
+    choices = tuple(Choice(f"c{i:02d}", f"choice {i}") for i in range(40))
+    items = (
+        QuizItem("q-36", "Thirty-six?", choices[:36], (0, 1), None, at[0]),
+        QuizItem("q-37", "Thirty-seven?", choices[:37], (0,), None, at[1]),
+        QuizItem("q-40-multi", "Forty, two right?", choices, (0, 5), None, at[2]),
+        QuizItem("q-49", "Forty-nine?", (*choices, *(Choice(f"d{i}", f"d {i}")
+                                                      for i in range(9))), (3,), None, at[3]),
+    )
+    wide = with_quiz(project, items)
+    v12 = check_formats(wide, ["scorm12"])
+    v2004 = check_formats(wide, ["scorm2004"])
+    assert [(d.location, d.code) for d in v12] == [
+        (at[1], "scorm.too-many-choices"), (at[2], "scorm.too-many-choices"),
+        (at[3], "scorm.too-many-choices")]
+    assert "at most 36 choices" in v12[0].message and "has 37" in v12[0].message
+    assert [(d.location, d.code) for d in v2004] == [
+        (at[2], "scorm.too-many-choices"), (at[3], "scorm.too-many-choices")]
+    assert "several right answers" in v2004[0].message
+    assert "at most 48 choices" in v2004[1].message
+    # the build stops at exactly what the check reports
+    for renderer, found in ((Scorm12Renderer(), v12), (Scorm2004Renderer(), v2004)):
+        with pytest.raises(CxbookError) as info:
+            renderer.render(wide, OPTIONS)
+        assert info.value.diagnostics == found
+    # within the limits both versions build
+    fits = with_quiz(project, (items[0], dataclasses.replace(items[1], choices=choices[:36])))
+    assert check_formats(fits, ["scorm12", "scorm2004"]) == []
+
+
+def test_check_reports_the_scorm12_saved_progress_limit(tmp_path: Path) -> None:
+    """`check` says what the build would: a course whose 1.2 saved progress can exceed
+    4,096 characters is an error for the 1.2 package, located at course.yaml."""
+    root = write_large_project(tmp_path / "wide", chapters=30, items=25, choices=26)
+    checked = run_cli("check", str(root))
+    assert checked.code == 1
+    (line,) = [x for x in checked.err.splitlines() if "scorm." in x]
+    assert line.startswith("course/course.yaml:1:1: error: the course's saved progress can "
+                           "reach ")
+    assert "more than the 4096 that SCORM 1.2 allows (750 quiz items and 30 chapters)" in line
+    assert line.endswith("[scorm.suspend-data-limit]")
+    out = tmp_path / "out"
+    built = run_cli("build", str(root), "-f", "scorm12", "--out", str(out), "--quiet")
+    assert built.code == 1 and line in built.err.splitlines()
+    assert not out.exists()
+    # the 2004 package holds it: checking or building only that format is fine
+    assert run_cli("check", str(root), "-f", "scorm2004").code == 0
+    built = run_cli("build", str(root), "-f", "scorm2004", "--out", str(out), "--quiet")
+    assert built.code == 0 and (out / "a-long-course-scorm2004.zip").is_file()
 
 
 @pytest.mark.parametrize("version", VERSIONS)

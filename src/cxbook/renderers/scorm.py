@@ -27,7 +27,7 @@ import lxml.html
 
 from ..build import BuildOptions
 from ..cache import Bundle, fingerprint
-from ..diagnostics import CxbookError, SourceLocation
+from ..diagnostics import CxbookError, Diagnostic, Severity, SourceLocation
 from ..markdown import resolve_asset_path
 from ..model import DEFAULT_COLORS, Book, Chapter, ChapterActivities, Project, Theme
 from ..output import OutputFile, reproducible_zip
@@ -46,6 +46,7 @@ LAUNCH = "index.html"
 MANIFEST = "imsmanifest.xml"
 SUSPEND_LIMITS: dict[Version, int] = {"1.2": 4096, "2004": 64000}
 MAX_CHOICES = 48  # choice masks must stay exact in a JavaScript number
+RESPONSE_CHOICES = 36  # 1.2: one character 0-9/a-z a choice; 2004: SPM of a response set
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'self'")
@@ -306,6 +307,65 @@ def package_files(project: Project, version: Version,
     return files
 
 
+def package_limits(project: Project, version: Version) -> list[Diagnostic]:
+    """What the version's data model cannot hold, as located errors (the build stops at
+    them, ``cxbook check`` reports them): [] when the course fits.
+
+    - SCORM 1.2 records a choice as one character, ``a``-``z`` then ``0``-``9`` (1.2 RTE,
+      ``cmi.interactions.n.student_response`` and ``correct_responses.n.pattern`` of a
+      ``choice`` interaction), so a quiz item has at most 36 choices.
+    - SCORM 2004 learner responses and correct patterns of a ``choice`` interaction are a
+      set of short identifiers whose smallest permitted maximum is 36 (2004 4th ed. RTE,
+      learner response format requirements), so a multiple-answer item, whose response
+      can name every choice, has at most 36 choices.
+    - The saved progress (``cmi.suspend_data``: CMIString4096 in 1.2, 64,000 characters
+      in 2004) must hold the longest state the runtime can write (max_suspend_length).
+    - The runtime keeps an item's selection as a bit mask exact in a JavaScript number:
+      at most MAX_CHOICES choices in any package.
+    """
+    found: list[Diagnostic] = []
+    for item in project.course.quiz_items:
+        count = len(item.choices)
+        if version == "1.2" and count > RESPONSE_CHOICES:
+            why = (f"a quiz item in a SCORM 1.2 course can have at most {RESPONSE_CHOICES} "
+                   f"choices, because SCORM 1.2 records each choice as one letter or digit "
+                   f"(a to z, then 0 to 9); this one has {count}: split the question, or "
+                   "build only the scorm2004 package")
+        elif item.multiple and count > RESPONSE_CHOICES:
+            why = (f"a quiz item with several right answers can have at most "
+                   f"{RESPONSE_CHOICES} choices in a SCORM {version} course, because a "
+                   f"learner's response may name at most {RESPONSE_CHOICES}; this one has "
+                   f"{count}: split the question")
+        elif count > MAX_CHOICES:
+            why = (f"a quiz item in a SCORM course can have at most {MAX_CHOICES} choices; "
+                   f"this one has {count}: split the question")
+        else:
+            continue
+        found.append(Diagnostic(item.location, Severity.ERROR, why, "scorm.too-many-choices"))
+    need, limit = max_suspend_length(project), SUSPEND_LIMITS[version]
+    if need > limit:
+        where = project.course.location or SourceLocation("course/course.yaml")
+        other = ("build only the scorm2004 package (64,000 characters) or split the course"
+                 if version == "1.2" else "split the course")
+        found.append(Diagnostic(
+            where, Severity.ERROR,
+            f"the course's saved progress can reach {need} characters, more than the "
+            f"{limit} that SCORM {version} allows ({len(project.course.quiz_items)} quiz "
+            f"items and {len(project.chapters)} chapters); {other}",
+            "scorm.suspend-data-limit"))
+    return found
+
+
+def check_scorm12(project: Project) -> list[Diagnostic]:
+    """The SCORM 1.2 package's limits (see package_limits); registered in build.py."""
+    return package_limits(project, "1.2")
+
+
+def check_scorm2004(project: Project) -> list[Diagnostic]:
+    """The SCORM 2004 package's limits (see package_limits); registered in build.py."""
+    return package_limits(project, "2004")
+
+
 # ----------------------------------------------------------------------- manifests
 
 
@@ -506,7 +566,9 @@ class ScormRenderer:
         return f"{book.slug}-{self.suffix}.zip"
 
     def render(self, project: Project, options: BuildOptions) -> list[OutputFile]:
-        self.check_limits(project)
+        problems = package_limits(project, self.version)
+        if problems:
+            raise CxbookError(problems)
         cache = options.cache
         bundle = cache.bundle(self.name) if cache is not None else None
         with cache.templates(environment()) if cache is not None else nullcontext():
@@ -523,28 +585,6 @@ class ScormRenderer:
             bundle.keep_deflate(memo)
             bundle.save()
         return [OutputFile(self.output_name(project.book), data)]
-
-    def check_limits(self, project: Project) -> None:
-        items = project.course.quiz_items
-        widest = max(items, key=lambda q: len(q.choices), default=None)
-        if widest is not None and len(widest.choices) > MAX_CHOICES:
-            raise CxbookError.single(
-                widest.location,
-                f"a quiz item in a SCORM course can have at most {MAX_CHOICES} choices; "
-                f"this one has {len(widest.choices)}",
-                "scorm.too-many-choices",
-            )
-        need, limit = max_suspend_length(project), SUSPEND_LIMITS[self.version]
-        if need > limit:
-            where = project.course.location or SourceLocation("course/course.yaml")
-            raise CxbookError.single(
-                where,
-                f"the course's saved progress can reach {need} characters, more than the "
-                f"{limit} that SCORM {self.version} allows; build the scorm2004 package or "
-                "split the course",
-                "scorm.suspend-data-limit",
-            )
-
 
 class Scorm12Renderer(ScormRenderer):
     name = "scorm12"
