@@ -1,9 +1,15 @@
 """SCORM 1.2 and SCORM 2004 (4th edition) course packages.
 
 One SCO: ``index.html`` holds every chapter and the "Sources and permissions" page, shown
-one at a time by the runtime (``scorm_assets/cxcourse.js``). A single document means the
+one at a time by the course player (``scorm_assets/player.js``). A single document means the
 LMS API is initialized once and finished once, the visited-chapter record lives in one
 place, and resume only has to restore a page index: no state is lost between page loads.
+
+The player speaks no LMS data model: a tracking adapter per version
+(``track-scorm12.js``, ``track-scorm2004.js``, and ``track-local.js`` for a plain web
+server) writes what it records. What the adapters need from the model in their data
+model's own types — interaction ids, 2004 descriptions and choice identifiers — is made
+here and shipped in ``cxbook/course-data.json``.
 
 With a build cache, each chapter's page and the data file are kept under a key of what
 they are made from, and ``index.html`` is compressed page by page (see output.py), so a
@@ -16,7 +22,7 @@ import functools
 import hashlib
 import json
 import re
-import urllib.parse
+import unicodedata
 from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -29,7 +35,7 @@ from ..build import BuildOptions
 from ..cache import Bundle, fingerprint
 from ..diagnostics import CxbookError, Diagnostic, Severity, SourceLocation
 from ..markdown import resolve_asset_path
-from ..model import DEFAULT_COLORS, Book, Chapter, ChapterActivities, Project, Theme
+from ..model import DEFAULT_COLORS, Book, Chapter, ChapterActivities, Project, QuizItem, Theme
 from ..output import OutputFile, reproducible_zip
 from ..render.html import chapter_html, environment, sources_html
 from ..render.names import portable_name
@@ -38,7 +44,13 @@ from ..scoring import scoring_rules
 Version = Literal["1.2", "2004"]
 
 RUNTIME_DIR = "cxbook"  # package folder for the runtime, stylesheet, fonts and data
-RUNTIME_FILES = ("cxcourse.js",)  # scripts, in load order
+# The player, then the tracking adapters the package ships, in the order they are tried.
+TRACKING: dict[Version, tuple[str, ...]] = {"1.2": ("scorm12", "local"),
+                                            "2004": ("scorm2004", "local")}
+RUNTIME_FILES: dict[Version, tuple[str, ...]] = {  # scripts, in load order
+    version: ("player.js", "scorm-api.js", *(f"track-{name}.js" for name in adapters))
+    for version, adapters in TRACKING.items()
+}
 STATIC_FILES = ("icon.svg",)
 DATA_FILE = f"{RUNTIME_DIR}/course-data.json"
 CSS_FILE = f"{RUNTIME_DIR}/course.css"
@@ -82,22 +94,71 @@ def ncname(text: str) -> str:
     return clean if re.match(r"[A-Za-z_]", clean) else f"cx-{clean}"
 
 
+IDENTIFIER_RE = re.compile(r"[A-Za-z0-9_-]{1,255}")
+
+
 def interaction_id(item_id: str) -> str:
-    """The cmi.interactions.n.id of a quiz item: its id, percent-encoded when it has
-    characters a SCORM 1.2 identifier cannot hold, and shortened (with a hash) past 255."""
-    ident = urllib.parse.quote(item_id, safe="-_.~")
-    if len(ident) > 255:
-        ident = ident[:246] + "-" + hashlib.sha1(item_id.encode("utf-8")).hexdigest()[:8]
-    return ident
+    """A quiz item's ``cmi.interactions.n.id``, valid in both versions: the item's id when it
+    is a SCORM 1.2 CMIIdentifier (letters, digits, ``-`` and ``_``, at most 255 characters,
+    which is also a 2004 long_identifier_type); otherwise its portable form (accents
+    dropped, other characters as ``-``) cut to 246 characters, with ``-`` and 8 hexadecimal
+    digits of SHA-1 over the id so that two items never share it."""
+    if IDENTIFIER_RE.fullmatch(item_id):
+        return item_id
+    folded = unicodedata.normalize("NFKD", item_id).encode("ascii", "ignore").decode("ascii")
+    clean = re.sub(r"[^A-Za-z0-9_-]+", "-", folded).strip("-")[:246]
+    return f"{clean}-{hashlib.sha1(item_id.encode('utf-8')).hexdigest()[:8]}".lstrip("-")
+
+
+LANGUAGE_TAG_RE = re.compile(r"(?:[A-Za-z]{2,3}|[ix])(?:-[A-Za-z0-9]{2,8})*")
+DESCRIPTION_LENGTH = 250  # localized_string_type SPM, after the {lang=…} delimiter
 
 
 def description(text: str, language: str) -> str:
-    """A SCORM 2004 localized string (at most 250 characters after the language tag)."""
+    """A quiz question as a SCORM 2004 ``cmi.interactions.n.description``
+    (localized_string_type, RTE 4th ed.): one line of at most 250 characters (longer text
+    ends with "…"). The ``{lang=…}`` delimiter is left out for an English book, as the data
+    model reads a string without it as English ("en") and LMS reports print it as it is;
+    a book in another language keeps it (``{lang=fr}Quelle…``), so the text is not taken
+    for English."""
     plain = " ".join(text.split()).lstrip("{")
-    if len(plain) > 250:
-        plain = plain[:249] + "…"
-    tag = language if re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9-]{2,8})?", language) else "en"
-    return f"{{lang={tag}}}{plain}"
+    if len(plain) > DESCRIPTION_LENGTH:
+        plain = plain[:DESCRIPTION_LENGTH - 1] + "…"
+    primary = language.split("-", 1)[0].lower()
+    if primary == "en" or not LANGUAGE_TAG_RE.fullmatch(language):
+        return plain
+    return f"{{lang={language}}}{plain}"
+
+
+READABLE_LENGTH = 32  # characters of a choice's readable identifier
+
+
+def _readable(text: str) -> str:
+    """A choice text as lower-case ASCII words joined by ``_``, cut at a word end to at
+    most READABLE_LENGTH characters: "A new manager" -> "a_new_manager"."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = re.sub(r"[^a-z0-9]+", "_", folded.lower()).strip("_")
+    if len(words) <= READABLE_LENGTH:
+        return words
+    cut = words[:READABLE_LENGTH + 1].rsplit("_", 1)[0]
+    return cut if len(cut) >= READABLE_LENGTH // 2 else words[:READABLE_LENGTH].strip("_")
+
+
+def response_identifiers(item: QuizItem) -> dict[str, str]:
+    """Choice id -> the choice's identifier in SCORM 2004 learner responses and correct
+    patterns (a short_identifier_type), readable in LMS reports: the choice text as
+    lower-case ASCII words joined by ``_`` ("A new manager" -> ``a_new_manager``). Made from
+    the text alone, so it survives reordering the choices. Choices whose texts give the same
+    words (or none, as in scripts without Latin letters) add their choice id
+    (``yes_c1a2b3c``, ``c1a2b3c``), which is unique in the item. Every identifier is
+    letters, digits and ``_``: valid in every LMS's reading of the type."""
+    bases = {c.id: _readable(c.text) for c in item.choices}
+    shared = {b for b in bases.values() if list(bases.values()).count(b) > 1}
+    made = {cid: (base if base and base not in shared else
+                  f"{base}_{cid}" if base else cid) for cid, base in bases.items()}
+    if len(set(made.values())) < len(made):  # a text that spells another's suffix
+        return {c.id: c.id for c in item.choices}
+    return made
 
 
 def structure_key(project: Project) -> str:
@@ -119,7 +180,7 @@ def answer_width(max_choices: int) -> int:
 
 
 def max_suspend_length(project: Project) -> int:
-    """Longest suspend_data the runtime can write for this course (see cxcourse.js
+    """Longest suspend_data the player can write for this course (see player.js
     ``encodeState``): ``c1.<key>.<page>.<visited>.<answers>``."""
     chapters = len(project.chapters)
     pages = chapters + 1
@@ -182,19 +243,27 @@ def course_pages(project: Project, images: Mapping[str, str],
     return pages
 
 
+def tracking_item(item: QuizItem, version: Version, language: str) -> dict[str, object]:
+    """What the version's tracking adapter records for a quiz item besides the player's
+    own ids: its interaction id and, in 2004, its description and the choices' response
+    identifiers ({choice id: identifier}). 1.2 responses are letters by position, made
+    by the adapter itself."""
+    info: dict[str, object] = {"interaction": interaction_id(item.id)}
+    if version == "2004":
+        info["description"] = description(item.question, language)
+        info["responses"] = response_identifiers(item)
+    return info
+
+
 def course_data(project: Project, version: Version, cache: Bundle | None = None) -> bytes:
-    """The runtime's data file: scoring rules (scoring.scoring_rules) and LMS strings."""
+    """The player's data file: scoring rules (scoring.scoring_rules) and, per quiz item,
+    what the tracking adapter records (tracking_item)."""
     if cache is not None:
         key = fingerprint("scorm-data", version, project.course, project.book.language,
                           structure_key(project))
         return cache.fragment("scorm-data", key, lambda: course_data(project, version))
-    items = {
-        q.id: {
-            "interaction": interaction_id(q.id),
-            "description": description(q.question, project.book.language),
-        }
-        for q in project.course.quiz_items
-    }
+    items = {q.id: tracking_item(q, version, project.book.language)
+             for q in project.course.quiz_items}
     data = {
         "format": "cxbook-course-data/1",
         "scorm": version,
@@ -216,10 +285,10 @@ def index_html(project: Project, version: Version, images: Mapping[str, str],
         pages=course_pages(project, images, cache),
         csp=CSP,
         key=structure_key(project),
-        version=version,
         css_href=CSS_FILE,
         icon_href=f"{RUNTIME_DIR}/icon.svg",
-        scripts=[f"{RUNTIME_DIR}/{name}" for name in RUNTIME_FILES],
+        scripts=[f"{RUNTIME_DIR}/{name}" for name in RUNTIME_FILES[version]],
+        tracking=" ".join(TRACKING[version]),
     )
     return (text.strip() + "\n").encode("utf-8")
 
@@ -291,7 +360,7 @@ def package_files(project: Project, version: Version,
         CSS_FILE: css.encode("utf-8"),
         DATA_FILE: course_data(project, version, cache),
     }
-    for name in (*RUNTIME_FILES, *STATIC_FILES):
+    for name in (*RUNTIME_FILES[version], *STATIC_FILES):
         files[f"{RUNTIME_DIR}/{name}"] = runtime_file(name)
     for path, data in project.theme.fonts().items():
         if path in css:  # only the fonts the stylesheet uses (url("fonts/…") beside it)

@@ -1,29 +1,73 @@
 /*
- * cxbook course runtime: page navigation, knowledge checks and SCORM 1.2 / 2004 tracking
- * for one SCO page. No framework, no network beyond the package's own data file.
+ * cxbook course player: the one logic of the course page — pages, answers, scoring,
+ * progress and saved state — whatever keeps the learner's progress. Where progress goes
+ * (a SCORM 1.2 or 2004 LMS, the browser's local storage, later cmi5) is a tracking
+ * adapter's business (track-*.js): the player never speaks an LMS data model. No
+ * framework, no network beyond the package's own data file.
  *
  * Scoring follows src/cxbook/scoring.py exactly, from the rules in cxbook/course-data.json:
  * an item is right when the selected choice ids equal its correct ids (no partial credit,
  * unanswered is wrong); score = floor(100 * right / total + 0.5); pass when score >= mastery;
- * a course without items has no score and passes when completed.
+ * a course without items has no score and passes when completed. An item is answered once
+ * it is checked with at least one choice selected.
  *
- * Saved state (cmi.suspend_data, or localStorage without an LMS), compact and versioned:
+ * Saved state (the adapter keeps it as one string), compact and versioned:
  *   c1.<key>.<page>.<visited>.<answers>
  * key: structure fingerprint; page: base 36; visited: chapter bitset, 5 bits per base-36
  * digit; answers: per quiz item (page order) a fixed-width base-36 number, 0 = not
  * answered, else 1 + bitmask of the selected choices. Trailing zero digits are dropped.
+ *
+ * ---------------------------------------------------------------- tracking adapters
+ * The page names the adapters its package ships, in the order to try them
+ * (main[data-cx-tracking], e.g. "scorm12 local"). Each track-*.js registers a factory:
+ *
+ *   cxcourse.registerAdapter(name, function (context) { return adapter; });
+ *
+ * context: {courseId: string, data: course-data.json (or null when it could not be
+ * loaded), structure: {items: [{id, choices: [choice id, ...]}], pages, ...}}.
+ * The player uses the first adapter whose initialize() answers true. An adapter has:
+ *
+ *   initialize() -> boolean      connect; false when its runtime is not there
+ *   mode() -> "normal" | "review" | "browse"   review and browse are read-only: the
+ *                                player then calls none of the writing methods below
+ *   limits -> {suspend: n, location: n}   longest saved state and location it can keep
+ *   readState() -> {location: string, suspend: string, mastery: percent or null,
+ *                   recorded: null or {score: percent or null,
+ *                                      success: "passed" | "failed" | "unknown",
+ *                                      completion: "completed" | "incomplete" |
+ *                                                  "not attempted" | "unknown"},
+ *                   responses: {item id: [choice id, ...]}}
+ *                                what was kept before: the saved state to resume, and
+ *                                what the tracker recorded (shown in review mode)
+ *   writeState(location, suspend, commit)   keep the state (commit: make it durable now)
+ *   recordInteraction(item, selected, correct, when)   a checked quiz item: item from
+ *                                context.structure.items, selected choice ids in choice
+ *                                order (never empty), correct: boolean, when: Date
+ *   setScore(progress)           status and score; progress: {visited, chapterCount,
+ *                                allVisited, answered, itemCount, allAnswered, hasQuiz,
+ *                                score (percent or null), pass, final (the score will not
+ *                                mislead a tracker that compares it with the mastery score)}
+ *   finish(summary)              end the session exactly once; summary null in review
+ *                                and browse modes (record nothing), else {progress,
+ *                                spentMs, done (the learner has finished the course)}
+ *
+ * Data-model formats (1.2 choice letters, 2004 identifiers, time formats, vocabularies)
+ * live in the adapter that needs them, from the tables course-data.json gives it.
  */
 (function () {
   "use strict";
 
   var DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz";
+  var ADAPTERS = {};
+
+  function has(object, key) { return Object.prototype.hasOwnProperty.call(object, key); }
 
   /* ------------------------------------------------------------------ scoring */
 
   function uniqueSorted(list) {
     var seen = {}, out = [];
     for (var i = 0; i < list.length; i++) {
-      if (!Object.prototype.hasOwnProperty.call(seen, list[i])) {
+      if (!has(seen, list[i])) {
         seen[list[i]] = true;
         out.push(String(list[i]));
       }
@@ -47,7 +91,7 @@
   function courseScore(rules, answers) {
     var ids = Object.keys(rules.items), right = 0;
     for (var i = 0; i < ids.length; i++) {
-      var sel = Object.prototype.hasOwnProperty.call(answers, ids[i]) ? answers[ids[i]] : [];
+      var sel = has(answers, ids[i]) ? answers[ids[i]] : [];
       if (itemCorrect(rules, ids[i], sel)) right++;
     }
     return {score: scorePercent(right, ids.length), correct: right, total: ids.length};
@@ -57,7 +101,7 @@
     return score === null ? true : score >= mastery;
   }
 
-  /* ---------------------------------------------------------------- encoding */
+  /* ---------------------------------------------------------------- saved state */
 
   function toBase36(n, width) {
     var s = "";
@@ -100,7 +144,7 @@
     var answers = "";
     for (var i = 0; i < structure.items.length; i++) {
       var item = structure.items[i], value = 0;
-      if (Object.prototype.hasOwnProperty.call(state.answers, item.id)) {
+      if (has(state.answers, item.id)) {
         var sel = state.answers[item.id], mask = 0;
         for (var k = 0; k < item.choices.length; k++) {
           if (sel.indexOf(item.choices[k]) >= 0) mask += Math.pow(2, k);
@@ -131,143 +175,16 @@
       while (chunk.length < w) chunk += "0";
       var value = fromBase36(chunk);
       if (isNaN(value)) return null;
-      if (value > 0) {
-        var mask = value - 1, item = structure.items[i], sel = [];
-        for (var k = 0; k < item.choices.length; k++) {
-          if (Math.floor(mask / Math.pow(2, k)) % 2 === 1) sel.push(item.choices[k]);
-        }
-        state.answers[item.id] = sel;
+      var mask = value - 1, item = structure.items[i], sel = [];
+      for (var k = 0; k < item.choices.length && value > 1; k++) {
+        if (Math.floor(mask / Math.pow(2, k)) % 2 === 1) sel.push(item.choices[k]);
       }
+      if (sel.length) state.answers[item.id] = sel; /* nothing selected: not answered */
     }
     return state;
   }
 
-  /* ------------------------------------------------------------- time formats */
-
-  function pad(n, width) {
-    var s = String(n);
-    while (s.length < width) s = "0" + s;
-    return s;
-  }
-
-  function timespan12(ms) {
-    var cs = Math.round(ms / 10);
-    var h = Math.min(9999, Math.floor(cs / 360000));
-    var m = Math.floor(cs / 6000) % 60, s = Math.floor(cs / 100) % 60, f = cs % 100;
-    return pad(h, 4) + ":" + pad(m, 2) + ":" + pad(s, 2) + "." + pad(f, 2);
-  }
-
-  function duration2004(ms) {
-    var cs = Math.round(ms / 10);
-    var h = Math.floor(cs / 360000), m = Math.floor(cs / 6000) % 60;
-    var s = Math.floor(cs / 100) % 60, f = cs % 100;
-    return "PT" + h + "H" + m + "M" + s + "." + pad(f, 2) + "S";
-  }
-
-  function clock12(date) {
-    return pad(date.getHours(), 2) + ":" + pad(date.getMinutes(), 2) + ":" +
-      pad(date.getSeconds(), 2);
-  }
-
-  function timestamp2004(date) {
-    return date.getUTCFullYear() + "-" + pad(date.getUTCMonth() + 1, 2) + "-" +
-      pad(date.getUTCDate(), 2) + "T" + pad(date.getUTCHours(), 2) + ":" +
-      pad(date.getUTCMinutes(), 2) + ":" + pad(date.getUTCSeconds(), 2) + ".0Z";
-  }
-
-  /* ------------------------------------------------------------- LMS adapters */
-
-  /* The standard bounded search: this window's parents, then the opener's. */
-  function searchChain(win, name) {
-    for (var tries = 0; win && tries < 500; tries++) {
-      try {
-        if (win[name]) return win[name];
-        if (win.parent === win || !win.parent) return null;
-        win = win.parent;
-      } catch (e) {
-        return null; /* a window of another origin */
-      }
-    }
-    return null;
-  }
-
-  function findApi(name) {
-    var api = searchChain(window, name);
-    try {
-      if (!api && window.opener) api = searchChain(window.opener, name);
-      if (!api && window.top && window.top.opener) api = searchChain(window.top.opener, name);
-    } catch (e) {
-      api = null;
-    }
-    return api;
-  }
-
-  var ELEMENTS = {
-    "1.2": {
-      location: "cmi.core.lesson_location", suspend: "cmi.suspend_data",
-      entry: "cmi.core.entry", mode: "cmi.core.lesson_mode", exit: "cmi.core.exit",
-      session: "cmi.core.session_time", raw: "cmi.core.score.raw",
-      min: "cmi.core.score.min", max: "cmi.core.score.max"
-    },
-    "2004": {
-      location: "cmi.location", suspend: "cmi.suspend_data", entry: "cmi.entry",
-      mode: "cmi.mode", exit: "cmi.exit", session: "cmi.session_time",
-      raw: "cmi.score.raw", min: "cmi.score.min", max: "cmi.score.max"
-    }
-  };
-
-  function LmsAdapter(api, version) {
-    this.api = api;
-    this.version = version;
-    this.el = ELEMENTS[version];
-    this.v12 = version === "1.2";
-  }
-  LmsAdapter.prototype.call = function (name12, name2004, args) {
-    var fn = this.api[this.v12 ? name12 : name2004];
-    return String(fn.apply(this.api, args));
-  };
-  LmsAdapter.prototype.initialize = function () {
-    return this.call("LMSInitialize", "Initialize", [""]) === "true";
-  };
-  LmsAdapter.prototype.get = function (element) {
-    var value = this.call("LMSGetValue", "GetValue", [element]);
-    return value === "null" || value === "undefined" ? "" : value;
-  };
-  LmsAdapter.prototype.set = function (element, value) {
-    var ok = this.call("LMSSetValue", "SetValue", [element, String(value)]) === "true";
-    if (!ok && window.console) {
-      var code = this.call("LMSGetLastError", "GetLastError", []);
-      window.console.warn("cxcourse: " + element + " not accepted (error " + code + ")");
-    }
-    return ok;
-  };
-  LmsAdapter.prototype.commit = function () {
-    return this.call("LMSCommit", "Commit", [""]) === "true";
-  };
-  LmsAdapter.prototype.finish = function () {
-    return this.call("LMSFinish", "Terminate", [""]) === "true";
-  };
-
-  /* No LMS: a plain web page keeps its progress in localStorage. */
-  function LocalAdapter(storageKey) {
-    this.key = storageKey;
-    this.data = {};
-    try {
-      this.data = JSON.parse(window.localStorage.getItem(storageKey) || "{}") || {};
-    } catch (e) {
-      this.data = {};
-    }
-  }
-  LocalAdapter.prototype.save = function (location, suspend) {
-    this.data = {location: location, suspend: suspend};
-    try {
-      window.localStorage.setItem(this.key, JSON.stringify(this.data));
-    } catch (e) { /* storage full or disabled: keep going without it */ }
-  };
-
   /* ------------------------------------------------------------------- course */
-
-  function textOf(el) { return (el.textContent || "").replace(/\s+/g, " ").trim(); }
 
   function readStructure(main) {
     var pageEls = main.querySelectorAll(".cx-page");
@@ -295,90 +212,91 @@
             width: answerWidth(maxChoices)};
   }
 
+  /* The selection in choice order, keeping only choices the item has. */
+  function inChoiceOrder(item, selected) {
+    var out = [];
+    for (var k = 0; k < item.choices.length; k++) {
+      if (selected.indexOf(item.choices[k]) >= 0) out.push(item.choices[k]);
+    }
+    return out;
+  }
+
   function Course(main, data) {
     this.main = main;
     this.data = data;
-    this.version = main.getAttribute("data-cx-scorm") === "2004" ? "2004" : "1.2";
     this.structure = readStructure(main);
     this.state = {page: 0, visited: [], answers: {}};
     for (var c = 0; c < this.structure.chapterCount; c++) this.state.visited.push(false);
-    this.lms = null;
-    this.local = null;
+    this.adapter = null;
     this.readOnly = false;
+    this.recorded = null;
     this.finished = false;
     this.started = new Date().getTime();
-    this.interactionIndex = {};
-    this.interactionCount = 0;
     this.mastery = data ? data.rules.mastery : 100;
-    this.suspendLimit = this.version === "1.2" ? 4096 : 64000;
-    if (data && data.suspendLimit) this.suspendLimit = Math.min(this.suspendLimit, data.suspendLimit);
   }
 
+  Course.prototype.connect = function () {
+    var names = (this.main.getAttribute("data-cx-tracking") || "local").split(/\s+/);
+    var context = {courseId: this.main.getAttribute("data-cx-course") || "", data: this.data,
+                   structure: this.structure};
+    for (var i = 0; i < names.length; i++) {
+      if (!names[i] || !has(ADAPTERS, names[i])) continue;
+      var adapter = ADAPTERS[names[i]](context);
+      if (adapter && adapter.initialize()) return adapter;
+    }
+    return null;
+  };
+
   Course.prototype.start = function () {
-    var api = findApi(this.version === "1.2" ? "API" : "API_1484_11");
-    var saved = "", location = "";
-    if (api) {
-      var lms = new LmsAdapter(api, this.version);
-      if (lms.initialize()) {
-        this.lms = lms;
-        var el = lms.el;
-        var mode = lms.get(el.mode);
-        this.readOnly = mode === "review"; /* missing or unknown mode: track as normal */
-        var entry = lms.get(el.entry);
-        /* 2004 says "resume" exactly; some 1.2 LMSs leave entry empty on a resume */
-        if (entry === "resume" || (entry === "" && this.version === "1.2")) {
-          saved = lms.get(el.suspend);
-          location = lms.get(el.location);
-        }
-        this.readMastery();
-        this.readInteractions();
-      }
+    this.adapter = this.connect();
+    var saved = {location: "", suspend: "", mastery: null, recorded: null, responses: {}};
+    if (this.adapter) {
+      var mode = this.adapter.mode();
+      this.readOnly = mode === "review" || mode === "browse";
+      saved = this.adapter.readState();
     }
-    if (!this.lms) {
-      this.local = new LocalAdapter("cxbook:" + (this.main.getAttribute("data-cx-course") || "") +
-                                    ":" + this.structure.key);
-      saved = this.local.data.suspend || "";
-      location = this.local.data.location || "";
+    if (saved.mastery !== null && saved.mastery !== undefined) this.mastery = saved.mastery;
+    this.recorded = saved.recorded || null;
+    var restored = decodeState(this.structure, saved.suspend);
+    if (restored) {
+      this.state = restored;
+    } else if (this.readOnly) {
+      this.takeResponses(saved.responses || {});
     }
-    var restored = decodeState(this.structure, saved);
-    if (restored) this.state = restored;
-    var at = this.pageIndex(location);
+    var at = this.pageIndex(saved.location);
     if (at >= 0) this.state.page = at;
     this.bindUi();
+    if (this.readOnly) this.lock();
     this.restoreAnswers();
     this.show(this.state.page, false);
     this.report(true);
   };
 
-  Course.prototype.readMastery = function () {
-    var lms = this.lms, value;
-    if (this.version === "1.2") {
-      value = parseFloat(lms.get("cmi.student_data.mastery_score"));
-      if (!isNaN(value) && value >= 0 && value <= 100) this.mastery = value;
-    } else {
-      value = parseFloat(lms.get("cmi.scaled_passing_score"));
-      if (!isNaN(value) && value >= -1 && value <= 1) this.mastery = Math.round(value * 1e4) / 100;
+  /* Answers as the tracker recorded them (review mode without saved state). */
+  Course.prototype.takeResponses = function (responses) {
+    var items = this.structure.items;
+    for (var i = 0; i < items.length; i++) {
+      if (!has(responses, items[i].id)) continue;
+      var sel = inChoiceOrder(items[i], responses[items[i].id]);
+      if (sel.length) this.state.answers[items[i].id] = sel;
     }
   };
 
-  /* SCORM 2004 interactions are readable: update an item's record in place on resume.
-     SCORM 1.2 interactions are write-only: each check appends (the journal 1.2 expects). */
-  Course.prototype.readInteractions = function () {
-    var count = parseInt(this.lms.get("cmi.interactions._count"), 10);
-    this.interactionCount = isNaN(count) ? 0 : count;
-    if (this.version !== "2004") return;
-    for (var n = 0; n < this.interactionCount; n++) {
-      var id = this.lms.get("cmi.interactions." + n + ".id");
-      if (id) this.interactionIndex[id] = n;
-    }
-  };
-
-  Course.prototype.pageIndex = function (id) {
-    if (!id) return -1;
+  Course.prototype.pageIndex = function (location) {
+    if (!location) return -1;
     for (var p = 0; p < this.structure.pageCount; p++) {
-      if (this.structure.pages[p].id === id) return p;
+      if (this.structure.pages[p].id === location) return p;
+    }
+    /* a location too long for the tracker is kept as the page's number */
+    if (/^[0-9]+$/.test(location) && Number(location) < this.structure.pageCount) {
+      return Number(location);
     }
     return -1;
+  };
+
+  Course.prototype.location = function () {
+    var id = this.structure.pages[this.state.page].id;
+    return id.length <= this.adapter.limits.location ? id : String(this.state.page);
   };
 
   Course.prototype.bindUi = function () {
@@ -417,6 +335,13 @@
       if (document.visibilityState === "hidden") self.save(true);
     });
     this.closeTocOnSmallScreens();
+  };
+
+  /* Review and browse modes: the answers are shown, nothing can be changed or checked. */
+  Course.prototype.lock = function () {
+    this.main.setAttribute("data-cx-mode", "review");
+    var controls = this.main.querySelectorAll("form.quiz-form input, form.quiz-form button");
+    for (var i = 0; i < controls.length; i++) controls[i].disabled = true;
   };
 
   Course.prototype.closeTocOnSmallScreens = function () {
@@ -461,19 +386,18 @@
     var items = this.structure.items;
     for (var i = 0; i < items.length; i++) {
       var item = items[i];
-      if (!Object.prototype.hasOwnProperty.call(this.state.answers, item.id)) continue;
+      if (!has(this.state.answers, item.id)) continue;
       var sel = this.state.answers[item.id];
       for (var k = 0; k < item.inputs.length; k++) {
         item.inputs[k].checked = sel.indexOf(item.inputs[k].value) >= 0;
       }
-      this.feedback(item);
+      this.feedback(item, sel);
     }
   };
 
-  Course.prototype.feedback = function (item) {
+  Course.prototype.feedback = function (item, sel) {
     var box = item.fieldset.querySelector(".feedback");
     if (!box || !this.data) return;
-    var sel = this.state.answers[item.id];
     var text;
     if (!sel.length) {
       text = "Not answered.";
@@ -483,12 +407,13 @@
       text = "Not quite.";
     }
     var why = box.getAttribute("data-explanation");
-    box.textContent = why ? text + " " + why : text;
+    box.textContent = why && sel.length ? text + " " + why : text;
     item.fieldset.setAttribute("data-cx-result", text === "Correct." ? "correct" : "incorrect");
   };
 
   Course.prototype.onSubmit = function (pageIndex, form, event) {
     event.preventDefault();
+    if (this.readOnly) return;
     var result = form.querySelector(".quiz-result");
     if (!this.data) {
       if (result) {
@@ -503,10 +428,15 @@
       for (var k = 0; k < item.inputs.length; k++) {
         if (item.inputs[k].checked) sel.push(item.inputs[k].value);
       }
-      this.state.answers[item.id] = sel;
-      if (itemCorrect(this.data.rules, item.id, sel)) right++;
-      this.feedback(item);
-      this.recordInteraction(item, sel, now);
+      var correct = itemCorrect(this.data.rules, item.id, sel);
+      if (correct) right++;
+      this.feedback(item, sel);
+      if (sel.length) {
+        this.state.answers[item.id] = sel;
+        if (this.adapter) this.adapter.recordInteraction(item, sel, correct, now);
+      } else {
+        delete this.state.answers[item.id]; /* checked with nothing selected: not answered */
+      }
     }
     var total = this.progress();
     if (result) {
@@ -520,127 +450,75 @@
     this.report(true);
   };
 
-  Course.prototype.recordInteraction = function (item, sel, now) {
-    if (!this.lms || this.readOnly) return;
-    var lms = this.lms, info = this.data.items[item.id] || {};
-    var correct = uniqueSorted(this.data.rules.items[item.id] || []);
-    var right = itemCorrect(this.data.rules, item.id, sel);
-    var id = info.interaction || item.id;
-    var n, base;
-    if (this.version === "1.2") {
-      n = this.interactionCount++;
-      base = "cmi.interactions." + n + ".";
-      lms.set(base + "id", id);
-      lms.set(base + "type", "choice");
-      lms.set(base + "correct_responses.0.pattern", correct.join(","));
-      lms.set(base + "weighting", "1");
-      lms.set(base + "student_response", sel.join(","));
-      lms.set(base + "result", right ? "correct" : "wrong");
-      lms.set(base + "time", clock12(now));
-      return;
-    }
-    var known = Object.prototype.hasOwnProperty.call(this.interactionIndex, id);
-    n = known ? this.interactionIndex[id] : this.interactionCount++;
-    this.interactionIndex[id] = n;
-    base = "cmi.interactions." + n + ".";
-    if (!known) {
-      lms.set(base + "id", id);
-      lms.set(base + "type", "choice");
-      if (info.description) lms.set(base + "description", info.description);
-      lms.set(base + "correct_responses.0.pattern", correct.join("[,]"));
-      lms.set(base + "weighting", "1");
-    }
-    if (sel.length) lms.set(base + "learner_response", sel.join("[,]"));
-    lms.set(base + "result", right ? "correct" : "incorrect");
-    lms.set(base + "timestamp", timestamp2004(now));
-  };
-
   /* Where the learner stands: visits, answers, score and what may be reported. */
   Course.prototype.progress = function () {
-    var visited = 0;
+    var visited = 0, chapterCount = this.structure.chapterCount;
     for (var c = 0; c < this.state.visited.length; c++) if (this.state.visited[c]) visited++;
-    var allVisited = visited === this.structure.chapterCount;
-    var answered = 0;
-    for (var i = 0; i < this.structure.items.length; i++) {
-      if (Object.prototype.hasOwnProperty.call(this.state.answers, this.structure.items[i].id)) {
-        answered++;
-      }
+    var answered = 0, itemCount = this.structure.items.length;
+    for (var i = 0; i < itemCount; i++) {
+      if (has(this.state.answers, this.structure.items[i].id)) answered++;
     }
-    var allAnswered = answered === this.structure.items.length;
     var scored = this.data ? courseScore(this.data.rules, this.state.answers) : null;
     var score = scored ? scored.score : null;
-    var hasQuiz = this.structure.items.length > 0;
+    var hasQuiz = itemCount > 0;
+    var pass = score !== null && passes(score, this.mastery);
     return {
-      visited: visited, allVisited: allVisited, answered: answered, allAnswered: allAnswered,
-      score: score, hasQuiz: hasQuiz,
-      pass: score !== null && passes(score, this.mastery)
+      visited: visited, chapterCount: chapterCount, allVisited: visited === chapterCount,
+      answered: answered, itemCount: itemCount, allAnswered: answered === itemCount,
+      hasQuiz: hasQuiz, score: score, pass: pass,
+      /* A score is final enough to report once a tracker comparing it with the mastery
+         score (as SCORM 1.2 LMSs and 2004 scaled_passing_score do) cannot be misled. */
+      final: hasQuiz && (answered === itemCount || pass)
     };
   };
 
   Course.prototype.statusText = function (pr) {
-    var text = pr.visited + " of " + this.structure.chapterCount + " chapters visited";
+    if (this.readOnly) return this.reviewText(pr);
+    var text = pr.visited + " of " + pr.chapterCount + " chapters visited";
     if (pr.hasQuiz && this.data) {
-      text += " · " + pr.answered + " of " + this.structure.items.length +
-        " questions answered · score " + pr.score + "%";
+      text += " · " + pr.answered + " of " + pr.itemCount + " questions answered · score " +
+        pr.score + "%";
     }
     return text + ".";
   };
 
-  /* Write status, score and location to the LMS (or localStorage) and commit. */
+  /* Review and browse modes show what the tracker recorded, not a score made up from
+     answers it may not have kept. */
+  Course.prototype.reviewText = function (pr) {
+    var parts = ["Review: nothing you do here is recorded"];
+    var r = this.recorded;
+    if (r) {
+      if (r.success === "passed" || r.success === "failed") parts.push(r.success);
+      else if (r.completion && r.completion !== "unknown") parts.push(r.completion);
+      if (r.score !== null && r.score !== undefined) parts.push("score " + r.score + "%");
+    }
+    if (pr.hasQuiz && pr.answered) {
+      parts.push(pr.answered + " of " + pr.itemCount + " questions answered");
+    }
+    return parts.join(" · ") + ".";
+  };
+
+  /* Show the status; pass status, score and saved state to the tracker (never in review). */
   Course.prototype.report = function (commit) {
     var pr = this.progress();
     this.status.textContent = this.statusText(pr);
-    this.done = false;
-    if (this.lms && !this.readOnly && this.data) {
-      var lms = this.lms, el = lms.el;
-      /* A score is reported once it is final enough that an LMS comparing it with the
-         mastery score (as SCORM 1.2 LMSs and 2004 scaled_passing_score do) is right. */
-      var reportScore = pr.hasQuiz && (pr.allAnswered || pr.pass);
-      if (this.version === "1.2") {
-        reportScore = reportScore && pr.allVisited;
-        var status = "incomplete";
-        if (!pr.hasQuiz) status = pr.allVisited ? "passed" : "incomplete";
-        else if (reportScore) status = pr.pass ? "passed" : "failed";
-        lms.set("cmi.core.lesson_status", status);
-        this.done = status === "passed";
-      } else {
-        lms.set("cmi.completion_status", pr.allVisited ? "completed" : "incomplete");
-        var success = "unknown";
-        if (!pr.hasQuiz) success = pr.allVisited ? "passed" : "unknown";
-        else if (reportScore) success = pr.pass ? "passed" : "failed";
-        lms.set("cmi.success_status", success);
-        lms.set("cmi.progress_measure", String(
-          this.structure.chapterCount ? Math.round(1e4 * pr.visited / this.structure.chapterCount) / 1e4 : 1));
-        this.done = pr.allVisited && success === "passed";
-      }
-      if (reportScore) {
-        lms.set(el.min, "0");
-        lms.set(el.max, "100");
-        lms.set(el.raw, String(pr.score));
-        if (this.version === "2004") lms.set("cmi.score.scaled", String(pr.score / 100));
-      }
-    }
+    if (this.readOnly || !this.adapter) return;
+    if (this.data) this.adapter.setScore(pr);
     this.save(commit);
   };
 
   Course.prototype.save = function (commit) {
-    if (this.finished) return;
-    var page = this.structure.pages[this.state.page];
+    if (this.finished || this.readOnly || !this.adapter) return;
     var suspend = encodeState(this.structure, this.state);
-    if (suspend.length > this.suspendLimit) {
-      /* Never send more than the version allows: keep the location, drop the answers. */
+    var limit = this.adapter.limits.suspend;
+    if (this.data && this.data.suspendLimit) limit = Math.min(limit, this.data.suspendLimit);
+    if (suspend.length > limit) {
+      /* Never send more than the tracker keeps: keep the location, drop the answers. */
       var slim = {page: this.state.page, visited: this.state.visited, answers: {}};
       suspend = encodeState(this.structure, slim);
-      if (suspend.length > this.suspendLimit) suspend = "";
+      if (suspend.length > limit) suspend = "";
     }
-    if (this.local) {
-      this.local.save(page.id, suspend);
-      return;
-    }
-    if (!this.lms || this.readOnly) return;
-    this.lms.set(this.lms.el.location, page.id);
-    this.lms.set(this.lms.el.suspend, suspend);
-    if (commit) this.lms.commit();
+    this.adapter.writeState(this.location(), suspend, commit);
   };
 
   /* Called on pagehide / beforeunload / unload: finish exactly once. */
@@ -648,26 +526,21 @@
     if (this.finished) return;
     this.save(false);
     this.finished = true;
-    if (!this.lms) return;
-    var lms = this.lms, el = lms.el, spent = new Date().getTime() - this.started;
-    if (!this.readOnly) {
-      if (this.version === "1.2") {
-        lms.set(el.exit, this.done ? "" : "suspend");
-        lms.set(el.session, timespan12(spent));
-      } else {
-        lms.set(el.exit, this.done ? "normal" : "suspend");
-        lms.set(el.session, duration2004(spent));
-      }
-      lms.commit();
+    if (!this.adapter) return;
+    if (this.readOnly) {
+      this.adapter.finish(null);
+      return;
     }
-    lms.finish();
+    var pr = this.progress();
+    this.adapter.finish({progress: pr, spentMs: new Date().getTime() - this.started,
+                         done: pr.allVisited && (!pr.hasQuiz || pr.pass)});
   };
 
   /* ------------------------------------------------------------------- start */
 
   function boot() {
     var main = document.getElementById("cx-main");
-    if (!main) return;
+    if (!main || window.cxcourse.current) return;
     document.documentElement.className =
       document.documentElement.className.replace(/\bcx-nojs\b/, "cx-js");
     var begin = function (data) {
@@ -689,6 +562,8 @@
   }
 
   window.cxcourse = {
+    registerAdapter: function (name, factory) { ADAPTERS[name] = factory; },
+    adapters: ADAPTERS,
     itemCorrect: itemCorrect,
     scorePercent: scorePercent,
     courseScore: courseScore,
@@ -696,14 +571,13 @@
     encodeState: encodeState,
     decodeState: decodeState,
     answerWidth: answerWidth,
-    timespan12: timespan12,
-    duration2004: duration2004,
     current: null
   };
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", boot);
+  /* The adapters' scripts come after this one (all deferred): start once they are in. */
+  if (document.readyState === "complete") {
+    window.setTimeout(boot, 0);
   } else {
-    boot();
+    document.addEventListener("DOMContentLoaded", boot);
   }
 })();
