@@ -695,6 +695,119 @@ def test_rechecking_updates_the_score(
 
 
 @pytest.mark.parametrize("version", VERSIONS)
+def test_a_question_checked_with_nothing_selected_is_not_answered(
+        browser: Browser, project: Project, built: dict[str, Path], version: str) -> None:
+    package = pkg_dir(built, version)
+    total = len(project.course.quiz_items)
+    first = project.course.for_chapter(project.chapters[0].stem).quiz
+    fourth = project.course.for_chapter(project.chapters[3].stem).quiz
+    several = fourth[0]
+    assert several.multiple
+    with LmsSession(browser, package, version,
+                    initial_cmi=lms_start_data(package, version)) as lms:
+        learner = sco(lms)
+        frame = learner.frame
+        status = frame.locator("#cx-status")
+        # two of the chapter's five questions answered, three left empty
+        learner.answer_visible_quiz({q.id: correct_texts(q) for q in first[:2]})
+        assert f" · 2 of {total} questions answered · " in status.inner_text()
+        assert frame.locator(f"#{first[2].id} .feedback").inner_text() == "Not answered."
+        for _ in range(3):
+            learner.next()
+        learner.answer_visible_quiz({})  # a whole quiz checked with nothing selected
+        assert f" · 2 of {total} questions answered · " in status.inner_text()
+        learner.answer_visible_quiz({several.id: correct_texts(several)})
+        assert f" · 3 of {total} questions answered · " in status.inner_text()
+        for c in several.correct_choices:  # every box unticked again, then checked
+            frame.locator(f"#{several.id}-{c.id}").uncheck()
+        learner.answer_visible_quiz({})
+        assert f" · 2 of {total} questions answered · " in status.inner_text()
+        saved = frame.evaluate("""() => {
+            const c = window.cxcourse.current;
+            return Object.keys(window.cxcourse.decodeState(
+                c.structure, window.cxcourse.encodeState(c.structure, c.state)).answers);
+        }""")
+        lms.unload()
+        state = lms.cmi_state(flattened=True)
+        assert lms.problems() == []
+    assert sorted(saved) == sorted(q.id for q in first[:2])
+    records = interactions(state)
+    # the empty checks recorded nothing; the multiple-answer item was recorded once
+    assert sorted(r["id"] for r in records.values()) == sorted(
+        interaction_id(q.id) for q in (*first[:2], several))
+
+
+def review_data(state: dict[str, Any], version: str, mode: str) -> dict[str, Any]:
+    """What Moodle hands back when a finished attempt is reopened in review (or browse)
+    mode: the mode, status, score and, in 2004, the interactions; no saved progress."""
+    if version == "1.2":
+        keep = ["cmi.core.lesson_status", "cmi.core.score.raw", "cmi.core.score.min",
+                "cmi.core.score.max"]
+        data = {k: state[k] for k in keep}
+        data.update({"cmi.core.lesson_mode": mode, "cmi.core.entry": ""})
+        return data
+    keep = ["cmi.completion_status", "cmi.success_status", "cmi.score.raw", "cmi.score.scaled",
+            "cmi.score.min", "cmi.score.max"]
+    data = {k: state[k] for k in keep}
+    data.update({k: v for k, v in state.items()
+                 if k.startswith("cmi.interactions.") and v not in (None, "")
+                 and not k.endswith("._count") and "._children" not in k})
+    data.update({"cmi.mode": mode, "cmi.entry": ""})
+    return data
+
+
+@pytest.mark.parametrize(("version", "mode"), [("1.2", "review"), ("1.2", "browse"),
+                                               ("2004", "review"), ("2004", "browse")])
+def test_a_finished_attempt_reopened_in_review_mode_is_read_only(
+        browser: Browser, project: Project, built: dict[str, Path], version: str,
+        mode: str) -> None:
+    """Review and browse launches show what the LMS gives (score, status, and in 2004 the
+    recorded answers), lock the answers and write nothing: no SetValue, no Commit."""
+    package = pkg_dir(built, version)
+    answers = {q.id: correct_texts(q) for q in project.course.quiz_items}
+    with LmsSession(browser, package, version,
+                    initial_cmi=lms_start_data(package, version)) as lms:
+        run_learner(lms, project, answers)
+        lms.unload()
+        finished = lms.cmi_state(flattened=True)
+        assert lms.problems() == []
+    with LmsSession(browser, package, version,
+                    initial_cmi=review_data(finished, version, mode)) as lms:
+        learner = sco(lms)
+        frame = learner.frame
+        status = frame.locator("#cx-status").inner_text()
+        items = project.course.quiz_items
+        # the answers cannot be changed or checked again
+        assert frame.locator("form.quiz-form input:enabled").count() == 0
+        assert frame.locator("button.check:enabled").count() == 0
+        first = project.course.for_chapter(project.chapters[0].stem).quiz[0]
+        if version == "2004":  # the LMS kept each interaction's learner response
+            assert status == (f"Review: nothing you do here is recorded · passed · score 100% "
+                              f"· {len(items)} of {len(items)} questions answered.")
+            for c in first.choices:
+                assert frame.locator(f"#{first.id}-{c.id}").is_checked() == (
+                    c in first.correct_choices)
+            assert frame.locator(f"#{first.id} .feedback").inner_text().startswith("Correct.")
+        else:  # 1.2 interactions are write-only: status and score only
+            assert status == "Review: nothing you do here is recorded · passed · score 100%."
+            assert frame.locator("form.quiz-form input:checked").count() == 0
+        learner.next()
+        learner.next()
+        lms.unload()
+        methods = [c["method"] for c in lms.api_calls()]
+        after = lms.cmi_state(flattened=True)
+        assert lms.problems() == []
+    init, get, finish = (("LMSInitialize", "LMSGetValue", "LMSFinish") if version == "1.2"
+                         else ("Initialize", "GetValue", "Terminate"))
+    assert methods[0] == init and methods[-1] == finish
+    assert set(methods) == {init, get, finish}  # no SetValue and no Commit
+    for key in ("cmi.core.lesson_status", "cmi.core.score.raw", "cmi.success_status",
+                "cmi.score.raw"):
+        if key in finished:
+            assert after[key] == finished[key]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
 def test_tracking_works_when_the_lms_omits_the_mode(
         browser: Browser, project: Project, built: dict[str, Path], version: str) -> None:
     package = pkg_dir(built, version)
