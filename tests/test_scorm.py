@@ -30,6 +30,7 @@ from cxbook.readers.project import read_project
 from cxbook.renderers.scorm import (
     Scorm12Renderer,
     Scorm2004Renderer,
+    description,
     interaction_id,
     max_suspend_length,
     recolored_css,
@@ -159,6 +160,124 @@ def run_learner(lms: LmsSession, project: Project, answer: dict[str, list[str]],
         learner.next()
     assert learner.heading() == "Sources and permissions"
     return learner
+
+
+# ------------------------------------------------------- data-model formats
+
+# Moodle 4.x's own SCORM 2004 check of a choice identifier (mod/scorm/datamodels/scorm_13.js,
+# CMIShortIdentifier) is stricter than the standard: word characters and dots only.
+MOODLE_SHORT_IDENTIFIER = re.compile(r"[\w.]{1,250}", re.ASCII)
+
+
+def quiz_item(*texts: str, correct: tuple[int, ...] = (0,)) -> QuizItem:
+    from cxbook.course import _choices
+    from cxbook.diagnostics import SourceLocation
+    return QuizItem("x-q-1", "Which?", _choices(texts), correct, None,
+                    SourceLocation("course/x.yaml", 3))
+
+
+def test_choice_identifiers_are_readable_unique_and_stable() -> None:
+    q = quiz_item("Action", "Luck", "A new manager", "A bigger budget!")
+    ids = response_identifiers(q)
+    assert [ids[c.id] for c in q.choices] == ["action", "luck", "a_new_manager",
+                                              "a_bigger_budget"]
+    # made from the text alone: reordering the choices keeps every identifier
+    again = quiz_item("A bigger budget!", "Luck", "A new manager", "Action")
+    assert {c.text: response_identifiers(again)[c.id] for c in again.choices} == {
+        c.text: ids[c.id] for c in q.choices}
+    awkward = quiz_item("Oui", "oui !", "Été 2024", "写真", "草", "x" * 3 + " " + "y" * 40,
+                        "A very long answer that keeps going well past thirty-two letters",
+                        "[,] {lang=en} 100%", "Yes_c" + q.choices[0].id[1:], "Yes")
+    made = response_identifiers(awkward)
+    values = list(made.values())
+    assert len(set(values)) == len(values)  # unique within the item
+    for value in values:
+        assert MOODLE_SHORT_IDENTIFIER.fullmatch(value), value
+        assert len(value) <= 250
+    by_text = {c.text: made[c.id] for c in awkward.choices}
+    assert by_text["Été 2024"] == "ete_2024"
+    assert by_text["A very long answer that keeps going well past thirty-two letters"] == (
+        "a_very_long_answer_that_keeps")
+    assert by_text["Oui"].startswith("oui_c") and by_text["oui !"].startswith("oui_c")
+    assert by_text["写真"] == next(c.id for c in awkward.choices if c.text == "写真")
+
+
+def test_interaction_ids_and_descriptions_fit_both_data_models() -> None:
+    assert interaction_id("worry-less-do-more-q-1a2b3c4d") == "worry-less-do-more-q-1a2b3c4d"
+    odd = interaction_id("café.été-q-1a2b3c4d")
+    assert re.fullmatch(r"cafe-ete-q-1a2b3c4d-[0-9a-f]{8}", odd)
+    assert interaction_id("café.été-q-1a2b3c4d") != interaction_id("cafe-ete-q-1a2b3c4d")
+    long = interaction_id("é" + "q" * 300)
+    assert len(long) <= 255 and re.fullmatch(r"[A-Za-z0-9_-]+", long)
+    assert description("  What must\n accompany hope? ", "en") == "What must accompany hope?"
+    assert description("Why?", "en-GB") == "Why?"
+    assert description("Pourquoi ?", "fr") == "{lang=fr}Pourquoi ?"
+    assert description("Warum?", "de-CH") == "{lang=de-CH}Warum?"
+    longest = description("word " * 100, "fr")
+    assert len(longest) == len("{lang=fr}") + 250 and longest.endswith("…")
+
+
+FRENCH_CHAPTER = """---
+title: Un café en été
+author: Anne Auteur
+notice: Écrit pour ce test.
+---
+
+Un paragraphe.
+"""
+FRENCH_COURSE = """quiz:
+  - question: Quelle boisson ?
+    choices: [Café, Thé, Eau pétillante, "写真"]
+    answer: Café
+  - question: "Lesquelles sont justes ?"
+    choices: [Oui, "oui !", "Non, jamais", "{{lang=en}} [,] 100 %"]
+    answer: [Oui, "{{lang=en}} [,] 100 %"]
+"""
+
+
+def write_french_project(root: Path) -> Path:
+    (root / "manuscript").mkdir(parents=True)
+    (root / "course").mkdir()
+    (root / "manuscript" / "book.yaml").write_text(
+        "title: Un livre\nlanguage: fr\nrights: Texte de test.\n", encoding="utf-8")
+    (root / "manuscript" / "01-café.été.md").write_text(FRENCH_CHAPTER, encoding="utf-8")
+    (root / "course" / "01-café.été.yaml").write_text(FRENCH_COURSE, encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_awkward_ids_and_texts_pass_a_strict_lms(browser: Browser, tmp_path: Path,
+                                                 version: str) -> None:
+    """A French book whose chapter file name has accents and dots, choices that collide,
+    have no Latin letters or hold the data model's own delimiters: no call refused, and
+    the records carry what the formats promise."""
+    project = read_project(write_french_project(tmp_path / "book"))
+    items = project.course.quiz_items
+    (file,) = load_renderer(SUFFIX[version]).render(project, OPTIONS)
+    zip_path = tmp_path / file.name
+    zip_path.write_bytes(file.data)
+    package = extract(zip_path, tmp_path / "pkg")
+    with LmsSession(browser, package, version,
+                    initial_cmi=lms_start_data(package, version)) as lms:
+        learner = sco(lms)
+        learner.answer_visible_quiz({q.id: correct_texts(q) for q in items})
+        learner.next()
+        lms.unload()
+        state = lms.cmi_state(flattened=True)
+        assert lms.problems() == []
+    records = {r["id"]: r for r in interactions(state).values()}
+    assert set(records) == {interaction_id(q.id) for q in items}
+    for q in items:
+        r = records[interaction_id(q.id)]
+        wanted = expected_response(q, [c.id for c in q.correct_choices], version)
+        assert r["correct_responses.0.pattern"] == wanted
+        assert r["student_response" if version == "1.2" else "learner_response"] == wanted
+        if version == "2004":
+            assert r["description"] == f"{{lang=fr}}{q.question}"
+    if version == "1.2":
+        assert records[interaction_id(items[1].id)]["student_response"] == "a,d"
+    else:
+        assert records[interaction_id(items[0].id)]["learner_response"] == "cafe"
 
 
 # ----------------------------------------------------------------- package checks
