@@ -625,27 +625,32 @@ def test_course_without_questions_has_no_mastery_score(project: Project, version
 # ------------------------------------------------------------------ browser: LMS
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_learner_who_answers_correctly_completes_and_passes(
-        browser: Browser, project: Project, built: dict[str, Path], version: str) -> None:
-    package = pkg_dir(built, version)
+def complete_attempt(browser: Browser, project: Project, package: Path,
+                     version: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A learner reads every chapter and answers every question right, in a strict LMS
+    that refused nothing: (the CMI data at the end, every API call)."""
     answers = {q.id: correct_texts(q) for q in project.course.quiz_items}
     with LmsSession(browser, package, version,
                     initial_cmi=lms_start_data(package, version)) as lms:
         run_learner(lms, project, answers)
         lms.unload()
-        state = lms.cmi_state(flattened=True)
-        names = [c["method"] for c in lms.api_calls()]
-        sent = {c["args"][0]: c["args"][1] for c in lms.api_calls()
-                if c["method"] in ("LMSSetValue", "SetValue")}
-        init, finish = ("LMSInitialize", "LMSFinish") if version == "1.2" else (
-            "Initialize", "Terminate")
-        assert names.count(init) == 1 and names.count(finish) == 1
-        assert names.index(init) == 0 and names[-1] == finish
-        assert names.count("LMSCommit" if version == "1.2" else "Commit") >= 5
-        assert all(c["error"] == "0" for c in lms.api_calls()), [
-            c for c in lms.api_calls() if c["error"] != "0"]
         assert lms.problems() == []
+        return lms.cmi_state(flattened=True), lms.api_calls()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_learner_who_answers_correctly_completes_and_passes(
+        browser: Browser, project: Project, built: dict[str, Path], version: str) -> None:
+    state, calls = complete_attempt(browser, project, pkg_dir(built, version), version)
+    names = [c["method"] for c in calls]
+    sent = {c["args"][0]: c["args"][1] for c in calls
+            if c["method"] in ("LMSSetValue", "SetValue")}
+    init, finish = ("LMSInitialize", "LMSFinish") if version == "1.2" else (
+        "Initialize", "Terminate")
+    assert names.count(init) == 1 and names.count(finish) == 1
+    assert names.index(init) == 0 and names[-1] == finish
+    assert names.count("LMSCommit" if version == "1.2" else "Commit") >= 5
+    assert all(c["error"] == "0" for c in calls), [c for c in calls if c["error"] != "0"]
     items = project.course.quiz_items
     records = interactions(state)
     assert len(records) == len(items)
@@ -883,13 +888,7 @@ def test_a_finished_attempt_reopened_in_review_mode_is_read_only(
     """Review and browse launches show what the LMS gives (score, status, and in 2004 the
     recorded answers), lock the answers and write nothing: no SetValue, no Commit."""
     package = pkg_dir(built, version)
-    answers = {q.id: correct_texts(q) for q in project.course.quiz_items}
-    with LmsSession(browser, package, version,
-                    initial_cmi=lms_start_data(package, version)) as lms:
-        run_learner(lms, project, answers)
-        lms.unload()
-        finished = lms.cmi_state(flattened=True)
-        assert lms.problems() == []
+    finished, _ = complete_attempt(browser, project, package, version)
     with LmsSession(browser, package, version,
                     initial_cmi=review_data(finished, version, mode)) as lms:
         learner = sco(lms)

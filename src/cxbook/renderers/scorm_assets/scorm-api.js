@@ -62,6 +62,20 @@
     return this.call("finish", [""]) === "true";
   };
 
+  /* Find the API (named "API" in 1.2, "API_1484_11" in 2004), initialize it and read the
+     launch mode (from modeElement: review and browse, anything else is normal) and the
+     number of interactions already recorded. null when there is no LMS or it will not start. */
+  function open(name, calls, modeElement) {
+    var api = findApi(name);
+    if (!api) return null;
+    var lms = new Connection(api, calls);
+    if (!lms.initialize()) return null;
+    var mode = lms.get(modeElement);
+    var count = parseInt(lms.get("cmi.interactions._count"), 10);
+    return {lms: lms, mode: mode === "review" || mode === "browse" ? mode : "normal",
+            interactions: isNaN(count) ? 0 : count};
+  }
+
   function pad(n, width) {
     var s = String(n);
     while (s.length < width) s = "0" + s;
@@ -83,8 +97,7 @@
   }
 
   window.cxcourse.scorm = {
-    find: findApi,
-    Connection: Connection,
+    open: open,
     pad: pad,
     decimal: decimal,
     number: number

@@ -68,16 +68,11 @@
   }
 
   Scorm12.prototype.initialize = function () {
-    var api = scorm.find("API");
-    if (!api) return false;
-    var lms = new scorm.Connection(api, CALLS);
-    if (!lms.initialize()) return false;
-    this.lms = lms;
-    var mode = lms.get("cmi.core.lesson_mode");
-    /* a missing or unknown mode: track as normal */
-    this.lessonMode = mode === "review" || mode === "browse" ? mode : "normal";
-    var count = parseInt(lms.get("cmi.interactions._count"), 10);
-    this.count = isNaN(count) ? 0 : count;
+    var session = scorm.open("API", CALLS, "cmi.core.lesson_mode");
+    if (!session) return false;
+    this.lms = session.lms;
+    this.lessonMode = session.mode; /* a missing or unknown mode: track as normal */
+    this.count = session.interactions;
     return true;
   };
 

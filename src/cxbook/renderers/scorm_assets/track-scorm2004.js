@@ -69,18 +69,14 @@
   };
 
   Scorm2004.prototype.initialize = function () {
-    var api = scorm.find("API_1484_11");
-    if (!api) return false;
-    var lms = new scorm.Connection(api, CALLS);
-    if (!lms.initialize()) return false;
-    this.lms = lms;
-    var mode = lms.get("cmi.mode");
-    /* a missing or unknown mode: track as normal */
-    this.learnerMode = mode === "review" || mode === "browse" ? mode : "normal";
-    var count = parseInt(lms.get("cmi.interactions._count"), 10);
-    this.count = isNaN(count) ? 0 : count;
+    var session = scorm.open("API_1484_11", CALLS, "cmi.mode");
+    if (!session) return false;
+    this.lms = session.lms;
+    this.learnerMode = session.mode; /* a missing or unknown mode: track as normal */
+    this.count = session.interactions;
+    /* 2004 interactions are readable: a later check updates its item's record */
     for (var n = 0; n < this.count; n++) {
-      var id = lms.get("cmi.interactions." + n + ".id");
+      var id = this.lms.get("cmi.interactions." + n + ".id");
       if (id) this.index[id] = n;
     }
     return true;
