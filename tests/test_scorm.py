@@ -213,6 +213,9 @@ def test_interaction_ids_and_descriptions_fit_both_data_models() -> None:
     assert description("Why?", "en-GB") == "Why?"
     assert description("Pourquoi ?", "fr") == "{lang=fr}Pourquoi ?"
     assert description("Warum?", "de-CH") == "{lang=de-CH}Warum?"
+    assert description("為什麼?", "zh-Hant-TW") == "{lang=zh-Hant-TW}為什麼?"
+    assert description("Zakaj?", "sl-rozaj-biske") == "{lang=sl}Zakaj?"  # too long for LMSs
+    assert description("{Braces} first", "en") == "Braces} first"
     longest = description("word " * 100, "fr")
     assert len(longest) == len("{lang=fr}") + 250 and longest.endswith("…")
 

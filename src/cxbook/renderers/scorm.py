@@ -110,8 +110,22 @@ def interaction_id(item_id: str) -> str:
     return f"{clean}-{hashlib.sha1(item_id.encode('utf-8')).hexdigest()[:8]}".lstrip("-")
 
 
-LANGUAGE_TAG_RE = re.compile(r"(?:[A-Za-z]{2,3}|[ix])(?:-[A-Za-z0-9]{2,8})*")
 DESCRIPTION_LENGTH = 250  # localized_string_type SPM, after the {lang=…} delimiter
+
+
+def description_language(language: str) -> str | None:
+    """The ``{lang=…}`` tag for a book language in a SCORM 2004 localized string: the whole
+    BCP 47 tag when LMSs read it (a 2-3 letter language and at most 8 characters of
+    subtags, as in ``de-CH`` or ``sr-Latn``; Moodle and scorm-again check exactly that),
+    else its language alone (``sl-rozaj-biske`` -> ``sl``); None for English, which the data
+    model assumes when the tag is left out, or for a tag with no language to name."""
+    primary, _, rest = language.partition("-")
+    if not re.fullmatch(r"[A-Za-z]{2,3}", primary) or primary.lower() == "en":
+        return None
+    subtags = rest.split("-") if rest else []
+    if len(rest) <= 8 and all(re.fullmatch(r"[A-Za-z0-9]{2,8}", t) for t in subtags):
+        return language
+    return primary
 
 
 def description(text: str, language: str) -> str:
@@ -119,15 +133,13 @@ def description(text: str, language: str) -> str:
     (localized_string_type, RTE 4th ed.): one line of at most 250 characters (longer text
     ends with "…"). The ``{lang=…}`` delimiter is left out for an English book, as the data
     model reads a string without it as English ("en") and LMS reports print it as it is;
-    a book in another language keeps it (``{lang=fr}Quelle…``), so the text is not taken
-    for English."""
+    a book in another language keeps it (``{lang=fr}Quelle…``, see description_language),
+    so the text is not taken for English."""
     plain = " ".join(text.split()).lstrip("{")
     if len(plain) > DESCRIPTION_LENGTH:
         plain = plain[:DESCRIPTION_LENGTH - 1] + "…"
-    primary = language.split("-", 1)[0].lower()
-    if primary == "en" or not LANGUAGE_TAG_RE.fullmatch(language):
-        return plain
-    return f"{{lang={language}}}{plain}"
+    tag = description_language(language)
+    return plain if tag is None else f"{{lang={tag}}}{plain}"
 
 
 READABLE_LENGTH = 32  # characters of a choice's readable identifier
