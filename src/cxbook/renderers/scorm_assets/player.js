@@ -24,7 +24,10 @@
  *   cxcourse.registerAdapter(name, function (context) { return adapter; });
  *
  * context: {courseId: string, data: course-data.json (or null when it could not be
- * loaded), structure: {items: [{id, choices: [choice id, ...]}], pages, ...}}.
+ * loaded), structure: {items: [{id, type, choices: [choice id, ...]}], pages, ...}}.
+ * A quiz item's type is "choice" (single or multiple answer), the only one so far; its
+ * response is the selected choice ids in choice order. A new question type adds its type
+ * here, a response shape, and an encoder in each adapter (adapters leave unknown types out).
  * The player uses the first adapter whose initialize() answers true. An adapter has:
  *
  *   initialize() -> boolean      connect; false when its runtime is not there
@@ -36,13 +39,13 @@
  *                                      success: "passed" | "failed" | "unknown",
  *                                      completion: "completed" | "incomplete" |
  *                                                  "not attempted" | "unknown"},
- *                   responses: {item id: [choice id, ...]}}
+ *                   responses: {item id: response}}
  *                                what was kept before: the saved state to resume, and
  *                                what the tracker recorded (shown in review mode)
  *   writeState(location, suspend, commit)   keep the state (commit: make it durable now)
- *   recordInteraction(item, selected, correct, when)   a checked quiz item: item from
- *                                context.structure.items, selected choice ids in choice
- *                                order (never empty), correct: boolean, when: Date
+ *   recordInteraction(item, response, correct, when)   a checked quiz item: item from
+ *                                context.structure.items, its response (never empty),
+ *                                correct: boolean, when: Date
  *   setScore(progress)           status and score; progress: {visited, chapterCount,
  *                                allVisited, answered, itemCount, allAnswered, hasQuiz,
  *                                score (percent or null), pass, final (the score will not
@@ -200,7 +203,7 @@
         var choices = [];
         for (var k = 0; k < inputs.length; k++) choices.push(inputs[k].value);
         maxChoices = Math.max(maxChoices, choices.length);
-        var item = {id: sets[f].getAttribute("data-item"), choices: choices,
+        var item = {id: sets[f].getAttribute("data-item"), type: "choice", choices: choices,
                     fieldset: sets[f], inputs: inputs, page: p};
         items.push(item);
         page.items.push(item);

@@ -108,16 +108,20 @@
     if (commit) this.lms.commit();
   };
 
-  Scorm12.prototype.recordInteraction = function (item, selected, correct, when) {
+  /* question type -> its response as a 1.2 CMIFeedback */
+  var ENCODERS = {choice: characters};
+
+  Scorm12.prototype.recordInteraction = function (item, response, correct, when) {
+    var encode = ENCODERS[item.type];
+    if (!encode) return;
     var info = this.items[item.id] || {};
     var base = "cmi.interactions." + this.count++ + ".";
     var lms = this.lms;
     lms.set(base + "id", info.interaction || item.id);
-    lms.set(base + "type", "choice");
-    lms.set(base + "correct_responses.0.pattern",
-            characters(item, this.rules.items[item.id] || []));
+    lms.set(base + "type", item.type);
+    lms.set(base + "correct_responses.0.pattern", encode(item, this.rules.items[item.id] || []));
     lms.set(base + "weighting", "1");
-    lms.set(base + "student_response", characters(item, selected));
+    lms.set(base + "student_response", encode(item, response));
     lms.set(base + "result", correct ? "correct" : "wrong");
     lms.set(base + "time", clock(when));
   };

@@ -58,8 +58,8 @@
     this.limits = {suspend: 64000, location: 1000};
   }
 
-  /* The choices' identifiers in the data model, in choice order. */
-  Scorm2004.prototype.responses = function (item, selected) {
+  /* A choice response: the choices' identifiers in the data model, in choice order. */
+  Scorm2004.prototype.choice = function (item, selected) {
     var table = (this.items[item.id] || {}).responses || {}, out = [];
     for (var k = 0; k < item.choices.length; k++) {
       var choice = item.choices[k];
@@ -146,7 +146,12 @@
     if (commit) this.lms.commit();
   };
 
-  Scorm2004.prototype.recordInteraction = function (item, selected, correct, when) {
+  /* question type -> the method writing its response (a learner_response or a pattern) */
+  var ENCODERS = {choice: "choice"};
+
+  Scorm2004.prototype.recordInteraction = function (item, response, correct, when) {
+    if (!ENCODERS[item.type]) return;
+    var encode = this[ENCODERS[item.type]].bind(this);
     var info = this.items[item.id] || {}, lms = this.lms;
     var id = info.interaction || item.id;
     var known = Object.prototype.hasOwnProperty.call(this.index, id);
@@ -155,13 +160,12 @@
     var base = "cmi.interactions." + n + ".";
     if (!known) {
       lms.set(base + "id", id);
-      lms.set(base + "type", "choice");
+      lms.set(base + "type", item.type);
       if (info.description) lms.set(base + "description", info.description);
-      lms.set(base + "correct_responses.0.pattern",
-              this.responses(item, this.rules.items[item.id] || []));
+      lms.set(base + "correct_responses.0.pattern", encode(item, this.rules.items[item.id] || []));
       lms.set(base + "weighting", "1");
     }
-    lms.set(base + "learner_response", this.responses(item, selected));
+    lms.set(base + "learner_response", encode(item, response));
     lms.set(base + "result", correct ? "correct" : "incorrect");
     lms.set(base + "timestamp", timestamp(when));
   };
