@@ -102,6 +102,10 @@ SCO_2004 = """<!doctype html><html lang="en">
 </script></body></html>"""
 
 
+IDLE_SCO = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Idle SCO</title>
+</head><body><main><h1>A SCO driven by the test</h1></main></body></html>"""
+
+
 def make_package(root: Path, version: str) -> Path:
     if version == "1.2":
         (root / "content").mkdir(parents=True)
@@ -196,6 +200,147 @@ def test_scorm_errors_are_captured(browser: Browser, tmp_path: Path) -> None:
         errors = [c["error"] for c in lms.api_calls()]
         assert errors == ["301", "0", "405", "101"], lms.api_calls()
         assert len(lms.scorm_errors()) >= 3
+
+
+# ------------------------------------------------------- strict data-model layer
+
+LONG_IDS = "[,]".join(f"choice_{n}" for n in range(37))
+# (element, value, error code): what the SCORM 1.2 RTE data model refuses, in call order
+REFUSED_12 = [
+    ("cmi.core.lesson_status", "done", "405"),  # not in the vocabulary
+    ("cmi.core.lesson_status", "not attempted", "405"),  # the LMS's word, not the SCO's
+    ("cmi.core.exit", "normal", "405"),  # a 2004 word
+    ("cmi.core.lesson_location", "x" * 256, "405"),  # CMIString255
+    ("cmi.suspend_data", "x" * 4097, "405"),  # CMIString4096
+    ("cmi.core.score.raw", "101", "405"),
+    ("cmi.core.score.raw", "eighty", "405"),
+    ("cmi.core.session_time", "PT1M", "405"),  # a 2004 timeinterval
+    ("cmi.core.student_name", "Someone", "403"),  # read-only
+    ("cmi.interactions.0.id", "question 1", "405"),  # white space in a CMIIdentifier
+    ("cmi.interactions.0.id", "caf%C3%A9-q1", "405"),
+    ("cmi.interactions.0.id", "q" * 256, "405"),
+    ("cmi.interactions.0.id", "q-1_a", "0"),
+    ("cmi.interactions.0.type", "multiple-choice", "405"),
+    ("cmi.interactions.0.type", "choice", "0"),
+    ("cmi.interactions.0.student_response", "c95e0ee", "405"),  # several characters
+    ("cmi.interactions.0.correct_responses.0.pattern", "c95e0ee,c34eb4c", "405"),
+    ("cmi.interactions.0.student_response", "A", "405"),  # 0-9 and a-z only
+    ("cmi.interactions.0.student_response", "a;c", "405"),
+    ("cmi.interactions.0.time", "25:00:00", "405"),
+    ("cmi.interactions.0.result", "incorrect", "405"),  # a 2004 word
+    ("cmi.interactions.0.weighting", "one", "405"),
+]
+ACCEPTED_12 = [
+    ("cmi.core.lesson_status", "incomplete"),
+    ("cmi.core.lesson_location", "x" * 255),
+    ("cmi.suspend_data", "x" * 4096),
+    ("cmi.core.score.raw", "87.5"),
+    ("cmi.core.session_time", "0001:02:03.45"),
+    ("cmi.core.exit", "suspend"),
+    ("cmi.interactions.0.correct_responses.0.pattern", "{a,c}"),
+    ("cmi.interactions.0.student_response", "a,c"),
+    ("cmi.interactions.0.time", "13:45:00"),
+    ("cmi.interactions.0.result", "wrong"),
+    ("cmi.interactions.0.weighting", "1"),
+]
+REFUSED_2004 = [
+    ("cmi.completion_status", "done", "406"),
+    ("cmi.success_status", "completed", "406"),
+    ("cmi.exit", "finished", "406"),
+    ("cmi.location", "x" * 1001, "406"),  # SPM 1000
+    ("cmi.suspend_data", "x" * 64001, "406"),  # SPM 64000
+    ("cmi.score.scaled", "1.5", "407"),  # out of -1..1
+    ("cmi.score.scaled", "1e-1", "406"),  # a real(10,7) has no exponent
+    ("cmi.progress_measure", "1.2", "407"),
+    ("cmi.session_time", "00:01:00", "406"),  # a 1.2 timespan
+    ("cmi.session_time", "PT", "406"),
+    ("cmi.mode", "normal", "404"),  # read-only
+    ("cmi.interactions.0.type", "choice", "408"),  # before the id
+    ("cmi.interactions.0.id", "question 1", "406"),  # not a URI
+    ("cmi.interactions.0.id", "urn:q1", "406"),  # a urn: without a name
+    ("cmi.interactions.0.id", "q1", "0"),
+    ("cmi.interactions.0.learner_response", "a", "408"),  # before the type
+    ("cmi.interactions.0.type", "choice", "0"),
+    ("cmi.interactions.0.learner_response", "luck[,]luck", "406"),  # a set: no repeats
+    ("cmi.interactions.0.learner_response", "café", "406"),  # not a URI
+    ("cmi.interactions.0.correct_responses.0.pattern", "a new manager", "406"),
+    ("cmi.interactions.0.learner_response", LONG_IDS, "406"),  # SPM 36
+    ("cmi.interactions.0.description", "{lang=}Question", "406"),
+    ("cmi.interactions.0.description", "x" * 251, "406"),  # SPM 250
+    ("cmi.interactions.0.timestamp", "2023-13-01T00:00:00", "406"),
+    ("cmi.interactions.0.result", "wrong", "406"),  # a 1.2 word
+]
+ACCEPTED_2004 = [
+    ("cmi.completion_status", "incomplete"),
+    ("cmi.location", "x" * 1000),
+    ("cmi.suspend_data", "x" * 64000),
+    ("cmi.score.scaled", "0.96"),
+    ("cmi.progress_measure", "0.6"),
+    ("cmi.session_time", "PT0H1M5.00S"),
+    ("cmi.interactions.0.description", "{lang=fr}Quelle est la bonne réponse ?"),
+    ("cmi.interactions.0.description", "x" * 250),
+    ("cmi.interactions.0.correct_responses.0.pattern", "a_new_manager[,]luck"),
+    ("cmi.interactions.0.learner_response", "luck[,]a_new_manager"),
+    ("cmi.interactions.0.timestamp", "2023-11-14T22:13:20.0Z"),
+    ("cmi.interactions.0.result", "incorrect"),
+    ("cmi.interactions.0.weighting", "1"),
+    ("cmi.exit", "suspend"),
+]
+
+
+def drive(lms: LmsSession, calls: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Initialize, then SetValue each (element, value) from the SCO's frame: [(result,
+    error code)] as the SCO sees them."""
+    frame = lms.sco_frame
+    assert frame is not None
+    return [tuple(r) for r in frame.evaluate(
+        """([version, calls]) => {
+             const v12 = version === '1.2', api = v12 ? parent.API : parent.API_1484_11;
+             const [init, set, error] = v12 ? ['LMSInitialize', 'LMSSetValue', 'LMSGetLastError']
+               : ['Initialize', 'SetValue', 'GetLastError'];
+             api[init]('');
+             return calls.map(([e, v]) => [String(api[set](e, v)), String(api[error]())]);
+           }""", [lms.version, calls])]
+
+
+def idle_package(root: Path, version: str) -> Path:
+    package = make_package(root, version)
+    launch = package / ("content/index.html" if version == "1.2" else "index.html")
+    launch.write_text(IDLE_SCO, encoding="utf-8")
+    return package
+
+
+@pytest.mark.parametrize("version", ["1.2", "2004"])
+def test_strict_layer_refuses_what_the_data_model_refuses(
+        browser: Browser, tmp_path: Path, version: str) -> None:
+    refused_cases = REFUSED_12 if version == "1.2" else REFUSED_2004
+    accepted_cases = ACCEPTED_12 if version == "1.2" else ACCEPTED_2004
+    calls = [(e, v) for e, v, _ in refused_cases] + accepted_cases
+    with LmsSession(browser, idle_package(tmp_path / "pkg", version), version) as lms:
+        got = drive(lms, calls)
+        refused = lms.refused()
+        state = lms.cmi_state(flattened=True)
+    wanted = [("false" if code != "0" else "true", code) for _, _, code in refused_cases]
+    wanted += [("true", "0")] * len(accepted_cases)
+    assert got == wanted
+    assert len(refused) == sum(code != "0" for _, _, code in refused_cases)
+    assert all(r["reason"].startswith(r["element"]) for r in refused)
+    # what was refused never reached the LMS's data
+    location = "cmi.core.lesson_location" if version == "1.2" else "cmi.location"
+    assert state[location] == "x" * (255 if version == "1.2" else 1000)
+
+
+def test_scorm_again_alone_accepts_what_the_strict_layer_refuses(
+        browser: Browser, tmp_path: Path) -> None:
+    """Why the layer exists: scorm-again is lenient about these 1.2 values by design."""
+    calls = [("cmi.suspend_data", "x" * 4097), ("cmi.interactions.0.id", "question 1"),
+             ("cmi.interactions.0.type", "choice"),
+             ("cmi.interactions.0.student_response", "c95e0ee")]
+    package = idle_package(tmp_path / "pkg", "1.2")
+    with LmsSession(browser, package, "1.2", strict=False) as lms:
+        assert drive(lms, calls) == [("true", "0")] * 4
+    with LmsSession(browser, package, "1.2") as lms:
+        assert [code for _, code in drive(lms, calls)] == ["405", "405", "0", "405"]
 
 
 def test_axe_reports_violations_by_impact(browser: Browser, tmp_path: Path) -> None:

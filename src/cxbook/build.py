@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .cache import BuildCache, fingerprint
-from .diagnostics import CxbookError, Diagnostic, Severity, SourceLocation
+from .diagnostics import CxbookError, Diagnostic, Diagnostics, Severity, SourceLocation
 from .model import Book, Project
 from .output import OutputFile, write_outputs
 
@@ -33,6 +33,14 @@ RENDERERS: dict[str, str] = {
     "facilitator": "cxbook.renderers.pdf:FacilitatorPdfRenderer",
     "scorm12": "cxbook.renderers.scorm:Scorm12Renderer",
     "scorm2004": "cxbook.renderers.scorm:Scorm2004Renderer",
+}
+# format name -> "module:function(project) -> list[Diagnostic]": what the format itself
+# cannot hold (its data model's limits), found from the model alone. `cxbook check` runs
+# them and `build` runs them before rendering, so both report the same located errors.
+# Kept apart from RENDERERS so that checking imports no renderer.
+FORMAT_CHECKS: dict[str, str] = {
+    "scorm12": "cxbook.renderers.scorm:check_scorm12",
+    "scorm2004": "cxbook.renderers.scorm:check_scorm2004",
 }
 # Slowest first, so that parallel workers finish together.
 RENDER_ORDER = ("pdf", "facilitator", "workbook", "epub", "scorm2004", "scorm12")
@@ -102,6 +110,21 @@ def load_renderer(name: str) -> Renderer:
     module = importlib.import_module(module_name)
     renderer: Renderer = getattr(module, class_name)()
     return renderer
+
+
+def check_formats(project: Project, formats: Sequence[str]) -> list[Diagnostic]:
+    """The located problems that would stop the given formats from being written (see
+    FORMAT_CHECKS), in the order of ``formats``; [] when every one of them can be built."""
+    found: list[Diagnostic] = []
+    for name in formats:
+        target = FORMAT_CHECKS.get(name)
+        if target is None or not is_available(name):
+            continue
+        module_name, _, function = target.partition(":")
+        check: Callable[[Project], list[Diagnostic]] = getattr(
+            importlib.import_module(module_name), function)
+        found.extend(check(project))
+    return found
 
 
 def source_date(book: Book, environ: dict[str, str] | None = None) -> dt.datetime:
@@ -194,6 +217,8 @@ def render_formats(
     """Render every requested format in memory (nothing is written), in ``jobs`` worker
     processes when more than one format is asked for. Results keep the requested order."""
     global _WORK
+    problems = Diagnostics(check_formats(project, formats))
+    problems.raise_if_errors()
     project_key = fingerprint(project) if options.cache is not None else None
     ordered = sorted(formats, key=lambda n: RENDER_ORDER.index(n)
                      if n in RENDER_ORDER else len(RENDER_ORDER))

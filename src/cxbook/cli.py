@@ -22,6 +22,7 @@ from .build import (
     BuildOptions,
     WriteError,
     build,
+    check_formats,
     default_jobs,
     is_available,
     source_date,
@@ -70,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p_check = sub.add_parser("check", help="validate the project without writing outputs")
     p_check.add_argument("project", nargs="?", default=".")
+    p_check.add_argument("--format", "-f", action="append", dest="formats", metavar="F",
+                         help="check also what this format can hold (repeatable or "
+                         "comma-separated); default: all")
     p_check.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p_check.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
@@ -120,7 +124,10 @@ def _parse_formats(values: list[str] | None) -> list[str]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    _, diags = check_project(Path(args.project))
+    formats = _parse_formats(args.formats)
+    project, diags = check_project(Path(args.project))
+    if project is not None:
+        diags.extend(check_formats(project, formats))
     items = diags.sorted()
     _print_diagnostics(items)
     failed = diags.has_errors or (args.strict and bool(items))

@@ -12,7 +12,7 @@
 - The learner passes when the score is at least the course's ``mastery_score``.
 - A course without quiz items has no score; it passes when completed.
 
-The SCORM runtime (renderers/scorm_assets/cxcourse.js) implements exactly these rules on
+The course player (renderers/scorm_assets/player.js) implements exactly these rules on
 the rule table exported by :func:`scoring_rules`; tests check both agree.
 """
 

@@ -1,5 +1,10 @@
 """Real-tool test harness: a tiny LMS around scorm-again, axe-core, EPUBCheck and DAISY Ace.
 
+The LMS is scorm-again with a strict data-model layer in front of it (``strict_scorm.js``):
+scorm-again alone accepts values the SCORM 1.2 and 2004 data models refuse (1.2 choice
+responses of several characters, 1.2 suspend_data over 4,096 characters, identifiers with
+spaces…), as a stricter LMS would not.
+
 Self-contained on purpose (no cxbook imports) so it can test any build output.
 
 External tools it drives, all installed by the project's own files:
@@ -69,6 +74,8 @@ JS_MODULES = Path(
     os.environ.get("CXBOOK_JS_MODULES", Path(__file__).resolve().parents[1] / "js" / "node_modules")
 )
 NPM_HINT = "run: cd tests/js && PUPPETEER_SKIP_DOWNLOAD=1 npm ci"
+# The strict data-model layer put between a SCO and scorm-again (see the file's header).
+STRICT_JS = Path(__file__).resolve().parent / "strict_scorm.js"
 SYSTEM_HINT = "run: sudo bash tools/setup-system.sh"
 
 # Flags for Debian's chromium run headless as root in a container/CI.
@@ -308,12 +315,13 @@ _LMS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>cxbook test LMS</title>
 <style>html,body{{margin:0;height:100%}}iframe{{border:0;width:100%;height:100%}}</style>
 <script src="/__lms__/vendor/scorm-again.min.js"></script>
+<script src="/__lms__/strict.js"></script>
 <script>
 (function () {{
   "use strict";
   var cfg = {config};
   var LEVELS = {{1: "DEBUG", 2: "INFO", 3: "WARN", 4: "ERROR", 5: "NONE"}};
-  var state = window.__lms = {{calls: [], log: [], loaded: 0, events: []}};
+  var state = window.__lms = {{calls: [], log: [], loaded: 0, events: [], refused: []}};
   var settings = Object.assign({{
     autocommit: false,
     lmsCommitUrl: false,
@@ -330,6 +338,8 @@ _LMS_PAGE = """<!doctype html>
     var flat = Object.keys(cfg.initial).some(function (k) {{ return k.indexOf("cmi.") === 0; }});
     if (flat) api.loadFromFlattenedJSON(cfg.initial); else api.loadFromJSON(cfg.initial);
   }}
+  /* the strict data-model layer sits between the SCO and scorm-again */
+  var strict = cfg.strict ? window.CxStrictScorm.wrap(api, cfg.version, state.refused) : null;
   var names = cfg.version === "1.2"
     ? ["LMSInitialize", "LMSFinish", "LMSGetValue", "LMSSetValue", "LMSCommit",
        "LMSGetLastError", "LMSGetErrorString", "LMSGetDiagnostic"]
@@ -341,8 +351,9 @@ _LMS_PAGE = """<!doctype html>
       var args = Array.prototype.slice.call(arguments)
         .map(function (a) {{ return a === undefined ? null : a; }});
       var result = orig.apply(null, arguments);
+      var error = strict && strict.lastError();
       state.calls.push({{method: name, args: args, result: result === undefined ? null : result,
-                         error: String(api.lastErrorCode), t: performance.now()}});
+                         error: error || String(api.lastErrorCode), t: performance.now()}});
       return result;
     }};
   }});
@@ -365,7 +376,10 @@ class LmsSession:
     ``blocked_requests``. ``initial_cmi`` (nested ``{"core": {...}}`` /
     ``{"suspend_data": ...}`` or flattened ``{"cmi.x.y": ...}``) is loaded
     before the SCO starts (resume). ``settings`` is merged into scorm-again's
-    settings. With ``record_commits=True`` the API commits to a loopback URL and
+    settings. With ``strict=True`` (the default) every SetValue first passes the strict
+    data-model layer of ``strict_scorm.js`` (types, vocabularies and limits of the SCORM
+    1.2 and 2004 RTE tables); what it refuses is listed by ``refused()`` and
+    ``problems()``. With ``record_commits=True`` the API commits to a loopback URL and
     each commit payload lands in ``commits`` (terminate commits use sendBeacon).
     """
 
@@ -379,6 +393,7 @@ class LmsSession:
         settings: Mapping[str, Any] | None = None,
         launch_href: str | None = None,
         record_commits: bool = False,
+        strict: bool = True,
         timeout_ms: float = 15_000,
     ) -> None:
         if version not in ("1.2", "2004"):
@@ -390,6 +405,7 @@ class LmsSession:
         self.settings = dict(settings or {})
         self.launch_href = launch_href or find_launch_href(self.package_dir)
         self.record_commits = record_commits
+        self.strict = strict
         self.timeout_ms = timeout_ms
         self.blocked_requests: list[str] = []
         self.console_errors: list[str] = []
@@ -422,12 +438,14 @@ class LmsSession:
         settings = dict(self.settings)
         if self.record_commits:
             settings.setdefault("lmsCommitUrl", f"{self.base_url}/__lms__/commit")
-        config = {"version": self.version, "initial": self.initial_cmi, "settings": settings}
+        config = {"version": self.version, "initial": self.initial_cmi, "settings": settings,
+                  "strict": self.strict}
         src = "/content/" + self.launch_href.lstrip("/")
         page_html = _LMS_PAGE.format(
             config=json.dumps(config).replace("</", "<\\/"), src=html.escape(src, quote=True)
         )
         (lms_dir / "index.html").write_text(page_html, encoding="utf-8")
+        shutil.copyfile(STRICT_JS, lms_dir / "strict.js")
 
         context = self.browser.new_context()
         self._stack.callback(context.close)
@@ -492,10 +510,15 @@ class LmsSession:
     def scorm_errors(self) -> list[str]:
         return [m["message"] for m in self.log_messages("ERROR")]
 
+    def refused(self) -> list[dict[str, str]]:
+        """Calls the strict data-model layer refused: [{element, value, code, reason}]."""
+        return list(self.page.evaluate("window.__lms.refused"))
+
     def problems(self) -> list[str]:
         """Everything a clean run should not produce, for one assert."""
         return (
-            [f"scorm-again: {m}" for m in self.scorm_errors()]
+            [f"refused ({r['code']}): {r['reason']}" for r in self.refused()]
+            + [f"scorm-again: {m}" for m in self.scorm_errors()]
             + [f"console: {m}" for m in self.console_errors]
             + [f"pageerror: {m}" for m in self.page_errors]
             + [f"blocked: {u}" for u in self.blocked_requests]

@@ -52,15 +52,17 @@ def _driver(imports: list[tuple[str, Path]]) -> str:
     )
 
 
-def load_schema(version: str) -> etree.XMLSchema:
-    if not SCHEMAS.is_dir():
+def load_schema(version: str, base: Path | None = None) -> etree.XMLSchema:
+    """The version's manifest schema, from ``base`` (a folder holding that version's schema
+    files, such as an unpacked package's root) or from the schema collection."""
+    if base is None and not SCHEMAS.is_dir():
         raise RuntimeError(f"SCORM schemas not found at {SCHEMAS} (set CXBOOK_SCORM_SCHEMAS)")
     if version == "1.2":
-        base = SCHEMAS / "scorm12"
+        base = base or SCHEMAS / "scorm12"
         imports = [(NS["cp12"], base / "imscp_rootv1p1p2.xsd"),
                    (NS["adlcp12"], base / "adlcp_rootv1p2.xsd")]
     else:
-        base = SCHEMAS / "scorm2004-4th"
+        base = base or SCHEMAS / "scorm2004-4th"
         imports = [(NS["cp"], base / "imscp_v1p1.xsd"),
                    (NS["adlcp"], base / "adlcp_v1p3.xsd"),
                    ("http://www.adlnet.org/xsd/adlseq_v1p3", base / "adlseq_v1p3.xsd"),
@@ -73,8 +75,9 @@ def load_schema(version: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.ElementTree(doc))
 
 
-def validate_manifest(data: bytes, version: str) -> list[str]:
-    """XSD errors of an imsmanifest.xml ("line: message"); [] when valid."""
+def validate_manifest(data: bytes, version: str, schemas: Path | None = None) -> list[str]:
+    """XSD errors of an imsmanifest.xml ("line: message"); [] when valid. ``schemas``: see
+    load_schema."""
     root = etree.fromstring(data)
     checked = copy.deepcopy(root)
     if version == "1.2":
@@ -82,7 +85,7 @@ def validate_manifest(data: bytes, version: str) -> list[str]:
             parent = el.getparent()
             if parent is not None and not parent.tag.startswith(f"{{{IMSMD_NS}}}"):
                 parent.remove(el)
-    schema = load_schema(version)
+    schema = load_schema(version, schemas)
     if schema.validate(checked):
         return []
     return [f"{e.line}: {e.message}" for e in schema.error_log]

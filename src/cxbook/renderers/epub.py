@@ -15,7 +15,6 @@ renders only that chapter's document; compressed zip entries are reused too.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
@@ -39,6 +38,7 @@ from ..render.html import (
     sources_html,
     titlepage_html,
 )
+from ..render.names import portable_name
 from .epub_assets import ThemeResources, cover_svg, theme_resources
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -107,19 +107,6 @@ class EpubRenderer:
 
 def chapter_file(chapter: Chapter) -> str:
     return f"{chapter.anchor}.xhtml"
-
-
-def _package_name(path: str, taken: set[str]) -> str:
-    """A portable file name (ASCII letters, digits, '-', '_', '.') for a resource path."""
-    clean = re.sub(r"[^A-Za-z0-9._/-]+", "-", path).strip("-/") or "file"
-    clean = "/".join(part.lstrip(".") or "x" for part in clean.split("/"))
-    candidate, n = clean, 1
-    while candidate.lower() in taken:
-        n += 1
-        stem, dot, ext = clean.rpartition(".")
-        candidate = f"{stem}-{n}.{ext}" if dot else f"{clean}-{n}"
-    taken.add(candidate.lower())
-    return candidate
 
 
 def _xhtml(title: str, language: str, body: str, *, body_class: str) -> str:
@@ -408,7 +395,7 @@ def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = N
     taken |= {f"theme/{p}".lower() for p in theme.files} | {CSS_PATH}
     media: dict[str, str] = {}
     for asset in project.assets:
-        media[asset.path] = _package_name("media/" + asset.path, taken)
+        media[asset.path] = portable_name("media/" + asset.path, taken)
 
     if book.cover is not None:
         cover_asset = project.asset(book.cover)

@@ -1,9 +1,15 @@
 """SCORM 1.2 and SCORM 2004 (4th edition) course packages.
 
 One SCO: ``index.html`` holds every chapter and the "Sources and permissions" page, shown
-one at a time by the runtime (``scorm_assets/cxcourse.js``). A single document means the
+one at a time by the course player (``scorm_assets/player.js``). A single document means the
 LMS API is initialized once and finished once, the visited-chapter record lives in one
 place, and resume only has to restore a page index: no state is lost between page loads.
+
+The player speaks no LMS data model: a tracking adapter per version
+(``track-scorm12.js``, ``track-scorm2004.js``, and ``track-local.js`` for a plain web
+server) writes what it records. What the adapters need from the model in their data
+model's own types — interaction ids, 2004 descriptions and choice identifiers — is made
+here and shipped in ``cxbook/course-data.json``.
 
 With a build cache, each chapter's page and the data file are kept under a key of what
 they are made from, and ``index.html`` is compressed page by page (see output.py), so a
@@ -12,33 +18,47 @@ rebuild after one chapter changed renders and compresses only that chapter's pag
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
-import urllib.parse
+import unicodedata
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
 
+import lxml.html
+
 from ..build import BuildOptions
 from ..cache import Bundle, fingerprint
-from ..diagnostics import CxbookError, SourceLocation
-from ..model import DEFAULT_COLORS, Book, Chapter, ChapterActivities, Project, Theme
+from ..diagnostics import CxbookError, Diagnostic, Severity, SourceLocation
+from ..markdown import resolve_asset_path
+from ..model import DEFAULT_COLORS, Book, Chapter, ChapterActivities, Project, QuizItem, Theme
 from ..output import OutputFile, reproducible_zip
 from ..render.html import chapter_html, environment, sources_html
+from ..render.names import portable_name
 from ..scoring import scoring_rules
 
 Version = Literal["1.2", "2004"]
 
 RUNTIME_DIR = "cxbook"  # package folder for the runtime, stylesheet, fonts and data
-RUNTIME_FILES = ("cxcourse.js",)  # scripts, in load order
+# The player, then the tracking adapters the package ships, in the order they are tried.
+TRACKING: dict[Version, tuple[str, ...]] = {"1.2": ("scorm12", "local"),
+                                            "2004": ("scorm2004", "local")}
+RUNTIME_FILES: dict[Version, tuple[str, ...]] = {  # scripts, in load order
+    version: ("player.js", "scorm-api.js", *(f"track-{name}.js" for name in adapters))
+    for version, adapters in TRACKING.items()
+}
 STATIC_FILES = ("icon.svg",)
 DATA_FILE = f"{RUNTIME_DIR}/course-data.json"
 CSS_FILE = f"{RUNTIME_DIR}/course.css"
 LAUNCH = "index.html"
+MANIFEST = "imsmanifest.xml"
 SUSPEND_LIMITS: dict[Version, int] = {"1.2": 4096, "2004": 64000}
 MAX_CHOICES = 48  # choice masks must stay exact in a JavaScript number
+RESPONSE_CHOICES = 36  # 1.2: one character 0-9/a-z a choice; 2004: SPM of a response set
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'self'")
@@ -74,22 +94,83 @@ def ncname(text: str) -> str:
     return clean if re.match(r"[A-Za-z_]", clean) else f"cx-{clean}"
 
 
+IDENTIFIER_RE = re.compile(r"[A-Za-z0-9_-]{1,255}")
+
+
 def interaction_id(item_id: str) -> str:
-    """The cmi.interactions.n.id of a quiz item: its id, percent-encoded when it has
-    characters a SCORM 1.2 identifier cannot hold, and shortened (with a hash) past 255."""
-    ident = urllib.parse.quote(item_id, safe="-_.~")
-    if len(ident) > 255:
-        ident = ident[:246] + "-" + hashlib.sha1(item_id.encode("utf-8")).hexdigest()[:8]
-    return ident
+    """A quiz item's ``cmi.interactions.n.id``, valid in both versions: the item's id when it
+    is a SCORM 1.2 CMIIdentifier (letters, digits, ``-`` and ``_``, at most 255 characters,
+    which is also a 2004 long_identifier_type); otherwise its portable form (accents
+    dropped, other characters as ``-``) cut to 246 characters, with ``-`` and 8 hexadecimal
+    digits of SHA-1 over the id so that two items never share it."""
+    if IDENTIFIER_RE.fullmatch(item_id):
+        return item_id
+    folded = unicodedata.normalize("NFKD", item_id).encode("ascii", "ignore").decode("ascii")
+    clean = re.sub(r"[^A-Za-z0-9_-]+", "-", folded).strip("-")[:246]
+    return f"{clean}-{hashlib.sha1(item_id.encode('utf-8')).hexdigest()[:8]}".lstrip("-")
+
+
+DESCRIPTION_LENGTH = 250  # localized_string_type SPM, after the {lang=…} delimiter
+
+
+def description_language(language: str) -> str | None:
+    """The ``{lang=…}`` tag for a book language in a SCORM 2004 localized string: the whole
+    BCP 47 tag when LMSs read it (a 2-3 letter language and at most 8 characters of
+    subtags, as in ``de-CH`` or ``sr-Latn``; Moodle and scorm-again check exactly that),
+    else its language alone (``sl-rozaj-biske`` -> ``sl``); None for English, which the data
+    model assumes when the tag is left out, or for a tag with no language to name."""
+    primary, _, rest = language.partition("-")
+    if not re.fullmatch(r"[A-Za-z]{2,3}", primary) or primary.lower() == "en":
+        return None
+    subtags = rest.split("-") if rest else []
+    if len(rest) <= 8 and all(re.fullmatch(r"[A-Za-z0-9]{2,8}", t) for t in subtags):
+        return language
+    return primary
 
 
 def description(text: str, language: str) -> str:
-    """A SCORM 2004 localized string (at most 250 characters after the language tag)."""
+    """A quiz question as a SCORM 2004 ``cmi.interactions.n.description``
+    (localized_string_type, RTE 4th ed.): one line of at most 250 characters (longer text
+    ends with "…"). The ``{lang=…}`` delimiter is left out for an English book, as the data
+    model reads a string without it as English ("en") and LMS reports print it as it is;
+    a book in another language keeps it (``{lang=fr}Quelle…``, see description_language),
+    so the text is not taken for English."""
     plain = " ".join(text.split()).lstrip("{")
-    if len(plain) > 250:
-        plain = plain[:249] + "…"
-    tag = language if re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9-]{2,8})?", language) else "en"
-    return f"{{lang={tag}}}{plain}"
+    if len(plain) > DESCRIPTION_LENGTH:
+        plain = plain[:DESCRIPTION_LENGTH - 1] + "…"
+    tag = description_language(language)
+    return plain if tag is None else f"{{lang={tag}}}{plain}"
+
+
+READABLE_LENGTH = 32  # characters of a choice's readable identifier
+
+
+def _readable(text: str) -> str:
+    """A choice text as lower-case ASCII words joined by ``_``, cut at a word end to at
+    most READABLE_LENGTH characters: "A new manager" -> "a_new_manager"."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = re.sub(r"[^a-z0-9]+", "_", folded.lower()).strip("_")
+    if len(words) <= READABLE_LENGTH:
+        return words
+    cut = words[:READABLE_LENGTH + 1].rsplit("_", 1)[0]
+    return cut if len(cut) >= READABLE_LENGTH // 2 else words[:READABLE_LENGTH].strip("_")
+
+
+def response_identifiers(item: QuizItem) -> dict[str, str]:
+    """Choice id -> the choice's identifier in SCORM 2004 learner responses and correct
+    patterns (a short_identifier_type), readable in LMS reports: the choice text as
+    lower-case ASCII words joined by ``_`` ("A new manager" -> ``a_new_manager``). Made from
+    the text alone, so it survives reordering the choices. Choices whose texts give the same
+    words (or none, as in scripts without Latin letters) add their choice id
+    (``yes_c1a2b3c``, ``c1a2b3c``), which is unique in the item. Every identifier is
+    letters, digits and ``_``: valid in every LMS's reading of the type."""
+    bases = {c.id: _readable(c.text) for c in item.choices}
+    shared = {b for b in bases.values() if list(bases.values()).count(b) > 1}
+    made = {cid: (base if base and base not in shared else
+                  f"{base}_{cid}" if base else cid) for cid, base in bases.items()}
+    if len(set(made.values())) < len(made):  # a text that spells another's suffix
+        return {c.id: c.id for c in item.choices}
+    return made
 
 
 def structure_key(project: Project) -> str:
@@ -111,7 +192,7 @@ def answer_width(max_choices: int) -> int:
 
 
 def max_suspend_length(project: Project) -> int:
-    """Longest suspend_data the runtime can write for this course (see cxcourse.js
+    """Longest suspend_data the player can write for this course (see player.js
     ``encodeState``): ``c1.<key>.<page>.<visited>.<answers>``."""
     chapters = len(project.chapters)
     pages = chapters + 1
@@ -147,40 +228,54 @@ def csp_safe(html: str) -> str:
 PAGE_START = b'<div class="cx-page" id="'  # where index.html is cut for compression
 
 
-def course_pages(project: Project, cache: Bundle | None = None) -> list[Page]:
+def course_pages(project: Project, images: Mapping[str, str],
+                 cache: Bundle | None = None) -> list[Page]:
+    """Each chapter's page and the sources page. ``images``: asset path -> name in the
+    package (see image_names)."""
     pages = []
     activities = {a.stem: a for a in reversed(project.course.activities)}
     for ch in project.chapters:
         acts = activities.get(ch.stem)
         if acts is None:
             acts = project.course.for_chapter(ch.stem)
+        renames = {p: images[p] for p in ch.images if p in images and images[p] != p}
 
-        def make(ch: Chapter = ch, acts: ChapterActivities = acts) -> bytes:
-            return csp_safe(chapter_html(ch, acts, "course")).encode("utf-8")
+        def make(ch: Chapter = ch, acts: ChapterActivities = acts,
+                 renames: dict[str, str] = renames) -> bytes:
+            html = csp_safe(chapter_html(ch, acts, "course"))
+            return (renamed_images(html, renames) if renames else html).encode("utf-8")
 
         if cache is None:
             html = make().decode("utf-8")
         else:
-            key = fingerprint("scorm-page", ch, acts)
+            key = fingerprint("scorm-page", ch, acts, sorted(renames.items()))
             html = cache.fragment("scorm-page", key, make).decode("utf-8")
         pages.append(Page(f"page-{ch.slug}", ch.slug, f"{ch.number}. {ch.title}", html))
     pages.append(Page("page-sources", "", "Sources and permissions", sources_html(project)))
     return pages
 
 
+def tracking_item(item: QuizItem, version: Version, language: str) -> dict[str, object]:
+    """What the version's tracking adapter records for a quiz item besides the player's
+    own ids: its interaction id and, in 2004, its description and the choices' response
+    identifiers ({choice id: identifier}). 1.2 responses are letters by position, made
+    by the adapter itself."""
+    info: dict[str, object] = {"interaction": interaction_id(item.id)}
+    if version == "2004":
+        info["description"] = description(item.question, language)
+        info["responses"] = response_identifiers(item)
+    return info
+
+
 def course_data(project: Project, version: Version, cache: Bundle | None = None) -> bytes:
-    """The runtime's data file: scoring rules (scoring.scoring_rules) and LMS strings."""
+    """The player's data file: scoring rules (scoring.scoring_rules) and, per quiz item,
+    what the tracking adapter records (tracking_item)."""
     if cache is not None:
         key = fingerprint("scorm-data", version, project.course, project.book.language,
                           structure_key(project))
         return cache.fragment("scorm-data", key, lambda: course_data(project, version))
-    items = {
-        q.id: {
-            "interaction": interaction_id(q.id),
-            "description": description(q.question, project.book.language),
-        }
-        for q in project.course.quiz_items
-    }
+    items = {q.id: tracking_item(q, version, project.book.language)
+             for q in project.course.quiz_items}
     data = {
         "format": "cxbook-course-data/1",
         "scorm": version,
@@ -193,18 +288,19 @@ def course_data(project: Project, version: Version, cache: Bundle | None = None)
     return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
 
 
-def index_html(project: Project, version: Version, cache: Bundle | None = None) -> bytes:
+def index_html(project: Project, version: Version, images: Mapping[str, str],
+               cache: Bundle | None = None) -> bytes:
     template = environment().get_template("course_page.html")
     text = template.render(
         book=project.book,
         course=project.course,
-        pages=course_pages(project, cache),
+        pages=course_pages(project, images, cache),
         csp=CSP,
         key=structure_key(project),
-        version=version,
         css_href=CSS_FILE,
         icon_href=f"{RUNTIME_DIR}/icon.svg",
-        scripts=[f"{RUNTIME_DIR}/{name}" for name in RUNTIME_FILES],
+        scripts=[f"{RUNTIME_DIR}/{name}" for name in RUNTIME_FILES[version]],
+        tracking=" ".join(TRACKING[version]),
     )
     return (text.strip() + "\n").encode("utf-8")
 
@@ -235,34 +331,120 @@ def recolored_css(theme: Theme) -> str:
     return pattern.sub(lambda m: swaps[m.group(0).lower()], css)
 
 
+SCHEMA_FOLDERS: dict[Version, str] = {"1.2": "scorm12", "2004": "scorm2004"}
+
+
+@functools.cache
+def schema_files(version: Version) -> Mapping[str, bytes]:
+    """The XML schemas ``imsmanifest.xml`` names in ``xsi:schemaLocation``, with the files
+    they import or include: copied to the package root (see scorm_schemas/README.md)."""
+    folder = resources.files("cxbook.renderers") / "scorm_schemas" / SCHEMA_FOLDERS[version]
+    return {entry.name: entry.read_bytes() for entry in sorted(folder.iterdir(),
+                                                               key=lambda e: e.name)
+            if entry.name.endswith((".xsd", ".dtd"))}
+
+
+def image_names(project: Project, reserved: set[str]) -> dict[str, str]:
+    """Asset path -> its portable name in the package (the EPUB's naming rule), for every
+    image a chapter shows; none of them takes a name in ``reserved``."""
+    taken = {name.lower() for name in reserved}
+    used = sorted({path for ch in project.chapters for path in ch.images})
+    return {path: portable_name(path, taken) for path in used}
+
+
+def renamed_images(html: str, names: Mapping[str, str]) -> str:
+    """A page fragment (one element) with each ``<img src>`` pointing at the image's name in
+    the package. Parsed as HTML with lxml, so any way the source wrote the address (escaped,
+    percent-encoded) is understood."""
+    fragment = lxml.html.fragment_fromstring(html)
+    for img in fragment.iter("img"):
+        path = resolve_asset_path(img.get("src") or "")
+        if path is not None and path in names:
+            img.set("src", names[path])
+    return str(lxml.html.tostring(fragment, encoding="unicode")) + "\n"
+
+
 def package_files(project: Project, version: Version,
                   cache: Bundle | None = None) -> dict[str, bytes]:
     """Every file of the package except imsmanifest.xml."""
     css = recolored_css(project.theme)
     files: dict[str, bytes] = {
-        LAUNCH: index_html(project, version, cache),
         CSS_FILE: css.encode("utf-8"),
         DATA_FILE: course_data(project, version, cache),
     }
-    for name in (*RUNTIME_FILES, *STATIC_FILES):
+    for name in (*RUNTIME_FILES[version], *STATIC_FILES):
         files[f"{RUNTIME_DIR}/{name}"] = runtime_file(name)
     for path, data in project.theme.fonts().items():
         if path in css:  # only the fonts the stylesheet uses (url("fonts/…") beside it)
             files[f"{RUNTIME_DIR}/{path}"] = data
-    used = sorted({path for ch in project.chapters for path in ch.images})
-    for path in used:
+    files.update(schema_files(version))
+    names = image_names(project, {*files, LAUNCH, MANIFEST})
+    for path, name in names.items():
         asset = project.asset(path)
         if asset is None:
             raise ValueError(f"chapter image {path!r} is not among the project's assets")
-        if path in files or path == "imsmanifest.xml" or path.startswith(RUNTIME_DIR + "/"):
-            raise CxbookError.single(
-                asset.location,
-                f"the image path '{path}' is reserved inside SCORM packages; move the image "
-                "to another folder (for example images/)",
-                "scorm.reserved-path",
-            )
-        files[path] = asset.data
+        files[name] = asset.data
+    files[LAUNCH] = index_html(project, version, names, cache)
     return files
+
+
+def package_limits(project: Project, version: Version) -> list[Diagnostic]:
+    """What the version's data model cannot hold, as located errors (the build stops at
+    them, ``cxbook check`` reports them): [] when the course fits.
+
+    - SCORM 1.2 records a choice as one character, ``a``-``z`` then ``0``-``9`` (1.2 RTE,
+      ``cmi.interactions.n.student_response`` and ``correct_responses.n.pattern`` of a
+      ``choice`` interaction), so a quiz item has at most 36 choices.
+    - SCORM 2004 learner responses and correct patterns of a ``choice`` interaction are a
+      set of short identifiers whose smallest permitted maximum is 36 (2004 4th ed. RTE,
+      learner response format requirements), so a multiple-answer item, whose response
+      can name every choice, has at most 36 choices.
+    - The saved progress (``cmi.suspend_data``: CMIString4096 in 1.2, 64,000 characters
+      in 2004) must hold the longest state the runtime can write (max_suspend_length).
+    - The runtime keeps an item's selection as a bit mask exact in a JavaScript number:
+      at most MAX_CHOICES choices in any package.
+    """
+    found: list[Diagnostic] = []
+    for item in project.course.quiz_items:
+        count = len(item.choices)
+        if version == "1.2" and count > RESPONSE_CHOICES:
+            why = (f"a quiz item in a SCORM 1.2 course can have at most {RESPONSE_CHOICES} "
+                   f"choices, because SCORM 1.2 records each choice as one letter or digit "
+                   f"(a to z, then 0 to 9); this one has {count}: split the question, or "
+                   "build only the scorm2004 package")
+        elif item.multiple and count > RESPONSE_CHOICES:
+            why = (f"a quiz item with several right answers can have at most "
+                   f"{RESPONSE_CHOICES} choices in a SCORM {version} course, because a "
+                   f"learner's response may name at most {RESPONSE_CHOICES}; this one has "
+                   f"{count}: split the question")
+        elif count > MAX_CHOICES:
+            why = (f"a quiz item in a SCORM course can have at most {MAX_CHOICES} choices; "
+                   f"this one has {count}: split the question")
+        else:
+            continue
+        found.append(Diagnostic(item.location, Severity.ERROR, why, "scorm.too-many-choices"))
+    need, limit = max_suspend_length(project), SUSPEND_LIMITS[version]
+    if need > limit:
+        where = project.course.location or SourceLocation("course/course.yaml")
+        other = ("build only the scorm2004 package (64,000 characters) or split the course"
+                 if version == "1.2" else "split the course")
+        found.append(Diagnostic(
+            where, Severity.ERROR,
+            f"the course's saved progress can reach {need} characters, more than the "
+            f"{limit} that SCORM {version} allows ({len(project.course.quiz_items)} quiz "
+            f"items and {len(project.chapters)} chapters); {other}",
+            "scorm.suspend-data-limit"))
+    return found
+
+
+def check_scorm12(project: Project) -> list[Diagnostic]:
+    """The SCORM 1.2 package's limits (see package_limits); registered in build.py."""
+    return package_limits(project, "1.2")
+
+
+def check_scorm2004(project: Project) -> list[Diagnostic]:
+    """The SCORM 2004 package's limits (see package_limits); registered in build.py."""
+    return package_limits(project, "2004")
 
 
 # ----------------------------------------------------------------------- manifests
@@ -465,44 +647,25 @@ class ScormRenderer:
         return f"{book.slug}-{self.suffix}.zip"
 
     def render(self, project: Project, options: BuildOptions) -> list[OutputFile]:
-        self.check_limits(project)
+        problems = package_limits(project, self.version)
+        if problems:
+            raise CxbookError(problems)
         cache = options.cache
         bundle = cache.bundle(self.name) if cache is not None else None
         with cache.templates(environment()) if cache is not None else nullcontext():
             files = package_files(project, self.version, bundle)
-        names = sorted(files)
+        schemas = schema_files(self.version)
+        names = sorted(name for name in files if name not in schemas)
         make = manifest_12 if self.version == "1.2" else manifest_2004
-        files["imsmanifest.xml"] = make(project, names).encode("utf-8")
+        files[MANIFEST] = make(project, names).encode("utf-8")
         memo = bundle.deflate_memo() if bundle is not None else None
         data = reproducible_zip(files.items(), options.source_date,
-                                first=["imsmanifest.xml", LAUNCH],
+                                first=[MANIFEST, LAUNCH],
                                 segments={LAUNCH: page_offsets(files[LAUNCH])}, memo=memo)
         if bundle is not None and memo is not None:
             bundle.keep_deflate(memo)
             bundle.save()
         return [OutputFile(self.output_name(project.book), data)]
-
-    def check_limits(self, project: Project) -> None:
-        items = project.course.quiz_items
-        widest = max(items, key=lambda q: len(q.choices), default=None)
-        if widest is not None and len(widest.choices) > MAX_CHOICES:
-            raise CxbookError.single(
-                widest.location,
-                f"a quiz item in a SCORM course can have at most {MAX_CHOICES} choices; "
-                f"this one has {len(widest.choices)}",
-                "scorm.too-many-choices",
-            )
-        need, limit = max_suspend_length(project), SUSPEND_LIMITS[self.version]
-        if need > limit:
-            where = project.course.location or SourceLocation("course/course.yaml")
-            raise CxbookError.single(
-                where,
-                f"the course's saved progress can reach {need} characters, more than the "
-                f"{limit} that SCORM {self.version} allows; build the scorm2004 package or "
-                "split the course",
-                "scorm.suspend-data-limit",
-            )
-
 
 class Scorm12Renderer(ScormRenderer):
     name = "scorm12"
