@@ -151,8 +151,20 @@ def test_package_metadata(built: dict[str, Path]) -> None:
     assert dc["identifier"] == ["urn:isbn:9780000000002"]
     assert dc["title"][0] == "A Rich Test Collection"
     assert dc["language"] == ["en-GB"]
-    assert dc["creator"] == ["Ada Example"]
-    assert dc["contributor"] == ["Grace Sample", "Kenji Tanaka", "Layla Haddad", "Sam Tester"]
+    # An anthology's creators: the editor (role edt), then every chapter author (aut).
+    assert dc["creator"] == ["Ada Example", "Grace Sample", "Kenji Tanaka", "Layla Haddad",
+                             "Sam Tester"]
+    assert dc["contributor"] == []
+    refines: dict[str, dict[str, list[str]]] = {}
+    for m in meta.iter(f"{OPF}meta"):
+        if m.get("refines"):
+            refines.setdefault(m.get("refines", "")[1:], {}).setdefault(
+                m.get("property", ""), []).append(m.text or "")
+    creators = {e.text: refines[e.get("id", "")] for e in meta.iter(f"{DC}creator")}
+    assert creators["Ada Example"] == {"role": ["edt"], "display-seq": ["1"]}
+    assert creators["Sam Tester"] == {"role": ["aut"], "display-seq": ["5"]}
+    assert all(m.get("scheme") == "marc:relators" for m in meta.iter(f"{OPF}meta")
+               if m.get("property") == "role")
     assert dc["publisher"] == ["Example Press"]
     assert dc["date"] == ["2024-03-15"]
     assert dc["rights"] and "Example Press" in (dc["rights"][0] or "")

@@ -316,6 +316,34 @@ def _cover_body(book: Book, src: str) -> str:
     )
 
 
+def _creators(eb: epub.EpubBook, project: Project) -> None:
+    """The book's creators (EPUB 3.3, 5.5.3.2.2 "The DCMES creator element"): an anthology's
+    content is created by its chapter authors, so each is a ``dc:creator`` with the role
+    ``aut``, and the editors, who selected and compiled it, are creators with the role
+    ``edt`` (MARC relator codes); someone who is both gets both roles. Editors come first,
+    then the authors in chapter order, and ``display-seq`` repeats that order for reading
+    systems that sort creators. (A contributor is someone with a "secondary role in the
+    creation of the content", which is why chapter authors are not contributors: Calibre,
+    Kindle and Kobo libraries list creators only.) No ``file-as`` is written: a sort form
+    ("Martins, Flavio") cannot be derived from a name without guessing (organizations,
+    particles, names written family name first), and reading systems make their own."""
+    roles: dict[str, list[str]] = {}
+    for editor in project.book.editors:
+        roles.setdefault(editor, []).append("edt")
+    for ch in project.chapters:
+        for name in ch.attribution.authors:
+            if "aut" not in roles.setdefault(name, []):
+                roles[name].append("aut")
+    for seq, (name, codes) in enumerate(roles.items(), 1):
+        ident = f"creator-{seq}"
+        eb.add_metadata("DC", "creator", name, {"id": ident})
+        for code in codes:
+            eb.add_metadata(None, "meta", code, {"refines": f"#{ident}", "property": "role",
+                                                 "scheme": "marc:relators"})
+        eb.add_metadata(None, "meta", str(seq), {"refines": f"#{ident}",
+                                                 "property": "display-seq"})
+
+
 def _metadata(eb: epub.EpubBook, project: Project) -> None:
     """Dublin Core, contributors, sources and accessibility metadata. The cover is always
     an image with a text alternative, so the book is visual and alternativeText holds."""
@@ -327,17 +355,7 @@ def _metadata(eb: epub.EpubBook, project: Project) -> None:
         eb.add_metadata("DC", "title", book.subtitle, {"id": "subtitle"})
         eb.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle",
                                                    "property": "title-type"})
-    for i, editor in enumerate(book.editors, 1):
-        eb.add_author(editor, role="edt", uid=f"editor-{i}")
-    authors: list[str] = []
-    for ch in project.chapters:
-        for name in ch.attribution.authors:
-            if name not in authors and name not in book.editors:
-                authors.append(name)
-    for i, name in enumerate(authors, 1):
-        eb.add_metadata("DC", "contributor", name, {"id": f"author-{i}"})
-        eb.add_metadata(None, "meta", "aut", {"refines": f"#author-{i}", "property": "role",
-                                              "scheme": "marc:relators"})
+    _creators(eb, project)
     if book.publisher:
         eb.add_metadata("DC", "publisher", book.publisher)
     if book.date:
