@@ -99,14 +99,17 @@ def _colors(theme: Theme) -> dict[str, str]:
 
 
 def color_css(theme: Theme) -> str:
-    """Rules that apply the theme's colours (theme.yaml) over base.css and epub.css."""
+    """Rules that apply the theme's colours (theme.yaml) over base.css and epub.css: every
+    colour those stylesheets take from the built-in palette."""
     c = _colors(theme)
     return (
         "/* Colours from theme.yaml. */\n"
+        f"body {{ color: {c['ink']}; }}\n"
         f"h1, h2, h3, h4, .chapter-number {{ color: {c['accent']}; }}\n"
         f".attribution {{ border-left-color: {c['accent']}; }}\n"
         f".activities h2 {{ border-bottom-color: {c['accent']}; }}\n"
-        f".author-bio, th, td, .footnotes, .key-chapter {{ border-color: {c['rule']}; }}\n"
+        ".author-bio, th, td, .footnotes, .key-chapter, .activities, .exercise "
+        f"{{ border-color: {c['rule']}; }}\n"
         f".byline.no-author, .exercise-meta, .hint, .identifier {{ color: {c['muted']}; }}\n"
     )
 
