@@ -40,7 +40,8 @@ from ..render.html import (
     sources_html,
     titlepage_html,
 )
-from .epub_assets import ThemeResources, cover_svg, theme_resources
+from .epub_assets import ThemeResources, theme_resources
+from .epub_cover import RASTER_TYPES, RasterCover, generated_cover, supplied_cover
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -414,6 +415,38 @@ def _documents(project: Project, cover_src: str) -> list[Doc]:
     return docs
 
 
+@dataclass(frozen=True)
+class _Cover:
+    image: RasterCover  # the package's cover-image
+    source: str | None  # the book's cover asset when it is used as it is
+
+
+def _cover(project: Project, bundle: Bundle | None) -> _Cover:
+    """The cover-image: the book's own cover when it is a PNG or JPEG, otherwise a PNG made
+    from it or generated (renderers/epub_cover.py), kept in the cache under its inputs."""
+    book = project.book
+    if book.cover is not None:
+        asset = project.asset(book.cover)
+        if asset is None:
+            raise RuntimeError(f"the cover '{book.cover}' is not among the book's assets")
+        if asset.media_type in RASTER_TYPES:
+            return _Cover(RasterCover(asset.media_type, asset.data), asset.path)
+
+        def make() -> bytes:
+            assert asset is not None
+            return supplied_cover(project, asset.path, asset.media_type, asset.data).data
+
+        key = fingerprint("epub-cover", asset.path, asset.data, project.theme)
+    else:
+        def make() -> bytes:
+            return generated_cover(project).data
+
+        key = fingerprint("epub-cover", book.title, book.subtitle, book.editors,
+                          book.language, project.theme)
+    data = make() if bundle is None else bundle.fragment("epub-cover", key, make)
+    return _Cover(RasterCover("image/png", data), None)
+
+
 def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = None) -> bytes:
     """The EPUB's bytes (the same with or without ``cache``)."""
     book = project.book
@@ -426,28 +459,24 @@ def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = N
 
     taken = {n.lower() for n in ("cover.xhtml", "titlepage.xhtml", "copyright.xhtml", NAV_FILE,
                                  ANSWER_KEY_FILE, "sources.xhtml", "toc.ncx", "content.opf",
-                                 "cover.svg")}
+                                 "cover.png", "cover.jpg")}
     taken |= {chapter_file(c).lower() for c in project.chapters}
     taken |= {f"theme/{p}".lower() for p in theme.files} | {CSS_PATH}
     media: dict[str, str] = {}
     for asset in project.assets:
         media[asset.path] = _package_name("media/" + asset.path, taken)
 
-    if book.cover is not None:
-        cover_asset = project.asset(book.cover)
-        if cover_asset is None:
-            raise RuntimeError(f"the cover '{book.cover}' is not among the book's assets")
-        cover_src, cover_type, cover_data = media[cover_asset.path], cover_asset.media_type, \
-            cover_asset.data
+    bundle = cache.bundle("epub") if cache is not None else None
+    cover = _cover(project, bundle)
+    if cover.source is not None:
+        cover_src = media[cover.source]
     else:
-        cover_src, cover_type, cover_data = "cover.svg", "image/svg+xml", cover_svg(
-            book, project.theme)
+        cover_src = f"cover.{cover.image.extension}"
 
     docs = _documents(project, cover_src)
     docs[3].body = _nav_body(docs, project)
     language = book.language
     media_key = tuple(sorted(media.items()))
-    bundle = cache.bundle("epub") if cache is not None else None
     for doc in docs:
         _prepare(doc, language, media, media_key, bundle)
     ids: dict[str, str] = {}
@@ -468,8 +497,8 @@ def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = N
         eb.add_item(epub.EpubItem(uid=f"{kind}-{i}", file_name=f"theme/{path}",
                                   media_type=media_type, content=data))
     cover_item = epub.EpubCover(uid="cover-image", file_name=cover_src)
-    cover_item.media_type = cover_type
-    cover_item.content = cover_data
+    cover_item.media_type = cover.image.media_type
+    cover_item.content = cover.image.data
     eb.add_item(cover_item)
     eb.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
     for i, asset in enumerate(project.assets, 1):
