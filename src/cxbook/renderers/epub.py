@@ -192,6 +192,28 @@ def _add_semantics(root: etree._Element) -> None:
             el.set("role", "doc-noteref")
 
 
+def _mirror_lang(root: etree._Element) -> None:
+    """Every ``lang`` attribute also as ``xml:lang`` (the one XML reading systems such as
+    Adobe's engine read), so a passage in another language is hyphenated and spoken in that
+    language everywhere (EPUB 3.3 XHTML content documents allow both when they agree)."""
+    xml_lang = f"{{{XML_NS}}}lang"
+    for el in root.iter():
+        lang = el.get("lang") if isinstance(el.tag, str) else None
+        if lang is not None and el.get(xml_lang) is None:
+            el.set(xml_lang, lang)
+
+
+def _mark_urls(root: etree._Element) -> None:
+    """Links that show their own address get the class ``url`` (epub.css breaks them at the
+    screen's edge without inserting hyphens)."""
+    for a in root.iter(f"{{{XHTML_NS}}}a"):
+        href = a.get("href") or ""
+        if urlsplit(href).scheme and "".join(a.itertext()).strip() in (href, unquote(href)):
+            classes = (a.get("class") or "").split()
+            if "url" not in classes:
+                a.set("class", " ".join([*classes, "url"]))
+
+
 def _check_safe(doc: Doc, root: etree._Element) -> None:
     """Raw HTML is sanitized by the readers; this refuses to package anything active."""
     for el in root.iter():
@@ -572,6 +594,8 @@ def _tree(doc: Doc, language: str, media: dict[str, str]) -> etree._Element:
     if doc.chapter is not None:
         _fix_headings(root, outline_levels(doc.chapter))
     _add_semantics(root)
+    _mirror_lang(root)
+    _mark_urls(root)
     _fix_images(doc, root, media)
     return root
 
