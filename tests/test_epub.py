@@ -240,6 +240,25 @@ def test_chapter_document_content(built: dict[str, Path]) -> None:
     assert "Grace Sample" in sources
 
 
+def test_answer_key_links_back_to_each_question(built: dict[str, Path]) -> None:
+    """Every answer links to its question in the chapter's document, with link text that
+    names the question and the chapter."""
+    for which in ("default", "rich"):
+        docs = _docs(built[which])
+        project = read_project(REPO if which == "default" else PROJECTS / "rich")
+        key = docs["answer-key.xhtml"]
+        backs = {a.get("href"): _text(a) for a in key.iter(f"{XH}a")
+                 if a.get("role") == "doc-backlink"}
+        expected = {}
+        for ch in project.chapters:
+            for n, q in enumerate(project.course.for_chapter(ch.stem).quiz, 1):
+                expected[f"ch-{ch.slug}.xhtml#{q.id}"] = f"Back to question {n} of chapter " \
+                    f"{ch.number}"
+                target = docs[f"ch-{ch.slug}.xhtml"].find(f".//*[@id='{q.id}']")
+                assert target is not None and q.question in _text(target)
+        assert backs == expected
+
+
 def test_non_latin_text_keeps_language_and_direction(built: dict[str, Path]) -> None:
     doc = _docs(built["rich"])["ch-many-scripts.xhtml"]
     by_lang = {e.get("lang"): e for e in doc.iter() if e.get("lang") and e.tag != f"{XH}html"}

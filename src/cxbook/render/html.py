@@ -125,11 +125,14 @@ def chapter_html(
     return "".join(parts)
 
 
-def answer_key_html(project: Project) -> str:
+def answer_key_html(project: Project, *, page_ref: str | None = None) -> str:
+    """The answer key: every chapter's quiz answers, each linking back to its question
+    (``#<quiz item id>``). ``page_ref`` (print only) stands in for the question's page
+    number, which the PDF renderer fills in once pages are known. Empty without quiz."""
     items = [(ch, project.course.for_chapter(ch.stem)) for ch in project.chapters]
     if not any(acts.quiz for _, acts in items):
         return ""
-    return _render("answer_key.html", items=items)
+    return _render("answer_key.html", items=items, page_ref=page_ref)
 
 
 def sources_html(project: Project) -> str:

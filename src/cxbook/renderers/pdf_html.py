@@ -248,7 +248,7 @@ def main_sections(project: Project, edition: Edition) -> list[str]:
     sections.extend(_print_chapter(ch, project.course.for_chapter(ch.stem), edition)
                     for ch in project.chapters)
     if edition != "workbook":
-        key = answer_key_html(project)
+        key = answer_key_html(project, page_ref=PAGE_REF_PLACEHOLDER)
         if key:
             sections.append(key)
     sections.append(sources_html(project))
