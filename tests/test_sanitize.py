@@ -40,6 +40,15 @@ Read [more](https://example.com/) or <a href="javascript:cxHostile3()">click her
 A paragraph after.
 """
 MARKERS = ("cx-hostile-1", "cxHostile2", "cxHostile3", "hostile.example", "position:fixed")
+# The chapter is copied from the web without its source or notice: both are warned about.
+PERMISSIONS = [
+    "manuscript/01-web.md:4:1: warning: republished chapter names no source: add 'source:' "
+    "with the 'publication' or 'url' where it first appeared, or 'original: true' if it was "
+    "written for this book [chapter.no-source]",
+    "manuscript/01-web.md:4:1: warning: republished chapter carries no republishing notice: "
+    "add 'notice:' with the permission it is republished under, as the source gives it, or "
+    "'original: true' if it was written for this book [chapter.no-notice]",
+]
 REMOVALS = [
     "manuscript/01-web.md:8:1: warning: raw HTML: <script> element and its content were "
     "removed from every output; chapters cannot run scripts, so delete it [html.removed]",
@@ -85,7 +94,7 @@ def hostile_build(hostile_project: Path) -> tuple[Path, str]:
 def test_check_lists_every_removal_with_its_place(hostile_project: Path) -> None:
     result = run_cli("check", str(hostile_project))
     assert result.code == 0
-    assert result.err.splitlines() == [*REMOVALS, "cxbook check: ok (5 warnings)"]
+    assert result.err.splitlines() == [*PERMISSIONS, *REMOVALS, "cxbook check: ok (7 warnings)"]
 
 
 def test_build_reports_every_removal(hostile_build: tuple[Path, str]) -> None:

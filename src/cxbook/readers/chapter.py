@@ -12,7 +12,8 @@ from ..markdown import ImageRef, render_markdown
 from ..model import Attribution, Footnote, Heading, Source
 from ..yamlsrc import YamlContext, compose_yaml
 
-FRONT_MATTER_KEYS = ("title", "author", "author_bio", "source", "notice", "license")
+FRONT_MATTER_KEYS = ("title", "author", "author_bio", "source", "notice", "license",
+                     "original")
 SOURCE_KEYS = ("title", "publication", "url", "date")
 MAX_CHAPTER_BYTES = 8 * 1024 * 1024
 
@@ -117,8 +118,13 @@ def parse_chapter(
         value = ctx.optional_string(node, f"'{key}'") if node is not None else None
         return " ".join(value.split()) if value is not None else None
 
+    original = False
+    if "original" in fields and not ctx.is_null(fields["original"]):
+        original = bool(ctx.boolean(fields["original"], "'original'"))
     attribution = Attribution(authors, opt("author_bio"), source, opt("notice"),
-                              opt("license"))
+                              opt("license"), original)
+    if len(diags.errors) == before:  # a front matter with errors is fixed first
+        _check_permissions(attribution, SourceLocation(path, body_line - 1), diags)
     slug = chapter_slug(stem)
     parsed = render_markdown(body, path=path, line_offset=body_line - 1, prefix=slug,
                              language=language, diags=diags)
@@ -142,6 +148,24 @@ def parse_chapter(
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         title_location=title_loc,
     )
+
+
+def _check_permissions(attribution: Attribution, where: SourceLocation,
+                       diags: Diagnostics) -> None:
+    """A republished chapter (any chapter not marked ``original: true``) should say where it
+    first appeared and under what permission it is republished; ``where`` is the end of the
+    front matter, where the keys go."""
+    if attribution.original:
+        return
+    if not attribution.names_source:
+        diags.warning(where, "republished chapter names no source: add 'source:' with the "
+                      "'publication' or 'url' where it first appeared, or 'original: true' if "
+                      "it was written for this book", "chapter.no-source")
+    if not attribution.notice:
+        diags.warning(where, "republished chapter carries no republishing notice: add "
+                      "'notice:' with the permission it is republished under, as the source "
+                      "gives it, or 'original: true' if it was written for this book",
+                      "chapter.no-notice")
 
 
 def _parse_source(ctx: YamlContext, node: object) -> Source:

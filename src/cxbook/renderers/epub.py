@@ -418,7 +418,7 @@ def _documents(project: Project, cover_src: str) -> list[Doc]:
     docs = [
         Doc("cover.xhtml", "cover", "Cover", _cover_body(book, cover_src), "cover"),
         Doc("titlepage.xhtml", "titlepage", "Title page", titlepage_html(book), "titlepage"),
-        Doc("copyright.xhtml", "copyright", "Copyright", copyright_html(book),
+        Doc("copyright.xhtml", "copyright", "Copyright", copyright_html(book, project.chapters),
             "copyright-page"),
         Doc(NAV_FILE, "nav", "Contents", "", "toc"),
     ]

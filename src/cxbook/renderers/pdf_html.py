@@ -293,7 +293,7 @@ def front_html(project: Project, edition: Edition, source_date: dt.datetime,
         editor_line=name_list(book.editors),
         cover_image=cover_image,
         titlepage=Markup(titlepage_html(book)),
-        rights=Markup(copyright_html(book)),
+        rights=Markup(copyright_html(book, project.chapters)),
         toc=toc_entries(project, edition),
         pages=pages,
     )
