@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import REPO, run_cli
+from conftest import NO_NOTICE, NO_SOURCE, REPO, run_cli
 
 NO_AUTHOR = ("warning: the source names no author (author: null); the outputs will say so — "
              "add the author's name if the source gives it [chapter.no-author]")
-NO_SOURCE = ("warning: republished chapter names no source: add 'source:' with the "
-             "'publication' or 'url' where it first appeared, or 'original: true' if it was "
-             "written for this book [chapter.no-source]")
-NO_NOTICE = ("warning: republished chapter carries no republishing notice: add 'notice:' with "
-             "the permission it is republished under, as the source gives it, or 'original: "
-             "true' if it was written for this book [chapter.no-notice]")
 
 
 def test_check_on_the_repository_warns_once_per_chapter_without_author() -> None:

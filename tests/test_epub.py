@@ -23,7 +23,14 @@ from cxbook.renderers.epub import EpubRenderer, outline_levels
 from cxbook.renderers.epub_assets import font_face, theme_resources
 from cxbook.renderers.epub_cover import cover_css, cover_html, cover_pdf
 
-from conftest import PROJECTS, REPO, SOURCE_DATE_EPOCH, copy_project, run_cli
+from conftest import (
+    PROJECTS,
+    REPO,
+    SOURCE_DATE_EPOCH,
+    build_epub_file,
+    copy_project,
+    run_cli,
+)
 from support.lms_harness import run_ace, run_epubcheck
 
 OPF = "{http://www.idpf.org/2007/opf}"
@@ -36,11 +43,7 @@ WHEN = dt.datetime.fromtimestamp(int(SOURCE_DATE_EPOCH), tz=dt.UTC)
 HARMLESS_USAGE = {"CSS-028"}  # "Use of Font-face declaration"
 
 
-def _build(project: Path, out: Path) -> Path:
-    result = run_cli("build", str(project), "--format", "epub", "--out", str(out), "--quiet")
-    assert result.code == 0, result.err
-    (epub,) = out.glob("*.epub")
-    return epub
+_build = build_epub_file
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import NO_NOTICE, NO_SOURCE, REPO, run_cli
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00"
        b"\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05"
@@ -26,13 +26,8 @@ FRONT = "---\ntitle: One\nauthor: A. Writer\n---\n"
 CHAPTER = FRONT + "\nHello, world.\n"
 # The base chapter is republished without a source or a notice, which check warns about in
 # every case; the cases' own messages come besides.
-NO_SOURCE = ("warning: republished chapter names no source: add 'source:' with the "
-             "'publication' or 'url' where it first appeared, or 'original: true' if it was "
-             "written for this book [chapter.no-source]")
-NO_NOTICE = ("warning: republished chapter carries no republishing notice: add 'notice:' with "
-             "the permission it is republished under, as the source gives it, or 'original: "
-             "true' if it was written for this book [chapter.no-notice]")
-BASE_WARNINGS = [f"manuscript/01-one.md:4:1: {NO_SOURCE}", f"manuscript/01-one.md:4:1: {NO_NOTICE}"]
+BASE_WARNINGS = [f"manuscript/01-one.md:4:1: {NO_SOURCE}",
+                 f"manuscript/01-one.md:4:1: {NO_NOTICE}"]
 SENTINELS = {"test-book.epub": b"previous epub\n", "test-book.pdf": b"previous pdf\n",
              "test-book-scorm12.zip": b"previous scorm\n"}
 

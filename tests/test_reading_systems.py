@@ -23,7 +23,7 @@ from PIL import Image
 
 from cxbook.readers.project import read_project
 
-from conftest import PROJECTS, REPO, copy_project, run_cli
+from conftest import PROJECTS, REPO, build_epub_file, copy_project
 from support.lms_harness import SYSTEM_HINT, run_ace, run_epubcheck
 
 pytestmark = pytest.mark.slow
@@ -78,16 +78,9 @@ OVERFLOW_JS = """
 """
 
 
-def _build(project: Path, out: Path) -> Path:
-    result = run_cli("build", str(project), "--format", "epub", "--out", str(out), "--quiet")
-    assert result.code == 0, result.err
-    (epub,) = out.glob("*.epub")
-    return epub
-
-
 @pytest.fixture(scope="module")
 def epubs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return {name: _build(path, tmp_path_factory.mktemp(f"epub-{name}"))
+    return {name: build_epub_file(path, tmp_path_factory.mktemp(f"epub-{name}"))
             for name, path in BOOKS.items()}
 
 
@@ -176,7 +169,7 @@ def test_theme_colours_reach_every_element(browser: Any, tmp_path: Path) -> None
     builtin = read_project(REPO).theme.palette
     rgb = {f"rgb({int(c[1:3], 16)}, {int(c[3:5], 16)}, {int(c[5:7], 16)})": name
            for name, c in builtin.items() if name != "paper"}
-    documents = _unpacked(_build(project, tmp_path / "out"), tmp_path / "unpacked")
+    documents = _unpacked(build_epub_file(project, tmp_path / "out"), tmp_path / "unpacked")
     page = browser.new_page(viewport=PHONE)
     try:
         found = {}
