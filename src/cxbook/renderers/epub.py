@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
@@ -41,7 +42,13 @@ from ..render.html import (
     titlepage_html,
 )
 from .epub_assets import ThemeResources, theme_resources
-from .epub_cover import RASTER_TYPES, RasterCover, generated_cover, supplied_cover
+from .epub_cover import (
+    RASTER_TYPES,
+    can_fork,
+    generated_cover,
+    in_background,
+    supplied_cover,
+)
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -103,7 +110,8 @@ class EpubRenderer:
     def render(self, project: Project, options: BuildOptions) -> list[OutputFile]:
         cache = options.cache
         with cache.templates(environment()) if cache is not None else nullcontext():
-            data = build_epub(project, options.source_date, cache)
+            data = build_epub(project, options.source_date, cache,
+                              background=options.jobs > 1 and can_fork())
         return [OutputFile(self.output_name(project.book), data)]
 
 
@@ -439,20 +447,23 @@ def _documents(project: Project, cover_src: str) -> list[Doc]:
 
 @dataclass(frozen=True)
 class _Cover:
-    image: RasterCover  # the package's cover-image
     source: str | None  # the book's cover asset when it is used as it is
+    media_type: str
+    data: Callable[[], bytes]  # the cover-image's bytes (waits for them when they are made)
 
 
-def _cover(project: Project, bundle: Bundle | None) -> _Cover:
+def _cover(project: Project, bundle: Bundle | None, *, background: bool) -> _Cover:
     """The cover-image: the book's own cover when it is a PNG or JPEG, otherwise a PNG made
-    from it or generated (renderers/epub_cover.py), kept in the cache under its inputs."""
+    from it or generated (renderers/epub_cover.py), kept in the cache under its inputs.
+    With ``background``, a cover that must be made is made in a forked process while the
+    documents are rendered."""
     book = project.book
     if book.cover is not None:
         asset = project.asset(book.cover)
         if asset is None:
             raise RuntimeError(f"the cover '{book.cover}' is not among the book's assets")
         if asset.media_type in RASTER_TYPES:
-            return _Cover(RasterCover(asset.media_type, asset.data), asset.path)
+            return _Cover(asset.path, asset.media_type, lambda: asset.data)
 
         def make() -> bytes:
             assert asset is not None
@@ -465,12 +476,25 @@ def _cover(project: Project, bundle: Bundle | None) -> _Cover:
 
         key = fingerprint("epub-cover", book.title, book.subtitle, book.editors,
                           book.language, project.theme)
-    data = make() if bundle is None else bundle.fragment("epub-cover", key, make)
-    return _Cover(RasterCover("image/png", data), None)
+    hit = bundle.get("epub-cover", key) if bundle is not None else None
+    if hit is not None:
+        return _Cover(None, "image/png", lambda: hit)
+    wait = in_background(make) if background else make
+
+    def data() -> bytes:
+        made = wait()
+        if bundle is not None:
+            bundle.put("epub-cover", key, made)
+        return made
+
+    return _Cover(None, "image/png", data)
 
 
-def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = None) -> bytes:
-    """The EPUB's bytes (the same with or without ``cache``)."""
+def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = None, *,
+               background: bool = False) -> bytes:
+    """The EPUB's bytes (the same with or without ``cache``). ``background``: a cover that
+    must be made is made in a forked process meanwhile (when the build may use more than
+    one process)."""
     book = project.book
     theme: ThemeResources = theme_resources(project.theme)
     eb = epub.EpubBook()
@@ -489,11 +513,8 @@ def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = N
         media[asset.path] = _package_name("media/" + asset.path, taken)
 
     bundle = cache.bundle("epub") if cache is not None else None
-    cover = _cover(project, bundle)
-    if cover.source is not None:
-        cover_src = media[cover.source]
-    else:
-        cover_src = f"cover.{cover.image.extension}"
+    cover = _cover(project, bundle, background=background)
+    cover_src = media[cover.source] if cover.source is not None else "cover.png"
 
     docs = _documents(project, cover_src)
     docs[3].body = _nav_body(docs, project)
@@ -519,8 +540,8 @@ def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = N
         eb.add_item(epub.EpubItem(uid=f"{kind}-{i}", file_name=f"theme/{path}",
                                   media_type=media_type, content=data))
     cover_item = epub.EpubCover(uid="cover-image", file_name=cover_src)
-    cover_item.media_type = cover.image.media_type
-    cover_item.content = cover.image.data
+    cover_item.media_type = cover.media_type
+    cover_item.content = cover.data()
     eb.add_item(cover_item)
     eb.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
     for i, asset in enumerate(project.assets, 1):
