@@ -151,6 +151,48 @@ def test_passage_in_another_language_hyphenates_in_it(epubs: dict[str, Path], br
     assert facts["code"] and set(facts["code"]) == {"manual"}
 
 
+def _hyphenated(text: str) -> list[tuple[str, int]]:
+    """(word, where) for every word a line of ``text`` ends inside with a hyphen (U+2010)."""
+    joined, breaks = "", []
+    for line in text.splitlines():
+        if line.endswith("\u2010"):
+            joined += line[:-1]
+            breaks.append(len(joined))
+        else:
+            joined += line + " "
+    found = []
+    for at in breaks:
+        start = joined.rfind(" ", 0, at) + 1
+        end = joined.find(" ", at)
+        found.append((joined[start:end].strip(".,;:“”"), at - start))
+    return found
+
+
+def test_passage_in_another_language_is_hyphenated_by_its_rules(epubs: dict[str, Path],
+                                                                tmp_path: Path) -> None:
+    """Where the engine has hyphenation patterns (WeasyPrint has Pyphen's; Debian's Chromium
+    has none), a German passage of an English book is hyphenated by German rules: the
+    chapter document, with the EPUB's own stylesheet, laid out 360 px wide."""
+    import pyphen
+    from pypdf import PdfReader
+    from weasyprint import CSS, HTML
+
+    documents = {d.name: d for d in _unpacked(epubs["phone"], tmp_path)}
+    pdf = HTML(filename=str(documents["ch-long-words.xhtml"])).write_pdf(
+        stylesheets=[CSS(string="@page { size: 360px 3000px; margin: 0 }")])
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    german = pyphen.Pyphen(lang="de")
+    breaks = [(word, at) for word, at in _hyphenated(text)
+              if word.startswith(("Donau", "Kundendienstqualitätssicherungsmaßnahmenkatalogü",
+                                  "Rechtsschutz"))]
+    assert len(breaks) >= 3, text
+    for word, at in breaks:
+        assert at in german.positions(word), (word, at)
+    # Not the book's English rules, which allow few of these breaks.
+    english = pyphen.Pyphen(lang="en_US")
+    assert any(at not in english.positions(word) for word, at in breaks)
+
+
 def test_phone_book_passes_epubcheck_and_ace(epubs: dict[str, Path], tmp_path: Path) -> None:
     report = run_epubcheck(epubs["phone"])
     assert (report["fatal"], report["error"], report["warning"]) == (0, 0, 0), (
