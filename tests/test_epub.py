@@ -6,7 +6,9 @@ import dataclasses
 import datetime as dt
 import io
 import itertools
+import multiprocessing
 import re
+import time
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -21,7 +23,7 @@ from cxbook.model import Heading
 from cxbook.readers.project import read_project
 from cxbook.renderers.epub import EpubRenderer, outline_levels
 from cxbook.renderers.epub_assets import font_face, theme_resources
-from cxbook.renderers.epub_cover import cover_css, cover_html, cover_pdf, in_background
+from cxbook.renderers.epub_cover import InBackground, cover_css, cover_html, cover_pdf
 
 from conftest import (
     PROJECTS,
@@ -407,18 +409,35 @@ def test_cover_not_in_png_or_jpeg_becomes_a_png(tmp_path: Path) -> None:
 def test_cover_made_in_a_forked_process_reports_its_failure() -> None:
     """A cover made meanwhile in another process (builds that may use several) arrives as
     bytes, or as an error raised in the build's process, never as a hang or a bad EPUB."""
-    assert in_background(lambda: b"cover bytes")() == b"cover bytes"
+    assert InBackground(lambda: b"cover bytes").result() == b"cover bytes"
 
     def broken() -> bytes:
         raise ValueError("no fonts")
 
     with pytest.raises(RuntimeError, match="the EPUB cover could not be made: ValueError: "
                        "no fonts"):
-        in_background(broken)()
+        InBackground(broken).result()
+
+    def slow() -> bytes:
+        time.sleep(60)
+        return b""
+
+    unwanted = InBackground(slow)  # the build failed meanwhile: the process is stopped
+    started = time.perf_counter()
+    unwanted.close()
+    assert time.perf_counter() - started < 10
+    assert multiprocessing.active_children() == []
     project = read_project(REPO)
     alone = EpubRenderer().render(project, BuildOptions(source_date=WHEN))[0].data
     two = EpubRenderer().render(project, BuildOptions(source_date=WHEN, jobs=2))[0].data
     assert alone == two
+    broken_link = dataclasses.replace(project, chapters=(dataclasses.replace(
+        project.chapters[0], body_html=project.chapters[0].body_html
+        + '<p><a href="#nowhere">x</a></p>'),
+        *project.chapters[1:]))
+    with pytest.raises(CxbookError, match="#nowhere"):
+        EpubRenderer().render(broken_link, BuildOptions(source_date=WHEN, jobs=2))
+    assert multiprocessing.active_children() == []
 
 
 def test_small_cover_is_warned_at_its_place(tmp_path: Path) -> None:

@@ -44,9 +44,9 @@ from ..render.html import (
 from .epub_assets import ThemeResources, theme_resources
 from .epub_cover import (
     RASTER_TYPES,
+    InBackground,
     can_fork,
     generated_cover,
-    in_background,
     supplied_cover,
 )
 
@@ -450,6 +450,7 @@ class _Cover:
     source: str | None  # the book's cover asset when it is used as it is
     media_type: str
     data: Callable[[], bytes]  # the cover-image's bytes (waits for them when they are made)
+    close: Callable[[], None] = lambda: None  # stops making them (the build failed)
 
 
 def _cover(project: Project, bundle: Bundle | None, *, background: bool) -> _Cover:
@@ -479,15 +480,16 @@ def _cover(project: Project, bundle: Bundle | None, *, background: bool) -> _Cov
     hit = bundle.get("epub-cover", key) if bundle is not None else None
     if hit is not None:
         return _Cover(None, "image/png", lambda: hit)
-    wait = in_background(make) if background else make
+    pending = InBackground(make) if background else None
 
     def data() -> bytes:
-        made = wait()
+        made = pending.result() if pending is not None else make()
         if bundle is not None:
             bundle.put("epub-cover", key, made)
         return made
 
-    return _Cover(None, "image/png", data)
+    return _Cover(None, "image/png", data, pending.close if pending is not None else
+                  lambda: None)
 
 
 def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = None, *,
@@ -495,6 +497,17 @@ def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = N
     """The EPUB's bytes (the same with or without ``cache``). ``background``: a cover that
     must be made is made in a forked process meanwhile (when the build may use more than
     one process)."""
+    bundle = cache.bundle("epub") if cache is not None else None
+    cover = _cover(project, bundle, background=background)
+    try:
+        return _package(project, when, bundle, cover)
+    finally:
+        cover.close()
+
+
+def _package(project: Project, when: dt.datetime, bundle: Bundle | None,
+             cover: _Cover) -> bytes:
+    """The documents rendered and packaged with ``cover`` as the cover-image."""
     book = project.book
     theme: ThemeResources = theme_resources(project.theme)
     eb = epub.EpubBook()
@@ -512,8 +525,6 @@ def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = N
     for asset in project.assets:
         media[asset.path] = _package_name("media/" + asset.path, taken)
 
-    bundle = cache.bundle("epub") if cache is not None else None
-    cover = _cover(project, bundle, background=background)
     cover_src = media[cover.source] if cover.source is not None else "cover.png"
 
     docs = _documents(project, cover_src)

@@ -18,7 +18,7 @@ shape these stores ask for), declared as the package's cover-image:
 PNG rather than JPEG: the flat colours and lettering make a smaller file (about 90 KB
 against 120-140 KB) without compression artefacts. WeasyPrint's import and the layout take
 about a second, so a build that may use several processes makes the cover in a forked one
-(``in_background``) while the EPUB's documents are rendered; the build cache keeps it.
+(``InBackground``) while the EPUB's documents are rendered; the build cache keeps it.
 """
 
 from __future__ import annotations
@@ -49,38 +49,49 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def in_background(make: Callable[[], bytes]) -> Callable[[], bytes]:
-    """Start ``make`` in a forked process (WeasyPrint's import and the cover's layout take
-    about a second, which the EPUB's documents can use meanwhile); returns the function that
-    waits for its bytes. Raises RuntimeError (from the waiting function) if ``make`` failed."""
-    context = multiprocessing.get_context("fork")
-    mine, theirs = context.Pipe(duplex=False)
+class InBackground:
+    """Bytes being made by ``make`` in a forked process (WeasyPrint's import and the
+    cover's layout take about a second, which the EPUB's documents can use meanwhile).
+    ``result()`` waits for them and raises RuntimeError if ``make`` failed; ``close()``
+    stops the process if its result is not wanted any more (the build failed)."""
 
-    def run() -> None:
+    def __init__(self, make: Callable[[], bytes]) -> None:
+        context = multiprocessing.get_context("fork")
+        self._connection, theirs = context.Pipe(duplex=False)
+
+        def run() -> None:
+            try:
+                theirs.send(("done", make()))
+            except BaseException as e:  # reported by the parent, which raises it
+                theirs.send(("error", f"{type(e).__name__}: {e}"))
+            finally:
+                theirs.close()
+
+        self._process = context.Process(target=run)
+        self._process.start()
+        theirs.close()
+
+    def result(self) -> bytes:
         try:
-            theirs.send(("done", make()))
-        except BaseException as e:  # reported by the parent, which raises it
-            theirs.send(("error", f"{type(e).__name__}: {e}"))
-        finally:
-            theirs.close()
-
-    process = context.Process(target=run)
-    process.start()
-    theirs.close()
-
-    def wait() -> bytes:
-        try:
-            kind, value = mine.recv()
+            kind, value = self._connection.recv()
         except EOFError:
-            kind, value = "error", f"the process ended with status {process.exitcode}"
+            kind, value = "error", "the process ended without a result"
         finally:
-            mine.close()
-            process.join()
+            self._finish()
         if kind != "done" or not isinstance(value, bytes):
             raise RuntimeError(f"the EPUB cover could not be made: {value}")
         return value
 
-    return wait
+    def close(self) -> None:
+        """Stop the process unless it has finished, and free it."""
+        if self._process.exitcode is None and not self._connection.closed:
+            self._process.terminate()
+        self._finish()
+
+    def _finish(self) -> None:
+        if not self._connection.closed:
+            self._connection.close()
+            self._process.join()
 
 
 def _title_size(title: str) -> int:
