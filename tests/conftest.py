@@ -18,6 +18,14 @@ from cxbook.cli import main
 REPO = Path(__file__).resolve().parents[1]
 PROJECTS = Path(__file__).resolve().parent / "projects"
 SOURCE_DATE_EPOCH = "1700000000"
+# What check says about a republished chapter without a source or a notice (after the
+# place): several tests' projects have such chapters.
+NO_SOURCE = ("warning: republished chapter names no source: add 'source:' with the "
+             "'publication' or 'url' where it first appeared, or 'original: true' if it was "
+             "written for this book [chapter.no-source]")
+NO_NOTICE = ("warning: republished chapter carries no republishing notice: add 'notice:' with "
+             "the permission it is republished under, as the source gives it, or 'original: "
+             "true' if it was written for this book [chapter.no-notice]")
 
 
 @dataclass
@@ -39,6 +47,14 @@ def run_cli(*args: str, cwd: Path | None = None) -> CliResult:
     finally:
         os.chdir(old)
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def build_epub_file(project: Path, out: Path) -> Path:
+    """Build ``project``'s EPUB into ``out`` through the CLI; its path."""
+    result = run_cli("build", str(project), "--format", "epub", "--out", str(out), "--quiet")
+    assert result.code == 0, result.err
+    (epub,) = out.glob("*.epub")
+    return epub
 
 
 @pytest.fixture(autouse=True)

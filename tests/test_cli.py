@@ -4,20 +4,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import REPO, run_cli
+from conftest import NO_NOTICE, NO_SOURCE, REPO, run_cli
 
 NO_AUTHOR = ("warning: the source names no author (author: null); the outputs will say so — "
              "add the author's name if the source gives it [chapter.no-author]")
 
 
 def test_check_on_the_repository_warns_once_per_chapter_without_author() -> None:
+    """Three chapters name no author, and four (the source articles carry none) name no
+    source and no republishing notice."""
     result = run_cli("check", str(REPO))
     assert result.code == 0
     assert result.err.splitlines() == [
         f"manuscript/02-worry-less-do-more.md:3:9: {NO_AUTHOR}",
+        f"manuscript/02-worry-less-do-more.md:4:1: {NO_SOURCE}",
+        f"manuscript/02-worry-less-do-more.md:4:1: {NO_NOTICE}",
         f"manuscript/03-change-manifestos.md:3:9: {NO_AUTHOR}",
+        f"manuscript/03-change-manifestos.md:4:1: {NO_SOURCE}",
+        f"manuscript/03-change-manifestos.md:4:1: {NO_NOTICE}",
         f"manuscript/04-five-factors.md:3:9: {NO_AUTHOR}",
-        "cxbook check: ok (3 warnings)",
+        f"manuscript/04-five-factors.md:4:1: {NO_SOURCE}",
+        f"manuscript/04-five-factors.md:4:1: {NO_NOTICE}",
+        f"manuscript/05-clarity-and-optimism.md:8:1: {NO_SOURCE}",
+        f"manuscript/05-clarity-and-optimism.md:8:1: {NO_NOTICE}",
+        "cxbook check: ok (11 warnings)",
     ]
 
 
@@ -28,7 +38,7 @@ def test_check_without_argument_uses_the_current_folder() -> None:
 def test_strict_turns_warnings_into_failure() -> None:
     result = run_cli("check", str(REPO), "--strict")
     assert result.code == 1
-    assert result.err.splitlines()[-1] == "cxbook check: failed (3 warnings)"
+    assert result.err.splitlines()[-1] == "cxbook check: failed (11 warnings)"
 
 
 def test_broken_yaml_names_file_line_and_column(default_project_copy: Path) -> None:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import itertools
+import multiprocessing
 import re
+import time
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+from PIL import Image
+from pypdf import PdfReader
 
 from cxbook.build import BuildOptions
 from cxbook.diagnostics import CxbookError
@@ -18,8 +23,16 @@ from cxbook.model import Heading
 from cxbook.readers.project import read_project
 from cxbook.renderers.epub import EpubRenderer, outline_levels
 from cxbook.renderers.epub_assets import font_face, theme_resources
+from cxbook.renderers.epub_cover import InBackground, cover_css, cover_html, cover_pdf
 
-from conftest import PROJECTS, REPO, SOURCE_DATE_EPOCH, copy_project, run_cli
+from conftest import (
+    PROJECTS,
+    REPO,
+    SOURCE_DATE_EPOCH,
+    build_epub_file,
+    copy_project,
+    run_cli,
+)
 from support.lms_harness import run_ace, run_epubcheck
 
 OPF = "{http://www.idpf.org/2007/opf}"
@@ -32,11 +45,7 @@ WHEN = dt.datetime.fromtimestamp(int(SOURCE_DATE_EPOCH), tz=dt.UTC)
 HARMLESS_USAGE = {"CSS-028"}  # "Use of Font-face declaration"
 
 
-def _build(project: Path, out: Path) -> Path:
-    result = run_cli("build", str(project), "--format", "epub", "--out", str(out), "--quiet")
-    assert result.code == 0, result.err
-    (epub,) = out.glob("*.epub")
-    return epub
+_build = build_epub_file
 
 
 @pytest.fixture(scope="module")
@@ -151,8 +160,20 @@ def test_package_metadata(built: dict[str, Path]) -> None:
     assert dc["identifier"] == ["urn:isbn:9780000000002"]
     assert dc["title"][0] == "A Rich Test Collection"
     assert dc["language"] == ["en-GB"]
-    assert dc["creator"] == ["Ada Example"]
-    assert dc["contributor"] == ["Grace Sample", "Kenji Tanaka", "Layla Haddad", "Sam Tester"]
+    # An anthology's creators: the editor (role edt), then every chapter author (aut).
+    assert dc["creator"] == ["Ada Example", "Grace Sample", "Kenji Tanaka", "Layla Haddad",
+                             "Sam Tester"]
+    assert dc["contributor"] == []
+    refines: dict[str, dict[str, list[str]]] = {}
+    for m in meta.iter(f"{OPF}meta"):
+        if m.get("refines"):
+            refines.setdefault(m.get("refines", "")[1:], {}).setdefault(
+                m.get("property", ""), []).append(m.text or "")
+    creators = {e.text: refines[e.get("id", "")] for e in meta.iter(f"{DC}creator")}
+    assert creators["Ada Example"] == {"role": ["edt"], "display-seq": ["1"]}
+    assert creators["Sam Tester"] == {"role": ["aut"], "display-seq": ["5"]}
+    assert all(m.get("scheme") == "marc:relators" for m in meta.iter(f"{OPF}meta")
+               if m.get("property") == "role")
     assert dc["publisher"] == ["Example Press"]
     assert dc["date"] == ["2024-03-15"]
     assert dc["rights"] and "Example Press" in (dc["rights"][0] or "")
@@ -224,6 +245,25 @@ def test_chapter_document_content(built: dict[str, Path]) -> None:
     assert "Grace Sample" in sources
 
 
+def test_answer_key_links_back_to_each_question(built: dict[str, Path]) -> None:
+    """Every answer links to its question in the chapter's document, with link text that
+    names the question and the chapter."""
+    for which in ("default", "rich"):
+        docs = _docs(built[which])
+        project = read_project(REPO if which == "default" else PROJECTS / "rich")
+        key = docs["answer-key.xhtml"]
+        backs = {a.get("href"): _text(a) for a in key.iter(f"{XH}a")
+                 if a.get("role") == "doc-backlink"}
+        expected = {}
+        for ch in project.chapters:
+            for n, q in enumerate(project.course.for_chapter(ch.stem).quiz, 1):
+                expected[f"ch-{ch.slug}.xhtml#{q.id}"] = f"Back to question {n} of chapter " \
+                    f"{ch.number}"
+                target = docs[f"ch-{ch.slug}.xhtml"].find(f".//*[@id='{q.id}']")
+                assert target is not None and q.question in _text(target)
+        assert backs == expected
+
+
 def test_non_latin_text_keeps_language_and_direction(built: dict[str, Path]) -> None:
     doc = _docs(built["rich"])["ch-many-scripts.xhtml"]
     by_lang = {e.get("lang"): e for e in doc.iter() if e.get("lang") and e.tag != f"{XH}html"}
@@ -287,22 +327,128 @@ def test_generated_font_faces_read_the_font_tables() -> None:
         theme_resources(dataclasses.replace(theme, files=broken))
 
 
-def test_cover_image_or_generated_cover(built: dict[str, Path], tmp_path: Path) -> None:
-    rich = _opf(built["rich"])
-    cover = [i for i in rich.iter(f"{OPF}item") if "cover-image" in (i.get("properties") or "")]
-    assert [(c.get("href"), c.get("media-type")) for c in cover] == [
-        ("media/images/cover.png", "image/png")]
-    default = _opf(built["default"])
-    cover = [i for i in default.iter(f"{OPF}item")
-             if "cover-image" in (i.get("properties") or "")]
-    assert [(c.get("href"), c.get("media-type")) for c in cover] == [
-        ("cover.svg", "image/svg+xml")]
+def _cover_item(opf: ET.Element) -> tuple[str, str]:
+    """(href, media type) of the one manifest item with the cover-image property, checked
+    against the EPUB 2 <meta name="cover"> that older reading systems read."""
+    items = [i for i in opf.iter(f"{OPF}item") if "cover-image" in (i.get("properties") or "")]
+    assert len(items) == 1
+    metas = [m.get("content") for m in opf.iter(f"{OPF}meta") if m.get("name") == "cover"]
+    assert metas == [items[0].get("id")]
+    return items[0].get("href", ""), items[0].get("media-type", "")
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    return (int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16))
+
+
+def test_cover_image_or_generated_cover(built: dict[str, Path]) -> None:
+    """A book's own PNG cover is the cover-image as it is; without one, the generated cover
+    is a 1600 x 2560 PNG in the theme's colours, shown by the cover page too."""
+    assert _cover_item(_opf(built["rich"])) == ("media/images/cover.png", "image/png")
+    assert _cover_item(_opf(built["default"])) == ("cover.png", "image/png")
     with _zip(built["default"]) as z:
-        svg = ET.fromstring(z.read("EPUB/cover.svg"))
-    words = " ".join(svg.itertext())
-    assert "Service Matters" in words and "Edited by The cxbook project" in words
-    accent = read_project(REPO).theme.colors["accent"]
-    assert any(r.get("fill") == accent for r in svg.iter("{http://www.w3.org/2000/svg}rect"))
+        names = z.namelist()
+        image = Image.open(io.BytesIO(z.read("EPUB/cover.png")))
+    assert not [n for n in names if n.endswith(".svg")]
+    assert image.size == (1600, 2560)
+    palette = read_project(REPO).theme.palette
+    assert image.convert("RGB").getpixel((800, 100)) == _rgb(palette["accent"])
+    assert image.convert("RGB").getpixel((800, 2540)) == _rgb(palette["paper"])
+    for which, src in (("default", "cover.png"), ("rich", "media/images/cover.png")):
+        cover = _docs(built[which])["cover.xhtml"]
+        (img,) = cover.iter(f"{XH}img")
+        assert img.get("src") == src
+        assert (img.get("alt") or "").startswith("Cover of ")
+
+
+@pytest.mark.parametrize("which", ["default", "rich"])
+def test_generated_cover_is_lettered_in_the_theme_fonts(which: str) -> None:
+    """The cover's lettering is set in the fonts the theme gives the book's text (read back
+    from the page WeasyPrint lays out before it is rasterized), never in system fonts."""
+    project = read_project(REPO if which == "default" else PROJECTS / "rich")
+    pdf = PdfReader(io.BytesIO(cover_pdf(
+        project, cover_html(project), cover_css(project.theme, project.book.title))))
+    page = pdf.pages[0]
+    fonts = {str(f.get_object()["/BaseFont"]).split("+")[-1].replace("-", "")
+             for f in page["/Resources"]["/Font"].values()}
+    if which == "default":  # Noto Sans for the heading, Noto Serif for the rest
+        assert fonts == {"NotoSansBold", "NotoSerifItalic", "NotoSerif"}
+    else:  # the rich theme's custom.css sets its shipped DejaVu Serif for body text
+        assert "NotoSansBold" in fonts
+        assert all(f.startswith("DejaVuSerif") for f in fonts - {"NotoSansBold"})
+    text = " ".join(page.extract_text().split())
+    assert project.book.title in text
+    assert f"Edited by {project.book.editors[0]}" in text
+
+
+def test_cover_not_in_png_or_jpeg_becomes_a_png(tmp_path: Path) -> None:
+    """Kindle and Kobo show only JPEG or PNG covers: an SVG cover is laid out on a 1600 x
+    2560 page and rasterized; a GIF or WebP one is converted to PNG at its own size."""
+    project = copy_project("rich", tmp_path)
+    book_yaml = project / "manuscript" / "book.yaml"
+    images = project / "manuscript" / "images"
+    (images / "cover.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 160" width="100" '
+        'height="160"><rect width="100" height="160" fill="#008000"/></svg>', "utf-8")
+    Image.new("RGB", (700, 1120), "#800080").save(images / "cover.gif")
+    for name, size, color in (("cover.svg", (1600, 2560), (0, 128, 0)),
+                              ("cover.gif", (700, 1120), (128, 0, 128))):
+        text = re.sub(r"cover: \S+", f"cover: images/{name}", book_yaml.read_text("utf-8"))
+        book_yaml.write_text(text, "utf-8")
+        epub = _build(project, tmp_path / name)
+        assert _cover_item(_opf(epub)) == ("cover.png", "image/png")
+        with _zip(epub) as z:
+            image = Image.open(io.BytesIO(z.read("EPUB/cover.png")))
+        assert image.format == "PNG" and image.size == size
+        assert image.convert("RGB").getpixel((size[0] // 2, size[1] // 2)) == color
+        report = run_epubcheck(epub)
+        assert (report["fatal"], report["error"], report["warning"]) == (0, 0, 0), (
+            report["messages"])
+
+
+def test_cover_made_in_a_forked_process_reports_its_failure() -> None:
+    """A cover made meanwhile in another process (builds that may use several) arrives as
+    bytes, or as an error raised in the build's process, never as a hang or a bad EPUB."""
+    assert InBackground(lambda: b"cover bytes").result() == b"cover bytes"
+
+    def broken() -> bytes:
+        raise ValueError("no fonts")
+
+    with pytest.raises(RuntimeError, match="the EPUB cover could not be made: ValueError: "
+                       "no fonts"):
+        InBackground(broken).result()
+
+    def slow() -> bytes:
+        time.sleep(60)
+        return b""
+
+    unwanted = InBackground(slow)  # the build failed meanwhile: the process is stopped
+    started = time.perf_counter()
+    unwanted.close()
+    assert time.perf_counter() - started < 10
+    assert multiprocessing.active_children() == []
+    project = read_project(REPO)
+    alone = EpubRenderer().render(project, BuildOptions(source_date=WHEN))[0].data
+    two = EpubRenderer().render(project, BuildOptions(source_date=WHEN, jobs=2))[0].data
+    assert alone == two
+    broken_link = dataclasses.replace(project, chapters=(dataclasses.replace(
+        project.chapters[0], body_html=project.chapters[0].body_html
+        + '<p><a href="#nowhere">x</a></p>'),
+        *project.chapters[1:]))
+    with pytest.raises(CxbookError, match="#nowhere"):
+        EpubRenderer().render(broken_link, BuildOptions(source_date=WHEN, jobs=2))
+    assert multiprocessing.active_children() == []
+
+
+def test_small_cover_is_warned_at_its_place(tmp_path: Path) -> None:
+    result = run_cli("check", str(PROJECTS / "rich"))
+    assert ("manuscript/book.yaml:12:8: warning: cover image 'manuscript/images/cover.png' is "
+            "320 x 480 pixels; below 1000 pixels high, stores and reading apps (Kindle, Kobo, "
+            "Google Play) show it blurred: use an image of about 1600 x 2560 pixels "
+            "[book.cover-too-small]") in result.err.splitlines()
+    project = copy_project("rich", tmp_path)
+    Image.new("RGB", (625, 1000), "#ffffff").save(project / "manuscript/images/cover.png")
+    assert "cover-too-small" not in run_cli("check", str(project)).err
 
 
 def test_skipped_heading_levels_are_closed_up(built: dict[str, Path]) -> None:
@@ -335,7 +481,7 @@ def test_dangling_link_is_an_error_not_a_broken_file(tmp_path: Path) -> None:
 
 def test_variant_book_links_no_quiz_no_editor_generated_cover(tmp_path: Path) -> None:
     """Cross-chapter links resolve; no quiz means no answer key; no cover gives a generated
-    one; no editor means no dc:creator. Still valid EPUB."""
+    one; no editor means the chapter authors are the only creators. Still valid EPUB."""
     project = copy_project("rich", tmp_path)
     anchor = next(h.anchor for c in read_project(project).chapters for h in c.headings
                   if h.text == "What we measure")
@@ -354,12 +500,15 @@ def test_variant_book_links_no_quiz_no_editor_generated_cover(tmp_path: Path) ->
         doc = z.read("EPUB/ch-no-author.xhtml").decode()
     assert f'href="ch-full-source.xhtml#{anchor}"' in doc
     assert 'href="ch-full-source.xhtml#ch-full-source"' in doc
-    assert "EPUB/answer-key.xhtml" not in names and "EPUB/cover.svg" in names
+    assert "EPUB/answer-key.xhtml" not in names and "EPUB/cover.png" in names
     assert "EPUB/media/images/cover.png" not in names
     nav = _docs(epub)["nav.xhtml"]
     marks = [(a.get(EPUB_TYPE), a.get("href")) for a in nav.iter(f"{XH}a")
              if a.get(EPUB_TYPE)]
     assert marks[-1] == ("backmatter", "sources.xhtml")
-    assert [e.text for e in _opf(epub).iter(f"{DC}creator")] == []
+    assert [e.text for e in _opf(epub).iter(f"{DC}creator")] == [
+        "Grace Sample", "Kenji Tanaka", "Layla Haddad", "Sam Tester"]
+    roles = {m.text for m in _opf(epub).iter(f"{OPF}meta") if m.get("property") == "role"}
+    assert roles == {"aut"}
     report = run_epubcheck(epub)
     assert (report["fatal"], report["error"], report["warning"]) == (0, 0, 0), report["messages"]

@@ -21,7 +21,7 @@ from cxbook.output import OutputFile, reproducible_zip, safe_zip_name, write_out
 from conftest import run_cli
 
 BOOK = "title: Test Book\nlanguage: en\n"
-CHAPTER = "---\ntitle: One\nauthor: A. Writer\n---\n\nHello, world.\n"
+CHAPTER = "---\ntitle: One\nauthor: A. Writer\noriginal: true\n---\n\nHello, world.\n"
 SENTINELS = {"test-book.fake": b"previous fake output\n",
              "test-book.broken": b"previous broken output\n",
              "notes.txt": b"kept by the user\n"}

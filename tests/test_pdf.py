@@ -265,6 +265,31 @@ def test_answer_key_references_print_the_key_page(default_pdfs: Editions,
         assert f"{ch.number}. {ch.title}"[:30] in " ".join(pdf.pages_text[key_page].split())
 
 
+@pytest.mark.parametrize("edition", ["pdf", "facilitator"])
+def test_answer_key_links_back_to_each_question(default_pdfs: Editions,
+                                                default_project: Project, edition: str) -> None:
+    """Each answer in the key links to its question (a link annotation to the question's
+    named destination, on the key's page) and prints the question's page number."""
+    pdf = default_pdfs[edition]
+    dests = pdf.reader.named_destinations
+    questions = [(ch, n, q) for ch in default_project.chapters
+                 for n, q in enumerate(default_project.course.for_chapter(ch.stem).quiz, 1)]
+    links: dict[str, int] = {}  # destination name -> page the link is on
+    for index, page in enumerate(pdf.reader.pages):
+        for annotation in page.get("/Annots", []):
+            annotation = annotation.get_object()
+            if annotation.get("/Subtype") == "/Link" and "/Dest" in annotation:
+                links.setdefault(str(annotation["/Dest"]), index)
+    key_start = pdf.bookmark("Answer key").page
+    for ch, number, q in questions:
+        assert links.get(q.id, -1) >= key_start, q.id
+        page = pdf.reader.get_destination_page_number(dests[q.id])
+        assert page < key_start and norm(q.question)[:40] in pdf.page_flow(page)
+        label = pdf.labels[page]
+        assert re.search(rf"Back to question {number} of chapter {ch.number}, page {label}\b",
+                         " ".join(pdf.pages_text[links[q.id]].split())), (q.id, label)
+
+
 def _struct_elements(root: DictionaryObject) -> list[DictionaryObject]:
     found: list[DictionaryObject] = []
     todo = [root]

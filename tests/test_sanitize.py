@@ -17,7 +17,7 @@ from cxbook.build import available_formats
 from cxbook.diagnostics import Diagnostics
 from cxbook.markdown import render_markdown, sanitize
 
-from conftest import PROJECTS, run_cli
+from conftest import NO_NOTICE, NO_SOURCE, PROJECTS, run_cli
 
 CHAPTER = """\
 ---
@@ -40,6 +40,9 @@ Read [more](https://example.com/) or <a href="javascript:cxHostile3()">click her
 A paragraph after.
 """
 MARKERS = ("cx-hostile-1", "cxHostile2", "cxHostile3", "hostile.example", "position:fixed")
+# The chapter is copied from the web without its source or notice: both are warned about.
+PERMISSIONS = [f"manuscript/01-web.md:4:1: {NO_SOURCE}",
+               f"manuscript/01-web.md:4:1: {NO_NOTICE}"]
 REMOVALS = [
     "manuscript/01-web.md:8:1: warning: raw HTML: <script> element and its content were "
     "removed from every output; chapters cannot run scripts, so delete it [html.removed]",
@@ -85,7 +88,7 @@ def hostile_build(hostile_project: Path) -> tuple[Path, str]:
 def test_check_lists_every_removal_with_its_place(hostile_project: Path) -> None:
     result = run_cli("check", str(hostile_project))
     assert result.code == 0
-    assert result.err.splitlines() == [*REMOVALS, "cxbook check: ok (5 warnings)"]
+    assert result.err.splitlines() == [*PERMISSIONS, *REMOVALS, "cxbook check: ok (7 warnings)"]
 
 
 def test_build_reports_every_removal(hostile_build: tuple[Path, str]) -> None:

@@ -3,6 +3,9 @@
 #   chromium        headless browser for Playwright (SCORM/axe tests) and DAISY Ace
 #   poppler-utils   pdftoppm/pdftotext/pdfinfo for PDF tests
 #   a Java runtime  for EPUBCheck (only if `java` is not on PATH)
+#   calibre         ebook-convert / ebook-meta: the EPUB converted for Kindle (AZW3), as
+#                   readers' libraries do (about 100 MB to download, 400 MB installed,
+#                   40 s to install)
 # Idempotent and fast (<1 s) when everything is present. Never fails the build:
 # without root (or without apt-get) it says what is missing and exits 0; the
 # tests that need a missing tool then fail with their own clear message.
@@ -14,9 +17,10 @@ missing=()
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)  # the test harness uses this path
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
+command -v ebook-convert >/dev/null 2>&1 || missing+=(calibre)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-    log "all system packages present (chromium, poppler-utils, java)"
+    log "all system packages present (chromium, poppler-utils, java, calibre)"
     exit 0
 fi
 

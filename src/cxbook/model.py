@@ -37,13 +37,22 @@ class Source:
 @dataclass(frozen=True)
 class Attribution:
     """Who wrote a chapter and where it first appeared. ``authors`` is empty when the
-    source names nobody (front matter ``author: null``); an author is never invented."""
+    source names nobody (front matter ``author: null``); an author is never invented.
+    ``original`` marks a chapter written for this book (front matter ``original: true``),
+    which is not republished, so it needs neither a source nor a republishing notice."""
 
     authors: tuple[str, ...]
     author_bio: str | None
     source: Source
     notice: str | None
     license: str | None
+    original: bool = False
+
+    @property
+    def names_source(self) -> bool:
+        """True when the source says where the chapter first appeared (a publication or an
+        address; an original title or a date alone does not)."""
+        return bool(self.source.publication or self.source.url)
 
     @property
     def author_line(self) -> str | None:

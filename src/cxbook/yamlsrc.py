@@ -316,6 +316,14 @@ class YamlContext:
             return None
         return self.string(node, what)
 
+    def boolean(self, node: yaml.Node, what: str) -> bool | None:
+        """``true`` or ``false`` (YAML 1.1 also reads yes/no, on/off)."""
+        if not isinstance(node, yaml.ScalarNode) or node.tag != BOOL_TAG:
+            self.diags.error(self.loc(node), f"{what} must be true or false, not {_kind(node)} "
+                             f"'{_describe(str(getattr(node, 'value', '')))}'", "schema.type")
+            return None
+        return bool(yaml.constructor.SafeConstructor.bool_values[str(node.value).lower()])
+
     def integer(self, node: yaml.Node, what: str, *, low: int, high: int) -> int | None:
         if not isinstance(node, yaml.ScalarNode) or node.tag != INT_TAG:
             self.diags.error(

@@ -12,7 +12,8 @@ from ..model import Attribution, Footnote, Heading, Link, LinkTarget, Source
 from ..transforms.normalize import chapter_slug
 from ..yamlsrc import YamlContext, compose_yaml
 
-FRONT_MATTER_KEYS = ("title", "author", "author_bio", "source", "notice", "license")
+FRONT_MATTER_KEYS = ("title", "author", "author_bio", "source", "notice", "license",
+                     "original")
 SOURCE_KEYS = ("title", "publication", "url", "date")
 MAX_CHAPTER_BYTES = 8 * 1024 * 1024
 
@@ -86,6 +87,9 @@ def parse_chapter(
         return None
     front, body, body_line = split
     header = _parse_front_matter(front, path, diags)
+    if header is not None and len(diags.errors) == before:  # a front matter with errors
+        # is fixed first
+        _check_permissions(header[1], SourceLocation(path, body_line - 1), diags)
     title = header[0] if header is not None else None
     parsed = _render_body(body, path, stem, language, diags, body_line, title)
     failed = header is None or title is None or len(diags.errors) > before
@@ -160,10 +164,31 @@ def _parse_front_matter(
         value = ctx.optional_string(node, f"'{key}'") if node is not None else None
         return " ".join(value.split()) if value is not None else None
 
+    original = False
+    if "original" in fields and not ctx.is_null(fields["original"]):
+        original = bool(ctx.boolean(fields["original"], "'original'"))
     attribution = Attribution(authors, opt("author_bio"), source, opt("notice"),
-                              opt("license"))
+                              opt("license"), original)
     title_loc = ctx.loc(fields["title"]) if "title" in fields else SourceLocation(path)
     return (" ".join(title.split()) if title is not None else None), attribution, title_loc
+
+
+def _check_permissions(attribution: Attribution, where: SourceLocation,
+                       diags: Diagnostics) -> None:
+    """A republished chapter (any chapter not marked ``original: true``) should say where it
+    first appeared and under what permission it is republished; ``where`` is the end of the
+    front matter, where the keys go."""
+    if attribution.original:
+        return
+    if not attribution.names_source:
+        diags.warning(where, "republished chapter names no source: add 'source:' with the "
+                      "'publication' or 'url' where it first appeared, or 'original: true' if "
+                      "it was written for this book", "chapter.no-source")
+    if not attribution.notice:
+        diags.warning(where, "republished chapter carries no republishing notice: add "
+                      "'notice:' with the permission it is republished under, as the source "
+                      "gives it, or 'original: true' if it was written for this book",
+                      "chapter.no-notice")
 
 
 def _parse_source(ctx: YamlContext, node: object) -> Source:

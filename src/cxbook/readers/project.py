@@ -29,6 +29,9 @@ IMAGE_TYPES = {
     "image/jpeg": (b"\xff\xd8\xff",),
     "image/gif": (b"GIF87a", b"GIF89a"),
 }
+# A cover below this height is shown blurred by stores and reading systems, which ask for
+# about 1600 x 2560 pixels (Kindle's own minimum is 625 x 1000).
+MIN_COVER_HEIGHT = 1000
 MAX_BOOK_YAML = 1024 * 1024
 MAX_COURSE_YAML = 4 * 1024 * 1024
 T = TypeVar("T")
@@ -44,6 +47,32 @@ def sniff_image(data: bytes) -> str | None:
     if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
         return "image/svg+xml"
     return None
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) in pixels of a PNG, JPEG, GIF or WebP image, read from its header by
+    Pillow; None for SVG (no pixel size) or an image Pillow cannot read."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+    return width, height
+
+
+def _check_cover(cover: Asset | None, location: SourceLocation, diags: Diagnostics) -> None:
+    """A located warning for a book-supplied cover too small for the stores."""
+    size = image_size(cover.data) if cover is not None else None
+    if cover is None or size is None or size[1] >= MIN_COVER_HEIGHT:
+        return
+    diags.warning(location, f"cover image 'manuscript/{cover.path}' is {size[0]} x {size[1]} "
+                  f"pixels; below {MIN_COVER_HEIGHT} pixels high, stores and reading apps "
+                  "(Kindle, Kobo, Google Play) show it blurred: use an image of about "
+                  "1600 x 2560 pixels", "book.cover-too-small")
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -300,6 +329,9 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
         slugs[ch.slug] = ch.stem
 
     assets = _collect_assets(root, manuscript, parsed, settings, diags)
+    if settings.cover:
+        _check_cover(assets.get(resolve_asset_path(settings.cover[0]) or ""),
+                     settings.cover[1], diags)
 
     book = Book(
         title=settings.title,

@@ -125,20 +125,80 @@ def chapter_html(
     return "".join(parts)
 
 
-def answer_key_html(project: Project) -> str:
+def answer_key_html(project: Project, *, page_ref: str | None = None) -> str:
+    """The answer key: every chapter's quiz answers, each linking back to its question
+    (``#<quiz item id>``). ``page_ref`` (print only) stands in for the question's page
+    number, which the PDF renderer fills in once pages are known. Empty without quiz."""
     items = [(ch, project.course.for_chapter(ch.stem)) for ch in project.chapters]
     if not any(acts.quiz for _, acts in items):
         return ""
-    return _render("answer_key.html", items=items)
+    return _render("answer_key.html", items=items, page_ref=page_ref)
+
+
+def numbers_phrase(numbers: list[int]) -> str:
+    """Chapter numbers as words: "3", "2 and 4", "1, 2 and 4"; runs of three or more as
+    ranges ("2–5")."""
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    parts = [f"{r[0]}–{r[-1]}" if len(r) >= 3 else ", ".join(map(str, r)) for r in runs]
+    items = ", ".join(parts).split(", ")
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _chapters(numbers: list[int], singular: str, plural: str) -> str:
+    """ "Chapter 3 {singular}" or "Chapters 1, 2 and 4 {plural}"."""
+    many = len(numbers) > 1 or "–" in numbers_phrase(numbers)
+    return (f"Chapters {numbers_phrase(numbers)} {plural}" if many
+            else f"Chapter {numbers[0]} {singular}")
+
+
+def permission_lines(chapters: tuple[Chapter, ...]) -> list[str]:
+    """What the chapters actually carry, for the copyright page: which are republished with
+    a notice, which without one, which do not name where they first appeared, and which were
+    written for the book (front matter ``original: true``)."""
+    republished = [c for c in chapters if not c.attribution.original]
+    original = [c.number for c in chapters if c.attribution.original]
+    if not republished:
+        return ["Every chapter was written for this book."]
+    every = "Every chapter" if not original else "Every republished chapter"
+    with_notice = [c.number for c in republished if c.attribution.notice]
+    without_notice = [c.number for c in republished if not c.attribution.notice]
+    no_source = [c.number for c in republished if not c.attribution.names_source]
+    lines = []
+    if not without_notice:
+        lines.append(f"{every} carries the republishing notice that came with it.")
+    elif not with_notice:
+        lines.append(f"No {'chapter' if not original else 'republished chapter'} carries a "
+                     "republishing notice.")
+    else:
+        them = "them" if len(with_notice) > 1 else "it"
+        lines.append(_chapters(with_notice, "carries", "carry") + " the republishing notice "
+                     f"that came with {them}; "
+                     + _chapters(without_notice, "carries", "carry").lower() + " none.")
+    if no_source:
+        lines.append(_chapters(no_source, "does", "do") + " not name where "
+                     + ("they" if len(no_source) > 1 else "it") + " first appeared.")
+    else:
+        lines.append(f"{every} names where it first appeared.")
+    if original:
+        lines.append(_chapters(original, "was", "were") + " written for this book.")
+    return lines
 
 
 def sources_html(project: Project) -> str:
-    return _render("sources.html", chapters=project.chapters, book=project.book)
+    return _render("sources.html", chapters=project.chapters, book=project.book,
+                   any_original=any(c.attribution.original for c in project.chapters))
 
 
 def titlepage_html(book: Book) -> str:
     return _render("titlepage.html", book=book, editor_line=name_list(book.editors))
 
 
-def copyright_html(book: Book) -> str:
-    return _render("copyright.html", book=book, editor_line=name_list(book.editors))
+def copyright_html(book: Book, chapters: tuple[Chapter, ...]) -> str:
+    """The rights page: the book's own rights text and what its chapters carry."""
+    return _render("copyright.html", book=book, editor_line=name_list(book.editors),
+                   permissions=permission_lines(chapters))

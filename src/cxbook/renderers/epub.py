@@ -15,6 +15,7 @@ renders only that chapter's document; compressed zip entries are reused too.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
@@ -39,7 +40,14 @@ from ..render.html import (
     titlepage_html,
 )
 from ..render.names import portable_name
-from .epub_assets import ThemeResources, cover_svg, theme_resources
+from .epub_assets import ThemeResources, theme_resources
+from .epub_cover import (
+    RASTER_TYPES,
+    InBackground,
+    can_fork,
+    generated_cover,
+    supplied_cover,
+)
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -101,7 +109,8 @@ class EpubRenderer:
     def render(self, project: Project, options: BuildOptions) -> list[OutputFile]:
         cache = options.cache
         with cache.templates(environment()) if cache is not None else nullcontext():
-            data = build_epub(project, options.source_date, cache)
+            data = build_epub(project, options.source_date, cache,
+                              background=options.jobs > 1 and can_fork())
         return [OutputFile(self.output_name(project.book), data)]
 
 
@@ -175,6 +184,28 @@ def _add_semantics(root: etree._Element) -> None:
         if el.get("role") == "doc-noteref" or "noteref" in (el.get("class") or "").split():
             el.set(EPUB_TYPE, "noteref")
             el.set("role", "doc-noteref")
+
+
+def _mirror_lang(root: etree._Element) -> None:
+    """Every ``lang`` attribute also as ``xml:lang`` (the one XML reading systems such as
+    Adobe's engine read), so a passage in another language is hyphenated and spoken in that
+    language everywhere (EPUB 3.3 XHTML content documents allow both when they agree)."""
+    xml_lang = f"{{{XML_NS}}}lang"
+    for el in root.iter():
+        lang = el.get("lang") if isinstance(el.tag, str) else None
+        if lang is not None and el.get(xml_lang) is None:
+            el.set(xml_lang, lang)
+
+
+def _mark_urls(root: etree._Element) -> None:
+    """Links that show their own address get the class ``url`` (epub.css breaks them at the
+    screen's edge without inserting hyphens)."""
+    for a in root.iter(f"{{{XHTML_NS}}}a"):
+        href = a.get("href") or ""
+        if urlsplit(href).scheme and "".join(a.itertext()).strip() in (href, unquote(href)):
+            classes = (a.get("class") or "").split()
+            if "url" not in classes:
+                a.set("class", " ".join([*classes, "url"]))
 
 
 def _check_safe(doc: Doc, root: etree._Element) -> None:
@@ -298,6 +329,34 @@ def _cover_body(book: Book, src: str) -> str:
     )
 
 
+def _creators(eb: epub.EpubBook, project: Project) -> None:
+    """The book's creators (EPUB 3.3, 5.5.3.2.2 "The DCMES creator element"): an anthology's
+    content is created by its chapter authors, so each is a ``dc:creator`` with the role
+    ``aut``, and the editors, who selected and compiled it, are creators with the role
+    ``edt`` (MARC relator codes); someone who is both gets both roles. Editors come first,
+    then the authors in chapter order, and ``display-seq`` repeats that order for reading
+    systems that sort creators. (A contributor is someone with a "secondary role in the
+    creation of the content", which is why chapter authors are not contributors: Calibre,
+    Kindle and Kobo libraries list creators only.) No ``file-as`` is written: a sort form
+    ("Martins, Flavio") cannot be derived from a name without guessing (organizations,
+    particles, names written family name first), and reading systems make their own."""
+    roles: dict[str, list[str]] = {}
+    for editor in project.book.editors:
+        roles.setdefault(editor, []).append("edt")
+    for ch in project.chapters:
+        for name in ch.attribution.authors:
+            if "aut" not in roles.setdefault(name, []):
+                roles[name].append("aut")
+    for seq, (name, codes) in enumerate(roles.items(), 1):
+        ident = f"creator-{seq}"
+        eb.add_metadata("DC", "creator", name, {"id": ident})
+        for code in codes:
+            eb.add_metadata(None, "meta", code, {"refines": f"#{ident}", "property": "role",
+                                                 "scheme": "marc:relators"})
+        eb.add_metadata(None, "meta", str(seq), {"refines": f"#{ident}",
+                                                 "property": "display-seq"})
+
+
 def _metadata(eb: epub.EpubBook, project: Project) -> None:
     """Dublin Core, contributors, sources and accessibility metadata. The cover is always
     an image with a text alternative, so the book is visual and alternativeText holds."""
@@ -309,17 +368,7 @@ def _metadata(eb: epub.EpubBook, project: Project) -> None:
         eb.add_metadata("DC", "title", book.subtitle, {"id": "subtitle"})
         eb.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle",
                                                    "property": "title-type"})
-    for i, editor in enumerate(book.editors, 1):
-        eb.add_author(editor, role="edt", uid=f"editor-{i}")
-    authors: list[str] = []
-    for ch in project.chapters:
-        for name in ch.attribution.authors:
-            if name not in authors and name not in book.editors:
-                authors.append(name)
-    for i, name in enumerate(authors, 1):
-        eb.add_metadata("DC", "contributor", name, {"id": f"author-{i}"})
-        eb.add_metadata(None, "meta", "aut", {"refines": f"#author-{i}", "property": "role",
-                                              "scheme": "marc:relators"})
+    _creators(eb, project)
     if book.publisher:
         eb.add_metadata("DC", "publisher", book.publisher)
     if book.date:
@@ -359,7 +408,7 @@ def _documents(project: Project, cover_src: str) -> list[Doc]:
     docs = [
         Doc("cover.xhtml", "cover", "Cover", _cover_body(book, cover_src), "cover"),
         Doc("titlepage.xhtml", "titlepage", "Title page", titlepage_html(book), "titlepage"),
-        Doc("copyright.xhtml", "copyright", "Copyright", copyright_html(book),
+        Doc("copyright.xhtml", "copyright", "Copyright", copyright_html(book, project.chapters),
             "copyright-page"),
         Doc(NAV_FILE, "nav", "Contents", "", "toc"),
     ]
@@ -378,8 +427,69 @@ def _documents(project: Project, cover_src: str) -> list[Doc]:
     return docs
 
 
-def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = None) -> bytes:
-    """The EPUB's bytes (the same with or without ``cache``)."""
+@dataclass(frozen=True)
+class _Cover:
+    source: str | None  # the book's cover asset when it is used as it is
+    media_type: str
+    data: Callable[[], bytes]  # the cover-image's bytes (waits for them when they are made)
+    close: Callable[[], None] = lambda: None  # stops making them (the build failed)
+
+
+def _cover(project: Project, bundle: Bundle | None, *, background: bool) -> _Cover:
+    """The cover-image: the book's own cover when it is a PNG or JPEG, otherwise a PNG made
+    from it or generated (renderers/epub_cover.py), kept in the cache under its inputs.
+    With ``background``, a cover that must be made is made in a forked process while the
+    documents are rendered."""
+    book = project.book
+    if book.cover is not None:
+        asset = project.asset(book.cover)
+        if asset is None:
+            raise RuntimeError(f"the cover '{book.cover}' is not among the book's assets")
+        if asset.media_type in RASTER_TYPES:
+            return _Cover(asset.path, asset.media_type, lambda: asset.data)
+
+        def make() -> bytes:
+            assert asset is not None
+            return supplied_cover(project, asset.path, asset.media_type, asset.data).data
+
+        key = fingerprint("epub-cover", asset.path, asset.data, project.theme)
+    else:
+        def make() -> bytes:
+            return generated_cover(project).data
+
+        key = fingerprint("epub-cover", book.title, book.subtitle, book.editors,
+                          book.language, project.theme)
+    hit = bundle.get("epub-cover", key) if bundle is not None else None
+    if hit is not None:
+        return _Cover(None, "image/png", lambda: hit)
+    pending = InBackground(make) if background else None
+
+    def data() -> bytes:
+        made = pending.result() if pending is not None else make()
+        if bundle is not None:
+            bundle.put("epub-cover", key, made)
+        return made
+
+    return _Cover(None, "image/png", data, pending.close if pending is not None else
+                  lambda: None)
+
+
+def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = None, *,
+               background: bool = False) -> bytes:
+    """The EPUB's bytes (the same with or without ``cache``). ``background``: a cover that
+    must be made is made in a forked process meanwhile (when the build may use more than
+    one process)."""
+    bundle = cache.bundle("epub") if cache is not None else None
+    cover = _cover(project, bundle, background=background)
+    try:
+        return _package(project, when, bundle, cover)
+    finally:
+        cover.close()
+
+
+def _package(project: Project, when: dt.datetime, bundle: Bundle | None,
+             cover: _Cover) -> bytes:
+    """The documents rendered and packaged with ``cover`` as the cover-image."""
     book = project.book
     theme: ThemeResources = theme_resources(project.theme)
     eb = epub.EpubBook()
@@ -390,28 +500,19 @@ def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = N
 
     taken = {n.lower() for n in ("cover.xhtml", "titlepage.xhtml", "copyright.xhtml", NAV_FILE,
                                  ANSWER_KEY_FILE, "sources.xhtml", "toc.ncx", "content.opf",
-                                 "cover.svg")}
+                                 "cover.png", "cover.jpg")}
     taken |= {chapter_file(c).lower() for c in project.chapters}
     taken |= {f"theme/{p}".lower() for p in theme.files} | {CSS_PATH}
     media: dict[str, str] = {}
     for asset in project.assets:
         media[asset.path] = portable_name("media/" + asset.path, taken)
 
-    if book.cover is not None:
-        cover_asset = project.asset(book.cover)
-        if cover_asset is None:
-            raise RuntimeError(f"the cover '{book.cover}' is not among the book's assets")
-        cover_src, cover_type, cover_data = media[cover_asset.path], cover_asset.media_type, \
-            cover_asset.data
-    else:
-        cover_src, cover_type, cover_data = "cover.svg", "image/svg+xml", cover_svg(
-            book, project.theme)
+    cover_src = media[cover.source] if cover.source is not None else "cover.png"
 
     docs = _documents(project, cover_src)
     docs[3].body = _nav_body(docs, project)
     language = book.language
     media_key = tuple(sorted(media.items()))
-    bundle = cache.bundle("epub") if cache is not None else None
     for doc in docs:
         _prepare(doc, language, media, media_key, bundle)
     ids: dict[str, str] = {}
@@ -431,8 +532,8 @@ def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = N
         eb.add_item(epub.EpubItem(uid=f"{kind}-{i}", file_name=f"theme/{path}",
                                   media_type=media_type, content=data))
     cover_item = epub.EpubCover(uid="cover-image", file_name=cover_src)
-    cover_item.media_type = cover_type
-    cover_item.content = cover_data
+    cover_item.media_type = cover.media_type
+    cover_item.content = cover.data()
     eb.add_item(cover_item)
     eb.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
     for i, asset in enumerate(project.assets, 1):
@@ -506,6 +607,8 @@ def _tree(doc: Doc, language: str, media: dict[str, str]) -> etree._Element:
     if doc.chapter is not None:
         _fix_headings(root, outline_levels(doc.chapter))
     _add_semantics(root)
+    _mirror_lang(root)
+    _mark_urls(root)
     _fix_images(doc, root, media)
     return root
 

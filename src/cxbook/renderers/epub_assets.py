@@ -1,15 +1,15 @@
-"""EPUB resources that are not documents: the stylesheet, embedded fonts and the cover."""
+"""EPUB resources that are not documents: the stylesheet and embedded fonts (the cover-image
+is made in epub_cover.py)."""
 
 from __future__ import annotations
 
 import posixpath
 import re
 import struct
-import textwrap
 import zlib
 from dataclasses import dataclass
 
-from ..model import DEFAULT_COLORS, Book, Theme
+from ..model import DEFAULT_COLORS, Theme
 
 FONT_MEDIA_TYPES = {
     "ttf": "font/ttf",
@@ -99,14 +99,17 @@ def _colors(theme: Theme) -> dict[str, str]:
 
 
 def color_css(theme: Theme) -> str:
-    """Rules that apply the theme's colours (theme.yaml) over base.css and epub.css."""
+    """Rules that apply the theme's colours (theme.yaml) over base.css and epub.css: every
+    colour those stylesheets take from the built-in palette."""
     c = _colors(theme)
     return (
         "/* Colours from theme.yaml. */\n"
+        f"body {{ color: {c['ink']}; }}\n"
         f"h1, h2, h3, h4, .chapter-number {{ color: {c['accent']}; }}\n"
         f".attribution {{ border-left-color: {c['accent']}; }}\n"
         f".activities h2 {{ border-bottom-color: {c['accent']}; }}\n"
-        f".author-bio, th, td, .footnotes, .key-chapter {{ border-color: {c['rule']}; }}\n"
+        ".author-bio, th, td, .footnotes, .key-chapter, .activities, .exercise "
+        f"{{ border-color: {c['rule']}; }}\n"
         f".byline.no-author, .exercise-meta, .hint, .identifier {{ color: {c['muted']}; }}\n"
     )
 
@@ -131,16 +134,18 @@ class ThemeResources:
     files: dict[str, tuple[str, bytes]]  # theme-relative path -> (media type, bytes)
 
 
-def theme_resources(theme: Theme) -> ThemeResources:
-    """The EPUB stylesheet (base.css, epub.css, theme colours, custom.css, plus @font-face
-    rules for shipped fonts that the CSS does not declare) and the theme files it uses.
-    Raises ValueError when the CSS refers to a file the theme does not have."""
+def theme_resources(theme: Theme, *, before_custom: str = "") -> ThemeResources:
+    """The EPUB stylesheet (base.css, epub.css, theme colours, ``before_custom``, custom.css,
+    plus @font-face rules for shipped fonts that the CSS does not declare) and the theme
+    files it uses. Raises ValueError when the CSS refers to a file the theme does not have."""
     parts = []
     for name in ("base.css", "epub.css"):
         data = theme.files.get(name)
         if data:
             parts.append(data.decode("utf-8"))
     parts.append(color_css(theme))
+    if before_custom:
+        parts.append(before_custom)
     custom = theme.files.get("custom.css")
     if custom:
         parts.append(custom.decode("utf-8"))
@@ -172,52 +177,3 @@ def theme_resources(theme: Theme) -> ThemeResources:
     if faces:
         css = "/* Fonts shipped with the theme. */\n" + "".join(faces) + "\n" + css
     return ThemeResources(css if css.endswith("\n") else css + "\n", files)
-
-
-def xml_escape(text: str) -> str:
-    """As xml.sax.saxutils.escape, whose module imports urllib.request (slow to load)."""
-    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    return textwrap.wrap(text, width=width, break_long_words=True) or [text]
-
-
-def cover_svg(book: Book, theme: Theme) -> bytes:
-    """A generated cover: title, subtitle and editor on the theme's colours."""
-    c = _colors(theme)
-    lines: list[str] = []
-    y = 700
-    for row in _wrap(book.title, 16)[:6]:
-        lines.append(f'<text x="800" y="{y}" class="title">{xml_escape(row)}</text>')
-        y += 150
-    if book.subtitle:
-        y += 40
-        for row in _wrap(book.subtitle, 30)[:4]:
-            lines.append(f'<text x="800" y="{y}" class="subtitle">{xml_escape(row)}</text>')
-            y += 90
-    if book.editors:
-        names = book.editors
-        who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        for i, row in enumerate(_wrap(f"Edited by {who}", 36)[:3]):
-            lines.append(f'<text x="800" y="{2200 + 80 * i}" class="editor">'
-                         f"{xml_escape(row)}</text>")
-    label = book.title + (f": {book.subtitle}" if book.subtitle else "")
-    svg = (
-        '<?xml version="1.0" encoding="utf-8"?>\n'
-        '<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 1600 2560" '
-        'width="1600" height="2560" role="img" aria-labelledby="cover-title">\n'
-        f'<title id="cover-title">{xml_escape(label)}</title>\n'
-        "<style>\n"
-        "text { text-anchor: middle; font-family: Georgia, 'Times New Roman', serif; }\n"
-        f".title {{ font-size: 130px; font-weight: bold; fill: {c['paper']}; }}\n"
-        f".subtitle {{ font-size: 70px; font-style: italic; fill: {c['paper']}; }}\n"
-        f".editor {{ font-size: 60px; fill: {c['accent']}; }}\n"
-        "</style>\n"
-        f'<rect x="0" y="0" width="1600" height="2560" fill="{c["accent"]}"/>\n'
-        f'<rect x="0" y="2050" width="1600" height="510" fill="{c["paper"]}"/>\n'
-        f'<rect x="120" y="480" width="1360" height="8" fill="{c["paper"]}"/>\n'
-        + "\n".join(lines)
-        + "\n</svg>\n"
-    )
-    return svg.encode("utf-8")

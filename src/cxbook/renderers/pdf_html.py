@@ -250,7 +250,7 @@ def main_sections(project: Project, edition: Edition) -> list[str]:
     sections.extend(_print_chapter(ch, project.course.for_chapter(ch.stem), edition)
                     for ch in project.chapters)
     if edition != "workbook":
-        key = answer_key_html(project)
+        key = answer_key_html(project, page_ref=PAGE_REF_PLACEHOLDER)
         if key:
             sections.append(key)
     sections.append(sources_html(project))
@@ -295,7 +295,7 @@ def front_html(project: Project, edition: Edition, source_date: dt.datetime,
         editor_line=name_list(book.editors),
         cover_image=cover_image,
         titlepage=Markup(titlepage_html(book)),
-        rights=Markup(copyright_html(book)),
+        rights=Markup(copyright_html(book, project.chapters)),
         toc=toc_entries(project, edition),
         pages=pages,
     )
