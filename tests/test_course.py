@@ -112,7 +112,7 @@ def test_unknown_keys(default_project_copy: Path) -> None:
     assert errors_for(default_project_copy, {f"{CH1}.yaml": chapter,
                                              "course.yaml": course}) == [
         f"course/{CH1}.yaml:1:1: error: unknown key 'discusion' in course/{CH1}.yaml (did you "
-        "mean 'discussion'?); allowed keys: objectives, discussion, exercises, quiz "
+        "mean 'discussion'?); allowed keys: objectives, discussion, exercises, quiz, acknowledge "
         "[schema.unknown-key]",
         f"course/{CH1}.yaml:7:5: error: unknown key 'explaination' in a quiz item (did you "
         "mean 'explanation'?); allowed keys: id, question, choices, answer, explanation "

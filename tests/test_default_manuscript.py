@@ -46,7 +46,7 @@ BOOK_KEYS = {
     "theme",
     "chapters",
 }
-CHAPTER_KEYS = {"title", "author", "author_bio", "source", "notice", "license"}
+CHAPTER_KEYS = {"title", "author", "author_bio", "source", "notice", "license", "acknowledge"}
 SOURCE_KEYS = {"title", "publication", "url", "date"}
 
 # Site chrome: whole lines of the raw articles that must not reach the book.

@@ -12,7 +12,8 @@ from ..markdown import ImageRef, render_markdown
 from ..model import Attribution, Footnote, Heading, Source
 from ..yamlsrc import YamlContext, compose_yaml
 
-FRONT_MATTER_KEYS = ("title", "author", "author_bio", "source", "notice", "license")
+FRONT_MATTER_KEYS = ("title", "author", "author_bio", "source", "notice", "license",
+                     "acknowledge")
 SOURCE_KEYS = ("title", "publication", "url", "date")
 MAX_CHAPTER_BYTES = 8 * 1024 * 1024
 
@@ -32,6 +33,8 @@ class ParsedChapter:
     body_line: int
     digest: str
     title_location: SourceLocation
+    # warning codes acknowledged for this chapter, with where each is written
+    acknowledge: tuple[tuple[str, SourceLocation], ...] = ()
 
 
 def chapter_slug(stem: str) -> str:
@@ -124,6 +127,7 @@ def parse_chapter(
                              language=language, diags=diags)
     for location, what in parsed.removed:
         diags.warning(location, f"raw HTML: {what}", "html.removed")
+    acknowledge = tuple(ctx.codes(fields.get("acknowledge")))
     if title is None or len(diags.errors) > before:
         return None
     title_loc = ctx.loc(fields["title"])
@@ -141,6 +145,7 @@ def parse_chapter(
         body_line=body_line,
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         title_location=title_loc,
+        acknowledge=acknowledge,
     )
 
 

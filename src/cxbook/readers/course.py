@@ -11,15 +11,17 @@ from ..diagnostics import Diagnostics, SourceLocation, did_you_mean
 from ..model import EXERCISE_KINDS
 from ..yamlsrc import BOOL_TAG, YamlContext, compose_yaml
 
-COURSE_KEYS = ("title", "id", "mastery_score", "templates")
+COURSE_KEYS = ("title", "id", "mastery_score", "templates", "acknowledge")
 TEMPLATE_KEYS = ("discussion", "exercises")
-CHAPTER_KEYS = ("objectives", "discussion", "exercises", "quiz")
+CHAPTER_KEYS = ("objectives", "discussion", "exercises", "quiz", "acknowledge")
 EXERCISE_KEYS = ("id", "title", "kind", "minutes", "instructions", "debrief")
 QUIZ_KEYS = ("id", "question", "choices", "answer", "explanation")
 PLACEHOLDERS = ("title", "author", "number", "publication")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 MAX_CHOICES = 26  # choices are lettered a) to z)
+# The first line of the comment that `cxbook draft-course` puts at the top of a draft.
+DRAFT_MARKER = "# DRAFT"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class CourseSettings:
     discussion_templates: tuple[RawText, ...]
     exercise_templates: tuple[RawExercise, ...]
     location: SourceLocation
+    title_location: SourceLocation | None = None
+    id_location: SourceLocation | None = None
+    acknowledge: tuple[tuple[str, SourceLocation], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,9 +72,26 @@ class ChapterCourse:
     exercises: tuple[RawExercise, ...]
     quiz: tuple[RawQuiz, ...]
     location: SourceLocation
+    acknowledge: tuple[tuple[str, SourceLocation], ...] = ()
+
+
+def warn_if_draft(text: str, path: str, diags: Diagnostics) -> None:
+    """A course file whose leading comment still carries the DRAFT marker of
+    ``cxbook draft-course`` has not been checked by a trainer yet."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return
+        if stripped.startswith(DRAFT_MARKER):
+            diags.warning(SourceLocation(path, number), "this course file is still marked as "
+                          f"a draft ('{DRAFT_MARKER}' comment written by 'cxbook "
+                          "draft-course'); check every item against the chapter, then delete "
+                          "the comment", "course.draft")
+            return
 
 
 def parse_course(text: str, path: str, diags: Diagnostics) -> CourseSettings | None:
+    warn_if_draft(text, path, diags)
     root = compose_yaml(text, path, diags)
     if root is None:
         return None
@@ -113,12 +135,16 @@ def parse_course(text: str, path: str, diags: Diagnostics) -> CourseSettings | N
         discussion_templates=tuple(discussion),
         exercise_templates=tuple(exercises),
         location=SourceLocation(path),
+        title_location=ctx.loc(fields["title"]) if "title" in fields else None,
+        id_location=ctx.loc(fields["id"]) if "id" in fields else None,
+        acknowledge=tuple(ctx.codes(fields.get("acknowledge"))),
     )
 
 
 def parse_chapter_course(
     text: str, path: str, stem: str, diags: Diagnostics
 ) -> ChapterCourse | None:
+    warn_if_draft(text, path, diags)
     root = compose_yaml(text, path, diags)
     if root is None:
         return None
@@ -147,7 +173,7 @@ def parse_chapter_course(
                 _unique(ctx, seen_ids, item.id, item.location)
             quiz.append(item)
     return ChapterCourse(stem, objectives, discussion, tuple(exercises), tuple(quiz),
-                         SourceLocation(path))
+                         SourceLocation(path), tuple(ctx.codes(fields.get("acknowledge"))))
 
 
 def _unique(ctx: YamlContext, seen: dict[str, SourceLocation], ident: str,
