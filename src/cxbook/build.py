@@ -22,7 +22,7 @@ from typing import Protocol
 from .cache import BuildCache, fingerprint
 from .diagnostics import CxbookError, SourceLocation
 from .model import Book, Project
-from .output import OutputFile, write_outputs
+from .output import OutputFile, WrittenFile, write_outputs
 
 # format name -> "module:class". Explicit; a module that is not there yet means the format
 # is not available in this version (reported, never faked).
@@ -222,9 +222,10 @@ def build(
     options: BuildOptions,
     *,
     jobs: int = 1,
-) -> tuple[list[Path], list[FormatResult]]:
+) -> tuple[list[WrittenFile], list[FormatResult]]:
     """Render all formats, then write them all atomically: a failure in any renderer leaves
-    every earlier output in ``out_dir`` as it was."""
+    every earlier output in ``out_dir`` as it was. Files whose bytes did not change are not
+    rewritten (``WrittenFile.changed`` is False)."""
     results = render_formats(project, formats, options, jobs=jobs)
     files = [f for r in results for f in r.files]
     try:
