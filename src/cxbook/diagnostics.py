@@ -138,16 +138,19 @@ class Diagnostics:
             (self.acknowledged if any(a.covers(d) for a in self.acknowledgements)
              else kept).append(d)
         self.items = kept
-        seen = {d.code for d in self.items} | {d.code for d in self.acknowledged}
+        warned = {d.code for d in self.items if d.severity is Severity.WARNING}
+        warned.update(d.code for d in self.acknowledged)
         for entry in self.acknowledgements:
             if entry in self._checked:
                 continue
             self._checked.add(entry)
-            if any(code_covers(entry.code, code) for code in seen):
+            if any(code_covers(entry.code, code) for code in warned):
                 continue
-            known = known_codes()
+            known = {**known_codes()}
             if not known:
                 continue
+            for d in self.items:  # codes reported in this run count as known too
+                known[d.code] = known.get(d.code, frozenset()) | {d.severity.value}
             matched = [sev for code, sev in known.items() if code_covers(entry.code, code)]
             severities = {s for sev in matched for s in sev} - {""}
             if not matched:
