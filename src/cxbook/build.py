@@ -21,7 +21,7 @@ from typing import Protocol
 
 from .cache import BuildCache, fingerprint
 from .diagnostics import CxbookError, SourceLocation
-from .model import Book, Project
+from .model import Book, ChapterActivities, Project
 from .output import OutputFile, WrittenFile, write_outputs
 
 # format name -> "module:class". Explicit; a module that is not there yet means the format
@@ -148,7 +148,8 @@ def _render_one(project: Project, name: str, options: BuildOptions,
                 project_key: str | None) -> FormatResult:
     started = time.perf_counter()
     options.report(f"{name}: rendering")
-    files = load_renderer(name).render(project, options)
+    renderer = load_renderer(name)
+    files = renderer.render(_view(renderer, project), options)
     key = _output_key(name, project_key, options)
     if options.cache is not None and key is not None:
         options.cache.put_outputs(name, key, files)
@@ -157,10 +158,28 @@ def _render_one(project: Project, name: str, options: BuildOptions,
     return FormatResult(name, files, seconds, False)
 
 
+def edition_view(project: Project, edition: str | None) -> Project:
+    """The project as one edition renders it (a per-renderer copy, never the original):
+    the reader editions of a course whose course.yaml says ``editions: {reader: plain}``
+    get no activities, so no answer key either: a plain reading copy."""
+    if edition != "reader" or project.course.reader_activities:
+        return project
+    course = replace(project.course, activities=tuple(
+        ChapterActivities(a.stem, (), (), (), (), None) for a in project.course.activities))
+    return replace(project, course=course)
+
+
+def _view(renderer: Renderer, project: Project) -> Project:
+    """The project as the renderer's edition sees it (its ``edition`` attribute: "reader",
+    "workbook", "facilitator"; formats without one render the project as it is)."""
+    return edition_view(project, getattr(renderer, "edition", None))
+
+
 def _processes(name: str, project: Project) -> int:
     """How many processes the format's renderer can use on this project (1 unless it says)."""
-    count = getattr(load_renderer(name), "processes", None)
-    return int(count(project)) if callable(count) else 1
+    renderer = load_renderer(name)
+    count = getattr(renderer, "processes", None)
+    return int(count(_view(renderer, project))) if callable(count) else 1
 
 
 # The model and options handed to forked workers (inherited, never pickled).

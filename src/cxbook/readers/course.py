@@ -11,7 +11,10 @@ from ..diagnostics import Diagnostics, SourceLocation, did_you_mean
 from ..model import EXERCISE_KINDS
 from ..yamlsrc import BOOL_TAG, YamlContext, compose_yaml
 
-COURSE_KEYS = ("title", "id", "mastery_score", "templates", "acknowledge")
+COURSE_KEYS = ("title", "id", "mastery_score", "templates", "editions", "acknowledge")
+EDITION_KEYS = ("reader", "workbook")
+# course.yaml 'editions': each key's values, the default first
+EDITION_VALUES = {"reader": ("with-activities", "plain"), "workbook": ("summary", "full-text")}
 TEMPLATE_KEYS = ("discussion", "exercises")
 CHAPTER_KEYS = ("objectives", "discussion", "exercises", "quiz", "acknowledge")
 EXERCISE_KEYS = ("id", "title", "kind", "minutes", "instructions", "debrief")
@@ -62,6 +65,8 @@ class CourseSettings:
     title_location: SourceLocation | None = None
     id_location: SourceLocation | None = None
     acknowledge: tuple[tuple[str, SourceLocation], ...] = ()
+    reader_activities: bool = True  # editions.reader: with-activities (True) or plain
+    workbook_text: bool = False  # editions.workbook: summary (False) or full-text
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,9 @@ def parse_course(text: str, path: str, diags: Diagnostics) -> CourseSettings | N
                     if ex.id is not None:
                         _unique(ctx, seen_ids, ex.id, ex.location)
                     exercises.append(ex)
+    editions = {key: values[0] for key, values in EDITION_VALUES.items()}
+    if "editions" in fields and not ctx.is_null(fields["editions"]):
+        editions.update(_editions(ctx, fields["editions"]))
     return CourseSettings(
         title=title.strip() if title else None,
         id=course_id.strip() if course_id else None,
@@ -138,7 +146,27 @@ def parse_course(text: str, path: str, diags: Diagnostics) -> CourseSettings | N
         title_location=ctx.loc(fields["title"]) if "title" in fields else None,
         id_location=ctx.loc(fields["id"]) if "id" in fields else None,
         acknowledge=tuple(ctx.codes(fields.get("acknowledge"))),
+        reader_activities=editions["reader"] == "with-activities",
+        workbook_text=editions["workbook"] == "full-text",
     )
+
+
+def _editions(ctx: YamlContext, node: yaml.Node) -> dict[str, str]:
+    """course.yaml 'editions': what the reader editions and the workbook hold."""
+    fields = ctx.mapping(node, allowed=EDITION_KEYS, what="'editions'")
+    out: dict[str, str] = {}
+    for key, value_node in (fields or {}).items():
+        value = ctx.string(value_node, f"'editions.{key}'")
+        if value is None:
+            continue
+        allowed = EDITION_VALUES[key]
+        if value.strip() not in allowed:
+            ctx.diags.error(ctx.loc(value_node), f"'editions.{key}' must be "
+                            f"{' or '.join(allowed)}, not '{value}'"
+                            f"{did_you_mean(value.strip(), allowed)}", "course.edition")
+            continue
+        out[key] = value.strip()
+    return out
 
 
 def parse_chapter_course(
