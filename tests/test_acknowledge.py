@@ -5,6 +5,7 @@ entries that cannot apply are located warnings."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from cxbook import codes
 from cxbook.diagnostics import Diagnostics, SourceLocation
 from cxbook.readers import chapter as chapter_reader
 
-from conftest import run_cli
+from conftest import REPO, run_cli
 
 BOOK = "title: Test Book\nlanguage: en\n"
 NO_AUTHOR = ("warning: the source names no author (author: null); the outputs will say so — "
@@ -256,3 +257,18 @@ def test_the_catalogue_of_codes_is_read_from_the_source() -> None:
         "    print('not.a-code-because-not-given-as-one')\n")
     assert found == {"a.default": {""}, "a.warned": {"warning"}, "a.failed": {"error"},
                      "a.keyword": {""}, "a.single": {"error"}, "a.made": {""}}
+
+
+def test_every_code_is_documented_with_its_severity() -> None:
+    """docs/FORMAT.md lists every code cxbook reports, so that users can find the codes
+    they acknowledge, and no code that it no longer reports."""
+    text = (REPO / "docs" / "FORMAT.md").read_text(encoding="utf-8")
+    table = text.split("\n## Diagnostic codes\n", 1)[1]
+    rows = dict(re.findall(r"^\| `([a-z0-9.-]+)` \| (error|warning) \|", table, re.MULTILINE))
+    known = codes.known_codes()
+    missing = sorted(set(known) - set(rows))
+    assert not missing, f"add these codes to 'Diagnostic codes' in docs/FORMAT.md: {missing}"
+    assert sorted(set(rows) - set(known)) == []
+    for code, severities in known.items():
+        said = severities - {""}
+        assert not said or rows[code] in said, (code, rows[code], said)
