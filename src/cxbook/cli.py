@@ -270,7 +270,9 @@ def _pdf_note(formats: Sequence[str]) -> str | None:
 
 def cmd_new(args: argparse.Namespace) -> int:
     target = Path(args.directory)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target} is a file; give a new folder name")
+    if target.exists() and any(target.iterdir()):
         raise UsageError(f"{target} exists and is not empty; give a new folder name")
     made = create_project(target, args.title)
     shown = shlex.quote(args.directory)
