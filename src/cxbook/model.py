@@ -230,6 +230,10 @@ class Course:
     mastery_score: int  # percent
     activities: tuple[ChapterActivities, ...]  # one per chapter, in book order
     location: SourceLocation | None
+    # course.yaml 'editions': False makes the reader editions (EPUB, reader PDF) a plain
+    # reading copy without activities; True puts each chapter's whole text in the workbook
+    reader_activities: bool = True
+    workbook_text: bool = False
 
     def for_chapter(self, stem: str) -> ChapterActivities:
         for item in self.activities:

@@ -14,7 +14,7 @@ from ..yamlsrc import YamlContext, compose_yaml
 
 BOOK_KEYS = (
     "title", "subtitle", "editor", "language", "identifier", "publisher", "date",
-    "description", "rights", "cover", "theme", "chapters", "max_image_mb",
+    "description", "rights", "cover", "theme", "chapters", "max_image_mb", "acknowledge",
 )
 LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 DEFAULT_MAX_IMAGE_MB = 10
@@ -37,6 +37,9 @@ class BookSettings:
     chapters: tuple[tuple[str, SourceLocation], ...] | None  # None: take *.md by name
     max_image_mb: int
     location: SourceLocation
+    title_location: SourceLocation
+    # acknowledged warning codes for the whole project, with where each is written
+    acknowledge: tuple[tuple[str, SourceLocation], ...] = ()
 
 
 def book_slug(title: str) -> str:
@@ -112,6 +115,7 @@ def parse_book(text: str, path: str, diags: Diagnostics) -> BookSettings | None:
         if value_int is not None:
             max_image_mb = value_int
     identifier = opt("identifier")
+    acknowledge = tuple(ctx.codes(fields.get("acknowledge")))
     if title is None or language is None:
         return None
     return BookSettings(
@@ -130,6 +134,8 @@ def parse_book(text: str, path: str, diags: Diagnostics) -> BookSettings | None:
         chapters=chapters,
         max_image_mb=max_image_mb,
         location=SourceLocation(path),
+        title_location=ctx.loc(fields["title"]),
+        acknowledge=acknowledge,
     )
 
 

@@ -165,8 +165,10 @@ def _ruled(match: re.Match[str]) -> str:
 
 
 def _print_chapter(chapter: Chapter, activities: ChapterActivities | None,
-                   edition: Edition) -> str:
-    if edition != "reader":
+                   edition: Edition, *, full_text: bool = False) -> str:
+    """A chapter of an edition. ``full_text``: the workbook gives the chapter's whole text
+    (course.yaml ``editions: {workbook: full-text}``) instead of its opening."""
+    if edition == "facilitator" or (edition == "workbook" and not full_text):
         html = chapter_html(chapter, activities, edition)
         if edition == "workbook":
             html = _WRITE_IN_RE.sub(_ruled, html)
@@ -181,7 +183,10 @@ def _print_chapter(chapter: Chapter, activities: ChapterActivities | None,
         f'<div class="chapter-body">\n{print_body(chapter)}</div>\n',
         bio_html(chapter),
     ]
-    if activities is not None:
+    if activities is not None and edition == "workbook":
+        parts.append(_WRITE_IN_RE.sub(_ruled, activities_html(chapter, activities,
+                                                              "workbook")))
+    elif activities is not None:
         parts.append(activities_html(chapter, activities, "book",
                                      page_ref=PAGE_REF_PLACEHOLDER))
     parts.append("</section>\n")
@@ -247,7 +252,8 @@ def main_sections(project: Project, edition: Edition) -> list[str]:
     sections: list[str] = []
     if edition == "facilitator":
         sections.append(_session_plan(project))
-    sections.extend(_print_chapter(ch, project.course.for_chapter(ch.stem), edition)
+    sections.extend(_print_chapter(ch, project.course.for_chapter(ch.stem), edition,
+                                   full_text=project.course.workbook_text)
                     for ch in project.chapters)
     if edition != "workbook":
         key = answer_key_html(project, page_ref=PAGE_REF_PLACEHOLDER)
