@@ -1,7 +1,8 @@
 """The catalogue of diagnostic codes cxbook can report, read from cxbook's own source.
 
-A code is a string literal given as a diagnostic's code: the last argument of
-``Diagnostics.warning(...)`` / ``.warn(...)`` / ``.error(...)`` / ``CxbookError.single(...)``, the code of a
+A code is a string literal (or either branch of a conditional expression of two literals)
+given as a diagnostic's code: the last argument of ``Diagnostics.warning(...)`` /
+``.warn(...)`` / ``.error(...)`` / ``CxbookError.single(...)``, the code of a
 ``Diagnostic(...)``, a ``code=`` keyword, or the default of a parameter named ``code``. The
 catalogue is read from the source rather than kept as a second list, so a code added anywhere
 is known the moment it exists (no list to keep in step). It is used only to answer an
