@@ -116,6 +116,7 @@ class _Member:
     codes: dict[int, _Meaning]  # character code -> what it shows
     default_width: float  # /DW
     _outlines: dict[int, Outline] | None = None
+    _glyph_set: Any = None
 
     @property
     def truetype(self) -> bool:
@@ -142,21 +143,26 @@ class _Member:
         return {m.gid for m in self.codes.values() if m.gid < len(self.order)}
 
     def outline(self, gid: int) -> Outline:
-        """What glyph ``gid`` draws, components resolved, and its advance (hmtx)."""
+        """What glyph ``gid`` draws and its advance (hmtx): a simple TrueType glyph by
+        its bytes, any other by its drawing with components resolved."""
         if self._outlines is None:
             self._outlines = {}
         if gid not in self._outlines:
-            glyphs = self.program.getGlyphSet()
-            pen = DecomposingRecordingPen(glyphs)
-            glyphs[self.order[gid]].draw(pen)
-            self._outlines[gid] = (glyphs[self.order[gid]].width, _frozen(pen.value))
+            name = self.order[gid]
+            advance = self.program["hmtx"][name][0]
+            data = None
+            if self.truetype:  # the glyph's bytes as the subset has them (glyf, loca)
+                loca = self.program["loca"]
+                data = self.program.reader["glyf"][loca[gid]:loca[gid + 1]]
+            if data is not None and (not data or data[0] < 0x80):  # a simple glyph
+                self._outlines[gid] = (advance, bytes(data))
+            else:
+                if self._glyph_set is None:
+                    self._glyph_set = self.program.getGlyphSet()
+                pen = DecomposingRecordingPen(self._glyph_set)
+                self._glyph_set[name].draw(pen)
+                self._outlines[gid] = (advance, tuple(pen.value))
         return self._outlines[gid]
-
-
-def _frozen(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return tuple(_frozen(item) for item in value)
-    return value
 
 
 def _read(font: pikepdf.Object) -> _Member | None:
@@ -401,7 +407,8 @@ class _Union:
             self.members.append(member)
         self.widths.update((m.gid, m.width) for m in member.codes.values())
         for gid in member.shown:
-            self.outlines.setdefault(gid, member.outline(gid))
+            if gid not in self.outlines:
+                self.outlines[gid] = member.outline(gid)
 
 
 def _clusters(family: list[_Member]) -> Iterator[list[_Member]]:
