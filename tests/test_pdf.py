@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -609,15 +608,53 @@ def test_identical_bytes_in_another_process(default_pdfs: Editions,
     assert built.read_bytes() == default_pdfs["workbook"].path.read_bytes()
 
 
+# The CLI, with a note of the process and of every temporary folder WeasyPrint makes
+# written to the file named by the first argument.
+NOTING_BUILD = """
+import os, sys
+import weasyprint.text.fonts as fonts
+
+NOTES = sys.argv.pop(1)
+real = fonts.mkdtemp
+
+
+def noted(*args, **kwargs):
+    path = real(*args, **kwargs)
+    with open(NOTES, "a") as notes:
+        notes.write(f"{os.getpid()} {path}\\n")
+    return path
+
+
+fonts.mkdtemp = noted
+with open(NOTES, "w") as notes:
+    notes.write(f"{os.getpid()} main\\n")
+from cxbook.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def test_no_temporary_font_folders_left_behind(tmp_path: Path) -> None:
     """WeasyPrint copies the theme's fonts into a temporary folder that it removes only on
-    garbage collection, which forked workers never reach: the renderer removes it."""
-    temp = Path(tempfile.gettempdir())
-    before = set(temp.glob("weasyprint-*"))
-    result = run_cli("build", str(REPO), "-q", "--no-cache", "--jobs", "2", "-f", "workbook",
-                     "-f", "epub", "--out", str(tmp_path))
-    assert result.code == 0, result.err
-    assert set(temp.glob("weasyprint-*")) - before == set()
+    garbage collection, which forked workers never reach: the renderer removes it.
+
+    The build runs in its own process with its own temporary folder (other builds on the
+    machine have folders of their own), and notes every folder WeasyPrint makes."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    made = tmp_path / "made.txt"
+    env = {**os.environ, "TMPDIR": str(temp), "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
+    result = subprocess.run(
+        [sys.executable, "-c", NOTING_BUILD, str(made), "build", str(REPO), "-q",
+         "--no-cache", "--jobs", "2", "-f", "workbook", "-f", "epub",
+         "--out", str(tmp_path / "out")],
+        env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    main, *folders = [line.split(" ", 1) for line in made.read_text().splitlines()]
+    # WeasyPrint made its folders here, in worker processes (the workbook and the EPUB
+    # render side by side)
+    assert folders and all(Path(path).parent == temp for _, path in folders)
+    assert main[0] not in {pid for pid, _ in folders}
+    assert sorted(p.name for p in temp.iterdir() if p.name.startswith("weasyprint-")) == []
 
 
 def test_fetcher_serves_only_the_project(default_project: Project) -> None:
