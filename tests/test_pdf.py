@@ -8,6 +8,7 @@ size. The PDFs are read back with pypdf and poppler (pdftotext, pdftoppm, pdfima
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import shutil
@@ -40,6 +41,7 @@ from cxbook.renderers.pdf_html import main_sections, print_body
 
 from conftest import REPO, SOURCE_DATE_EPOCH, copy_project, run_cli
 from support import pdfua
+from support.fonts import pdffonts
 
 pytestmark = pytest.mark.slow
 
@@ -785,21 +787,31 @@ def test_default_editions_pass_the_pdfua_checker(default_pdfs: Editions, edition
     assert [str(f) for f in pdfua.check(default_pdfs[edition].path)] == []
 
 
-@pytest.mark.parametrize("edition", EDITIONS)
-def test_no_subset_tag_names_two_font_programs(default_pdfs: Editions, edition: str) -> None:
-    """Parts joined into one PDF each embed their own subset of a font: each subset has a
-    tag of its own, and a name pdffonts lists twice (two font dictionaries) is one program."""
-    path = default_pdfs[edition].path
-    rows = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
-                          check=True).stdout.splitlines()[2:]
-    programs: dict[str, set[bytes]] = {}
+def _assert_each_font_once(path: Path) -> None:
+    """pdffonts lists each font once (one font dictionary, one program), with a subset
+    tag made from that program."""
+    rows = pdffonts(path)
+    names = [row.name for row in rows]
+    assert names and len(names) == len(set(names)), sorted(names)
     with pikepdf.open(path) as pdf:
         for row in rows:
-            name, number = row.split()[0], int(row.split()[-2])
-            font = pdf.get_object(number, 0)
-            descriptor = font.DescendantFonts[0].FontDescriptor
-            programs.setdefault(name, set()).add(descriptor.FontFile2.read_bytes())
-    assert programs and all(len(found) == 1 for found in programs.values()), sorted(programs)
+            descriptor = pdf.get_object(row.object, 0).DescendantFonts[0].FontDescriptor
+            program = descriptor.get("/FontFile2", descriptor.get("/FontFile3"))
+            digest = hashlib.sha256(program.read_bytes()).digest()
+            assert row.tag == "".join(chr(65 + byte % 26) for byte in digest[:6]), row
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_pdffonts_lists_each_font_once(default_pdfs: Editions, edition: str) -> None:
+    """Every part of a joined edition embeds its own subset of a font; the joined PDF
+    holds one program per font (in the one-part build too: the front matter is a part)."""
+    _assert_each_font_once(default_pdfs[edition].path)
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_rich_pdffonts_lists_each_font_once(rich_pdfs: dict[str, Pdf], edition: str) -> None:
+    """The rich project adds a theme font, fallback fonts and characters no font has."""
+    _assert_each_font_once(rich_pdfs[edition].path)
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
