@@ -1,26 +1,30 @@
 """One font program per font in a PDF joined from parts (pdf_merge.py).
 
 WeasyPrint writes each part with its own subset of every font the part uses: the glyphs
-it shows, left at their glyph ids (its subsetter retains glyph ids), in a Type 0 font whose
-CIDs are those glyph ids (CIDToGIDMap /Identity), with /W and a ToUnicode map for the
-codes it shows. Joined as they are, the parts embed one program per part for the same font
-and pdffonts lists the font once per part. ``unify_fonts`` makes the font dictionaries of
-one font a single one (ISO 32000-1, 9.7.4 CIDFonts, 9.7.5 CMaps, 9.10.3 ToUnicode):
+it shows, left at their glyph ids (its subsetter retains glyph ids up to the highest one
+shown), in a Type 0 font whose CIDs are those glyph ids (CIDToGIDMap /Identity), with /W
+and a ToUnicode map for the codes it shows. Joined as they are, the parts embed one
+program per part for the same font and pdffonts lists the font once per part.
+``unify_fonts`` makes the font dictionaries of one font a single one (ISO 32000-1, 9.7.4
+CIDFonts, 9.7.5 CMaps, 9.10.3 ToUnicode):
 
-- one program: the union of the parts' subsets, made with fontTools. Every glyph slot the
-  kept subset left empty is filled from a part that has the glyph (TrueType glyphs copied
-  with their metrics, CFF charstrings redrawn into the kept program); glyph ids stay what
-  they were, so the content streams draw the same glyphs;
-- one /W: the parts' widths per CID, which agree (the same font at the same glyph ids);
-- one set of character codes: a code keeps its meaning (CID and text) unless an earlier
-  part gave it another; then the later part's glyph gets a free code, mapped to its CID by
-  an embedded CMap (as WeasyPrint does for characters no font has), and that part's
-  content streams are rewritten to show it. One ToUnicode map covers every code.
+- one program, made with fontTools from the parts' subsets: at each glyph id some part
+  shows, the glyph that part has there (TrueType glyphs copied whole, composites with
+  their components; CFF charstrings redrawn into the kept program), so the content
+  streams draw the same glyphs at the same places;
+- one set of character codes: each code shows a glyph with a width and stands for a
+  text. A code keeps its meaning unless an earlier part gave it another (the same glyph
+  read as another text, a character no font has numbered from the same code in every
+  part); then the later part's meaning gets a free code, reached through a CIDToGIDMap
+  (TrueType) or an embedded CMap (CFF), and that part's content streams are rewritten to
+  show it;
+- one /W and one ToUnicode map covering every code.
 
-Fonts of one name whose programs disagree (a glyph id drawn differently, another width for
-a CID, another em size) are not merged: each keeps its program. Every program then gets a
-subset tag derived from its bytes (9.6.4: distinct subsets, distinct tags) and identical
-font dictionaries are kept once. Type 3 fonts (bitmap fonts) are left as they are.
+Fonts of one name whose glyphs disagree (a glyph id drawn differently, another em size;
+for CFF, another width for a glyph) are not merged: each keeps its program. Every
+program then gets a subset tag derived from its bytes (9.6.4: distinct subsets, distinct
+tags) and identical font dictionaries are kept once. Type 3 fonts (WeasyPrint's bitmap
+fonts) are left as they are.
 """
 
 from __future__ import annotations
@@ -623,9 +627,10 @@ def _copy_charstring(base: _Member, member: _Member, gid: int) -> None:
     width = member.program["hmtx"][other][0]
     nominal = getattr(private, "nominalWidthX", 0)
     default = getattr(private, "defaultWidthX", 0)
-    glyphs = member.program.getGlyphSet()
-    pen = T2CharStringPen(None if width == default else width - nominal, glyphs)
-    glyphs[other].draw(pen)
+    if member._glyph_set is None:
+        member._glyph_set = member.program.getGlyphSet()
+    pen = T2CharStringPen(None if width == default else width - nominal, member._glyph_set)
+    member._glyph_set[other].draw(pen)
     charstrings[name] = pen.getCharString(private=private,
                                           globalSubrs=base.program["CFF "].cff.GlobalSubrs)
 
@@ -701,13 +706,25 @@ def _cid_set(pdf: pikepdf.Pdf, widths: dict[int, float]) -> pikepdf.Object:
 
 
 def _content_holders(pdf: pikepdf.Pdf) -> Iterator[tuple[pikepdf.Object, pikepdf.Object]]:
-    """(page or form XObject or tiling pattern, its resource dictionary) for every content
-    stream the pages draw, each once; a form without resources uses its page's."""
+    """(page, form XObject, tiling pattern or annotation appearance; its resource
+    dictionary) for every content stream the pages draw, each once; a form without
+    resources uses those of what draws it."""
     seen: set[tuple[int, int]] = set()
     for page in pdf.pages:
         resources = page.obj.get(Name.Resources, Dictionary())
         yield page.obj, resources
         todo = [resources]
+        for annotation in page.obj.get(Name.Annots, Array()):
+            appearances = annotation.get(Name.AP) if isinstance(annotation, Dictionary) else None
+            for state in appearances.values() if isinstance(appearances, Dictionary) else ():
+                streams = state.values() if isinstance(state, Dictionary) and not isinstance(
+                    state, pikepdf.Stream) else [state]
+                for stream in streams:
+                    if isinstance(stream, pikepdf.Stream) and stream.objgen not in seen:
+                        seen.add(stream.objgen)
+                        own = stream.get(Name.Resources, Dictionary())
+                        yield stream, own
+                        todo.append(own)
         while todo:
             current = todo.pop()
             for category in (Name.XObject, Name.Pattern):
@@ -858,9 +875,13 @@ def _font_identity(font: pikepdf.Object) -> tuple[bytes, ...] | None:
                     if k in descriptor), None)
     to_unicode = font.get(Name.ToUnicode)
     encoding = font.get(Name.Encoding)
+    cid_to_gid = target.get(Name.CIDToGIDMap)
+    widths = target.get(Name.W, target.get(Name.Widths))
     return (str(font.get(Name.BaseFont, "")).encode(),
-            repr(target.get(Name.W, target.get(Name.Widths))).encode(),
+            widths.unparse(resolved=True) if widths is not None else b"",
             to_unicode.read_bytes() if to_unicode is not None else b"",
             encoding.read_bytes() if isinstance(encoding, pikepdf.Stream)
             else str(encoding).encode(),
+            cid_to_gid.read_bytes() if isinstance(cid_to_gid, pikepdf.Stream)
+            else str(cid_to_gid).encode(),
             str(program.objgen if program is not None else None).encode())
