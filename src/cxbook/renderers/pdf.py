@@ -29,6 +29,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from ..build import BuildOptions
+from ..glyphs import Coverage
 from ..model import DEFAULT_COLORS, Book, Project, Theme
 from ..output import OutputFile
 from .pdf_html import Edition, front_html, main_sections, part_html, toc_entries
@@ -410,7 +411,7 @@ def render_pdf(project: Project, options: BuildOptions, edition: Edition,
         done = _run_parts(job, list(range(len(groups))), exchange)
         plan = plans[0]
         front_part = _render_front(job, plan)
-    _check_log(name, progress, [front_part, done])
+    _check_log(project, name, progress, [front_part, done])
     front_pdf, front_borrowed = front_part.pdfs[FRONT]
     front_pages = front_part.pages[FRONT]
     main_start = front_pages + front_pages % 2
@@ -437,8 +438,12 @@ def _render_front(job: _PartsJob, plan: _Plan) -> _PartsDone:
     return session.done
 
 
-def _check_log(name: str, progress: Callable[[str], None], results: list[_PartsDone]) -> None:
-    """Errors fail the build; warnings are passed on, missing glyphs once."""
+def _check_log(project: Project, name: str, progress: Callable[[str], None],
+               results: list[_PartsDone]) -> None:
+    """Errors fail the build; warnings are passed on. A character drawn as the empty .notdef
+    box must be one that reading the project already reported as missing from every theme
+    font (font.missing-glyph, located); any other fails the build instead of printing a box
+    unnoticed."""
     missing = sorted({m for r in results for m in r.missing})
     if missing:
         raise PdfRenderError(f"{name}: files referenced but not found: " + ", ".join(missing))
@@ -446,18 +451,20 @@ def _check_log(name: str, progress: Callable[[str], None], results: list[_PartsD
     errors = [message for level, message in log if level >= logging.ERROR]
     if errors:
         raise PdfRenderError(f"{name}: WeasyPrint failed: " + "; ".join(errors))
-    missing_glyphs: list[str] = []
+    boxes: set[int] = set()
     warned: set[str] = set()
     for _, message in log:
         found = NOTDEF_RE.match(message)
         if found:
-            missing_glyphs.extend(c for c in found.group(1) if c not in missing_glyphs)
+            boxes.update(ord(c) for c in found.group(1))
         elif message not in warned:
             warned.add(message)
             progress(f"{name}: warning: {message}")
-    if missing_glyphs:
-        progress(f"{name}: warning: no font in the theme or on this system has these "
-                 f"characters (printed as boxes): {''.join(missing_glyphs)}")
+    unreported = boxes - Coverage(project.theme).missing(boxes)
+    if unreported:
+        listing = ", ".join(f"U+{c:04X}" for c in sorted(unreported))
+        raise PdfRenderError(f"{name}: characters drawn as empty boxes although a font of the "
+                             f"theme has them: {listing}")
     for url in sorted({u for r in results for u in r.refused}):
         progress(f"{name}: warning: not included (outside the project): {url}")
 
