@@ -22,6 +22,7 @@ from .build import (
     BuildOptions,
     WriteError,
     build,
+    default_formats,
     default_jobs,
     is_available,
     source_date,
@@ -145,6 +146,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"cxbook build: failed ({_summary(items)}); nothing was written",
               file=sys.stderr)
         return EXIT_PROJECT
+    if not args.formats:
+        formats = default_formats(project)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
     ready: list[str] = []

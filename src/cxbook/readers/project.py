@@ -17,6 +17,7 @@ from ..diagnostics import CxbookError, Diagnostic, Diagnostics, SourceLocation, 
 from ..glyphs import Coverage, missing_glyphs
 from ..markdown import resolve_asset_path
 from ..model import Asset, Book, Chapter, ChapterActivities, Project, Theme
+from ..printing import image_warnings
 from .book import BookSettings, book_slug, parse_book
 from .chapter import MAX_CHAPTER_BYTES, ParsedChapter, parse_chapter
 from .course import ChapterCourse, CourseSettings, parse_chapter_course, parse_course
@@ -310,6 +311,7 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
         theme=settings.theme,
         slug=book_slug(settings.title),
         location=settings.location,
+        print_edition=settings.print_edition,
     )
     chapters = tuple(
         Chapter(
@@ -331,6 +333,12 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
         )
         for i, p in enumerate(parsed, start=1)
     )
+    if book.print_edition is not None:
+        diags.extend(image_warnings(
+            book.print_edition, book.cover,
+            [(a.path, a.data, a.location) for a in sorted(assets.values(), key=lambda a: a.path)],
+            settings.cover[1] if settings.cover else None,
+            {path for chapter in chapters for path in chapter.images}))
     if cache is not None:
         for chapter in chapters:  # a chapter is made from its file's text and its number
             alias(chapter, fingerprint("chapter-value", input_keys[chapter.stem],

@@ -375,18 +375,21 @@ def _receive(connection: Any, expected: str) -> Any:
 
 
 def render_pdf(project: Project, options: BuildOptions, edition: Edition,
-               name: str) -> bytes:
+               name: str, *, extra_css: str = "", pdf_variant: str = "pdf/ua-1") -> bytes:
     """One edition as PDF bytes: the main matter laid out in parts (in parallel when
     ``options.jobs`` allows), then the front matter with the page numbers now known, then
-    all parts joined into one PDF."""
+    all parts joined into one PDF. ``extra_css`` comes after the theme's stylesheet (and
+    ``--paper``); ``pdf_variant`` is WeasyPrint's (the parts stay tagged, to be joined)."""
     progress: Callable[[str], None] = options.progress or (lambda message: None)
     css_text = generated_css(project.theme) + project.theme.css("print")
     if options.paper:
         css_text += f"\n@page {{ size: {options.paper}; }}\n"
+    css_text += extra_css
     identifier = hashlib.sha256(
-        f"{project.book.identifier}\n{edition}".encode()).hexdigest()[:32].encode()
+        f"{project.book.identifier}\n{edition}{'' if extra_css == '' else name}".encode()
+    ).hexdigest()[:32].encode()
     pdf_options: dict[str, Any] = {
-        "pdf_variant": "pdf/ua-1",
+        "pdf_variant": pdf_variant,
         "pdf_tags": True,
         "pdf_identifier": identifier,
         "uncompressed_pdf": False,
