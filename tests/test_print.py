@@ -233,5 +233,5 @@ def test_page_limit_of_the_service(tmp_path: Path) -> None:
 
 def test_greys_print_in_black_ink_only() -> None:
     assert cmyk(0.1, 0.1, 0.1) == (0, 0, 0, 0.9)
-    c, m, y, k = cmyk(31 / 255, 78 / 255, 121 / 255)  # the theme's accent blue
+    c, m, y, _ = cmyk(31 / 255, 78 / 255, 121 / 255)  # the theme's accent blue
     assert c > 0.7 and m > 0.3 and y < 0.1
