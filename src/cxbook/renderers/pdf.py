@@ -32,7 +32,7 @@ from ..build import BuildOptions
 from ..glyphs import Coverage
 from ..model import DEFAULT_COLORS, Book, Project, Theme
 from ..output import OutputFile
-from .pdf_html import Edition, front_html, main_sections, part_html, toc_entries
+from .pdf_html import Edition, front_html, main_sections, opens_right, part_html, toc_entries
 from .pdf_layout import LaidOutPart, finish, lay_out
 from .pdf_merge import PartPdf, merge
 
@@ -145,9 +145,19 @@ def _collect_weasyprint_log() -> Iterator[_LogCollector]:
 
 def plan_parts(sections: list[str], part_size: int | None = None) -> list[list[str]]:
     """The main-matter sections in consecutive runs of about ``part_size`` characters of
-    HTML each (at most MAX_PARTS runs). Depends on the content only, never on the machine,
-    so that the PDF's bytes do not either."""
+    HTML each (at most MAX_PARTS runs), each run starting with a section that opens on a
+    right-hand page. Depends on the content only, never on the machine, so that the PDF's
+    bytes do not either."""
     size = part_size or PART_SIZE
+    # A part opens on a right-hand page; sections that need not (the answer key, the
+    # sources) stay in the part before them, so that no empty page is added for them.
+    glued: list[str] = []
+    for section in sections:
+        if glued and not opens_right(section):
+            glued[-1] += section
+        else:
+            glued.append(section)
+    sections = glued
     total = sum(len(s) for s in sections)
     count = max(1, min(MAX_PARTS, len(sections), round(total / size)))
     groups: list[list[str]] = [[]]

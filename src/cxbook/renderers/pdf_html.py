@@ -255,6 +255,15 @@ def main_sections(project: Project, edition: Edition) -> list[str]:
     return sections
 
 
+_RIGHT_HAND_OPENING_RE = re.compile(r'\s*<section class="(chapter|session-plan)[ "]')
+
+
+def opens_right(section: str) -> bool:
+    """Whether a main-matter section (from ``main_sections``) opens on a right-hand page:
+    the session plan and the chapters do; the answer key and the sources do not."""
+    return _RIGHT_HAND_OPENING_RE.match(section) is not None
+
+
 def _has_answer_key(project: Project, edition: Edition) -> bool:
     return edition != "workbook" and any(
         project.course.for_chapter(ch.stem).quiz for ch in project.chapters)
