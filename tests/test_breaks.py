@@ -203,3 +203,20 @@ def test_contents_numbers_share_one_right_edge(breaks: dict[str, Path]) -> None:
     for line in entries:
         # The number's line holds words of the title too, not only leader dots.
         assert any(re.search(r"[A-Za-z]", w) for _, _, w in line.words), line.text
+
+
+def test_a_note_that_does_not_fit_takes_its_call_along(tmp_path: Path) -> None:
+    """tests/projects/notes ends its first chapter with a call in the last lines of a
+    right-hand page and a note too long to fit under it: with the stylesheet's old rule the
+    note went alone to the empty left-hand page before the next chapter."""
+    pdf = _build("notes", tmp_path, "pdf")["pdf"]
+    lines = read_lines(pdf)
+    call = _in_order(lines, r"This is where the note is called")
+    note = _in_order(lines, r"^1\. A long note")
+    assert len(call) == len(note) == 1
+    assert call[0].page == note[0].page
+    # And no page holds a note and nothing else.
+    for page in {line.page for line in lines}:
+        texts = [line.text for line in lines if line.page == page]
+        assert not (any(t.startswith("1. A long note") for t in texts)
+                    and not any("called" in t or "heard" in t for t in texts))
