@@ -43,7 +43,7 @@ def test_check_reports_each_region_at_its_first_use() -> None:
     assert result.code == 0, result.err
     message = ("no font of the theme 'default' has '𠀋' (U+2000B), used in {what}; the PDFs "
                "would print it as an empty box, so add a font that has it to the theme (a "
-               "file in its fonts/ folder and an @font-face rule in its print.css) "
+               "font file in the theme folder and an @font-face rule for it in print.css) "
                "[font.missing-glyph]")
     assert _warnings(result.err) == [
         "course/01-greetings.yaml:3:25: warning: " + message.format(what="'discussion'"),

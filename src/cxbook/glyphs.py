@@ -193,8 +193,8 @@ def missing_glyphs(coverage: Coverage, path: str, text: str) -> list[Diagnostic]
         boxes = "them as empty boxes" if len(firsts) > 1 else "it as an empty box"
         message = (f"no font of the theme '{coverage.theme_name}' has {listing}, used in "
                    f"{region.what}; the PDFs would print {boxes}, so add a font that has "
-                   f"{them} to the theme (a file in its fonts/ folder and an @font-face rule "
-                   "in its print.css)")
+                   f"{them} to the theme (a font file in the theme folder and an @font-face "
+                   "rule for it in print.css)")
         found.append(Diagnostic(SourceLocation(path, line, column), Severity.WARNING,
                                 message, CODE))
     return found
