@@ -37,7 +37,6 @@ from pikepdf import Array, Dictionary, Name
 from PIL import Image, ImageCms
 
 from ..build import BuildOptions
-from ..diagnostics import SourceLocation
 from ..model import Book, PrintEdition, Project
 from ..output import OutputFile
 from ..printing import (
@@ -258,7 +257,11 @@ def _main_start(pdf: pikepdf.Pdf) -> int:
 
 def prepare_for_press(data: bytes, edition: PrintEdition) -> bytes:
     """The joined PDF made ready for a printer (see the module's docstring)."""
-    pdf = pikepdf.open(io.BytesIO(data))
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return _prepare(pdf, edition)
+
+
+def _prepare(pdf: pikepdf.Pdf, edition: PrintEdition) -> bytes:
     main_start = _main_start(pdf)
     root = pdf.Root
     for key in (Name.StructTreeRoot, Name.MarkInfo, Name.Outlines, Name.Names, Name.OpenAction,
@@ -324,6 +327,11 @@ def _bleed_outside_only(page: pikepdf.Page, bleed: float, *, recto: bool) -> Non
         del obj[Name.CropBox]
 
 
+def _page_count(data: bytes) -> int:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return len(pdf.pages)
+
+
 class PrintPdfRenderer:
     """The print edition: the reader edition as PDF/X with trim, bleed and a gutter."""
 
@@ -348,7 +356,7 @@ class PrintPdfRenderer:
                 render_pdf(project, options, "reader", self.name,
                            extra_css=print_css(edition, pages), pdf_variant=edition.standard),
                 edition)
-            count = len(pikepdf.open(io.BytesIO(data)).pages)
+            count = _page_count(data)
             if gutter(count) == gutter(pages):
                 break
             options.report(f"{self.name}: {count} pages; laying out again with a wider "
@@ -356,9 +364,8 @@ class PrintPdfRenderer:
             pages = count
         if edition.service is not None:
             label, low, high = SERVICES[edition.service]
-            count = len(pikepdf.open(io.BytesIO(data)).pages)
-            where = SourceLocation(edition.location.path, edition.location.line,
-                                   edition.location.column)
+            count = _page_count(data)
+            where = edition.location
             if count > high:
                 options.report(f"{self.name}: warning: {where}: {count} pages, more than "
                                f"{label} prints in one paperback ({high}); split the book "
