@@ -220,3 +220,17 @@ def test_a_note_that_does_not_fit_takes_its_call_along(tmp_path: Path) -> None:
         texts = [line.text for line in lines if line.page == page]
         assert not (any(t.startswith("1. A long note") for t in texts)
                     and not any("called" in t or "heard" in t for t in texts))
+
+
+def test_a_word_too_long_for_its_column_breaks_inside_the_page(tables: list[Line]) -> None:
+    """A URL or a long compound in a narrow column breaks where it must instead of pushing
+    the table past the margin (the column stays as narrow as the other words allow)."""
+    margin = 15 * 72 / 25.4  # the narrower page margin of print.css
+    width = 148 * 72 / 25.4  # A5, the built-in theme's page
+    for line in tables:
+        for x_min, x_max, word in line.words:
+            assert margin - 1 <= x_min and x_max <= width - margin + 1, (line.page, word)
+    sunday = next(line for line in tables if line.words[0][2] == "Sunday")
+    day_column = next(line for line in tables if line.words[0][2] == "Monday")
+    # The long word starts where "Briefing" does: its column was not widened.
+    assert abs(sunday.words[-1][0] - day_column.words[-1][0]) < 1
