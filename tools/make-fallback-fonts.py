@@ -1,6 +1,7 @@
 """Make the built-in theme's fallback fonts: subsets of Noto Sans CJK and Noto Emoji.
 
-    python tools/make-fallback-fonts.py NotoSansCJK-Regular.ttc 'NotoEmoji[wght].ttf'
+    python tools/make-fallback-fonts.py NotoSansCJK-Regular.ttc 'NotoEmoji[wght].ttf' \
+        /usr/share/fonts/truetype/noto
 
 The inputs are the upstream fonts (SIL Open Font License 1.1): Noto Sans CJK Regular as
 Debian's fonts-noto-cjk installs it (/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc)
@@ -16,6 +17,9 @@ uses, but cxbook's wheel carries the files, so they are cut to the characters bo
   glyph forms stay reachable through the fonts' `locl` feature, so text marked `lang="zh"`
   or `lang="ko"` is shaped with its own forms.
 - Emoji: every character of Noto Emoji, as a static regular instance.
+- Other scripts: Noto Sans Arabic, Hebrew, Thai, Devanagari, Bengali, Tamil, Armenian and
+  Georgian (Regular) from Debian's fonts-noto-core (the folder given third), whole, without
+  their hinting instructions.
 
 Characters outside these sets are reported by `cxbook check` (font.missing-glyph), never
 printed as boxes silently. Output goes to src/cxbook/themes/default/print-fonts/. fontTools
@@ -78,11 +82,16 @@ def _subset(font: TTFont, unicodes: set[int], name: str) -> None:
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(unicodes))
     subsetter.subset(font)
+    font.recalcTimestamp = False  # keep the upstream date: the same inputs, the same bytes
     font.save(OUT / name)
     print(f"{name}: {len(font.getGlyphOrder())} glyphs, {(OUT / name).stat().st_size:,} bytes")
 
 
-def main(cjk_path: str, emoji_path: str) -> int:
+SCRIPTS = ("Arabic", "Hebrew", "Thai", "Devanagari", "Bengali", "Tamil", "Armenian",
+           "Georgian")
+
+
+def main(cjk_path: str, emoji_path: str, noto_folder: str) -> int:
     collection = TTCollection(cjk_path)
     # Index 2 is Noto Sans CJK SC; its default forms are the simplified Chinese ones and
     # `locl` gives the Japanese, Korean and traditional forms.
@@ -92,8 +101,12 @@ def main(cjk_path: str, emoji_path: str) -> int:
     if "fvar" in emoji:
         emoji = instancer.instantiateVariableFont(emoji, {"wght": 400})
     _subset(emoji, set(emoji.getBestCmap()), "NotoEmoji-Regular.ttf")
+    for script in SCRIPTS:
+        name = f"NotoSans{script}-Regular.ttf"
+        font = TTFont(Path(noto_folder) / name)
+        _subset(font, set(font.getBestCmap()), name)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:3]))
+    sys.exit(main(*sys.argv[1:4]))
