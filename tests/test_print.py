@@ -49,13 +49,15 @@ def _words(pdf: Path) -> list[tuple[int, float, float, str]]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("standard", printing.STANDARDS)
 @pytest.mark.parametrize("preset", sorted(printing.TRIM_PRESETS))
-def test_each_trim_preset_passes_the_preflight(preset: str, tmp_path: Path) -> None:
+def test_each_trim_preset_passes_the_preflight(preset: str, standard: str,
+                                               tmp_path: Path) -> None:
     project = copy_project("print", tmp_path)
-    _with_print(project, f"  trim: {preset}\n")
+    _with_print(project, f"  trim: {preset}\n  standard: {standard}\n")
     pdf, _ = _build(project, tmp_path / "out")
     trim = printing.TRIM_PRESETS[preset]
-    problems = preflight(pdf, standard="pdf/x-4", trim=trim, bleed=0.125 * 72)
+    problems = preflight(pdf, standard=standard, trim=trim, bleed=0.125 * 72)
     assert problems == [], [str(p) for p in problems]
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
