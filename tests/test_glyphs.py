@@ -32,7 +32,8 @@ def test_print_css_font_urls_in_order() -> None:
 def test_builtin_theme_covers_cjk_and_emoji() -> None:
     coverage = Coverage(read_project(REPO).theme)
     text = ("Ελληνικά Кириллица 안녕하세요 こんにちは カタカナ 你好 服務 漢字 👍🎉🙂 “—”… "
-            "مرحبا שלום สวัสดี नमस्ते নমস্কার வணக்கம் Բարև გამარჯობა")
+            "مرحبا שלום สวัสดี नमस्ते নমস্কার வணக்கம் Բարև გამარჯობა "
+            "→ ⇒ ≤ ≥ ≠ √ ∑ ∞ ✓ ✗ ☐ ★ ♪ ⚠ ➜ € ₹ ½ × 👨\u200d👩\u200d👧 🇯🇵 👍🏽")
     assert coverage.missing(ord(c) for c in text) == set()
     # Joiners, variation selectors and soft hyphens print nothing of their own.
     assert coverage.missing(ord(c) for c in "\u200d\ufe0f\u00ad\u200b") == set()
@@ -101,14 +102,14 @@ def test_pdf_prints_cjk_and_emoji_in_the_theme_fonts(tmp_path: Path) -> None:
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout
     for word in ("안녕하세요", "こんにちは", "你好", "한국어 제목", "服务", "王小明", "👍",
-                 "שלום", "नमस्ते"):
+                 "שלום", "नमस्ते", "✓", "→", "≥"):
         assert word in text, word
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
                            check=True).stdout.splitlines()[2:]
     names = {row.split()[0].split("+", 1)[1] for row in fonts}
     # Only the theme's fonts, all embedded: no machine font stood in for CJK or emoji.
-    assert {"cxbook-CJK", "cxbook-Emoji", "cxbook-Hebrew", "cxbook-Devanagari"} <= {
-        n.split("-Bold")[0] for n in names}
+    assert {"cxbook-CJK", "cxbook-Emoji", "cxbook-Hebrew", "cxbook-Devanagari",
+            "cxbook-Symbols", "cxbook-Math"} <= {n.split("-Bold")[0] for n in names}
     assert all(name.startswith("cxbook-") for name in names), names
     assert all(row.split()[-5] == "yes" for row in fonts)
     # The only boxes drawn are for the character check reported.

@@ -20,6 +20,9 @@ uses, but cxbook's wheel carries the files, so they are cut to the characters bo
 - Other scripts: Noto Sans Arabic, Hebrew, Thai, Devanagari, Bengali, Tamil, Armenian and
   Georgian (Regular) from Debian's fonts-noto-core (the folder given third), whole, without
   their hinting instructions.
+- Symbols: the arrows, mathematical operators, technical signs, shapes, miscellaneous
+  symbols and dingbats (U+2190 to U+2BFF) of Noto Sans Math and Noto Sans Symbols 2 (from
+  the same folder): ticks, stars, check boxes, ≤ ≥ ≠ √ ∑ …
 
 Characters outside these sets are reported by `cxbook check` (font.missing-glyph), never
 printed as boxes silently. Output goes to src/cxbook/themes/default/print-fonts/. fontTools
@@ -55,6 +58,8 @@ def cjk_characters() -> set[int]:
     # text is set in the same font as that text.
     chars: set[int] = set(range(0x20, 0x7F)) | set(range(0xA0, 0x100))
     chars |= set(range(0x2000, 0x2070))
+    chars |= set(range(0x20A0, 0x20D0))  # currency signs
+    chars |= set(range(0x2100, 0x2800))  # letterlike, arrows, maths, shapes, dingbats …
     chars |= set(range(0xAC00, 0xD7A4))  # Hangul syllables
     chars |= set(range(0x1100, 0x1200))  # Hangul jamo
     chars |= set(range(0x3130, 0x3190))  # Hangul compatibility jamo
@@ -105,6 +110,10 @@ def main(cjk_path: str, emoji_path: str, noto_folder: str) -> int:
         name = f"NotoSans{script}-Regular.ttf"
         font = TTFont(Path(noto_folder) / name)
         _subset(font, set(font.getBestCmap()), name)
+    symbols = set(range(0x2190, 0x2C00))
+    for name in ("NotoSansMath-Regular.ttf", "NotoSansSymbols2-Regular.ttf"):
+        font = TTFont(Path(noto_folder) / name)
+        _subset(font, symbols & set(font.getBestCmap()), name)
     return 0
 
 
