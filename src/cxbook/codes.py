@@ -1,13 +1,14 @@
 """The catalogue of diagnostic codes cxbook can report, read from cxbook's own source.
 
-A code is a string literal (or either branch of a conditional expression of two literals, or
-a module-level constant holding one) given as a diagnostic's code: the last argument of
+A code is a string literal given as a diagnostic's code: the last argument of
 ``Diagnostics.warning(...)`` / ``.warn(...)`` / ``.error(...)`` /
-``CxbookError.single(...)``, the code of a ``Diagnostic(...)``, a ``code=`` keyword, or the default of a parameter named ``code``. The
-catalogue is read from the source rather than kept as a second list, so a code added anywhere
-is known the moment it exists (no list to keep in step). It is used only to answer an
-``acknowledge:`` entry that matched no diagnostic: is it a code at all, and is it a warning's?
-No library does this; ``ast`` from the standard library reads the source.
+``CxbookError.single(...)``, the code of a ``Diagnostic(...)``, a ``code=`` keyword, or the
+default of a parameter named ``code``; either branch of a conditional expression of two
+literals, and a module-level constant holding one, count as well. The catalogue is read from
+the source rather than kept as a second list, so a code added anywhere is known the moment
+it exists (no list to keep in step). It is used only to answer an ``acknowledge:`` entry
+that matched no diagnostic: is it a code at all, and is it a warning's? No library does
+this; ``ast`` from the standard library reads the source.
 """
 
 from __future__ import annotations
