@@ -15,7 +15,6 @@ renders only that chapter's document; compressed zip entries are reused too.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
@@ -29,6 +28,7 @@ from ..cache import BuildCache, Bundle, fingerprint
 from ..diagnostics import CxbookError, SourceLocation
 from ..markdown import resolve_asset_path
 from ..model import Book, Chapter, ChapterActivities, Project
+from ..names import portable_name as _package_name
 from ..output import OutputFile, reproducible_zip
 from ..render.html import (
     answer_key_html,
@@ -107,19 +107,6 @@ class EpubRenderer:
 
 def chapter_file(chapter: Chapter) -> str:
     return f"{chapter.anchor}.xhtml"
-
-
-def _package_name(path: str, taken: set[str]) -> str:
-    """A portable file name (ASCII letters, digits, '-', '_', '.') for a resource path."""
-    clean = re.sub(r"[^A-Za-z0-9._/-]+", "-", path).strip("-/") or "file"
-    clean = "/".join(part.lstrip(".") or "x" for part in clean.split("/"))
-    candidate, n = clean, 1
-    while candidate.lower() in taken:
-        n += 1
-        stem, dot, ext = clean.rpartition(".")
-        candidate = f"{stem}-{n}.{ext}" if dot else f"{clean}-{n}"
-    taken.add(candidate.lower())
-    return candidate
 
 
 def _xhtml(title: str, language: str, body: str, *, body_class: str) -> str:
