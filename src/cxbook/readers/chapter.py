@@ -162,6 +162,10 @@ def _parse_front_matter(
 
     attribution = Attribution(authors, opt("author_bio"), source, opt("notice"),
                               opt("license"))
+    if "notice" in fields and not attribution.notice:
+        diags.warning(ctx.loc(fields["notice"]), "republished chapter carries no "
+                      "republishing notice: write under 'notice:' the permission it is "
+                      "republished with, as the source gives it", "chapter.no-notice")
     title_loc = ctx.loc(fields["title"]) if "title" in fields else SourceLocation(path)
     return (" ".join(title.split()) if title is not None else None), attribution, title_loc
 
