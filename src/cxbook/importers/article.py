@@ -26,6 +26,7 @@ class Article:
     notice: str | None = None
     license: str | None = None
     language: str | None = None  # BCP 47, as the page declares it
+    description: str | None = None  # the page's summary (its standfirst or subtitle)
     body: etree._Element | None = None  # a <div> of the article's blocks
     notes: Notes = field(default_factory=Notes)
     markdown: str | None = None  # a Markdown source's body, used as written
@@ -44,13 +45,20 @@ def clean_text(text: str | None) -> str | None:
     return text or None
 
 
-def tidy_body(body: etree._Element, title: str | None) -> None:
+def tidy_body(body: etree._Element, title: str | None, description: str | None = None) -> None:
     """Final touches shared by every source: promotions ("Related: …", "Share this")
-    and empty blocks removed, a first heading that repeats the title removed, and heading
-    levels moved so that the highest is ``##`` (the chapter's title is the only level 1)."""
-    for element in list(body.iter("p", "div", "li", "h2", "h3", "h4", "h5", "h6", "ul")):
-        if element.getparent() is not None and is_promotion(element):
+    and empty blocks removed, a first heading that repeats the title removed, a first
+    heading that repeats the page's description (a subtitle set as a heading) made a
+    paragraph in italics, and heading levels moved so that the highest is ``##`` (the
+    chapter's title is the only level 1)."""
+    for element in list(body):
+        if isinstance(element.tag, str) and element.tag in (
+                "p", "div", "ul", "h2", "h3", "h4", "h5", "h6") and is_promotion(element):
             drop(element)
+    for cell in body.iter("th"):
+        only = [c for c in cell.iter() if c is not cell and c.tag in ("strong", "b")]
+        if len(only) == 1 and text_of(only[0]) == text_of(cell):
+            only[0].tag = "span"
     for element in list(body.iter()):
         if (isinstance(element.tag, str) and element.tag in ("p", "div", "li", "ul", "ol",
                                                               "blockquote", *HEADINGS)
@@ -61,6 +69,18 @@ def tidy_body(body: etree._Element, title: str | None) -> None:
                   and (e.tag in HEADINGS or text_of(e))), None)
     if first is not None and first.tag in HEADINGS and title and _same(text_of(first), title):
         drop(first)
+        first = next((e for e in body.iter() if isinstance(e.tag, str) and e is not body
+                      and (e.tag in HEADINGS or text_of(e))), None)
+    if (first is not None and first.tag in HEADINGS and description
+            and _same(text_of(first), description)):
+        first.tag = "em"
+        first.attrib.clear()
+        paragraph = etree.Element("p")
+        first.addprevious(paragraph)
+        paragraph.append(first)
+        paragraph.tail, first.tail = first.tail, None
+    while len(body) and body[-1].tag == "hr" and not (body[-1].tail or "").strip():
+        drop(body[-1])
     levels = [int(h.tag[1]) for h in body.iter(*HEADINGS)]
     if levels and min(levels) < 2:
         shift = 2 - min(levels)

@@ -101,11 +101,14 @@ def is_promotion(element: etree._Element) -> bool:
         return False
     if CALLS_TO_ACTION.match(text):
         return True
-    if PROMO_LABELS.match(text) and len(text) < 300:
-        linked = sum(len(text_of(a)) for a in element.iter("a", "ref"))
-        label = PROMO_LABELS.match(text)
-        rest = len(text) - (label.end() if label else 0)
-        return linked >= 0.6 * max(rest, 1)
+    label = PROMO_LABELS.match(text)
+    if label is not None and len(text) < 300:
+        links = list(element.iter("a", "ref"))
+        rest = text[label.end():].strip()
+        if not links:  # plain text: a title after the label, not a sentence
+            return len(rest) <= 120 and not rest.endswith((".", "!", "?"))
+        linked = sum(len(text_of(a)) for a in links)
+        return linked >= 0.6 * max(len(rest), 1)
     return False
 
 

@@ -106,11 +106,31 @@ def extract_notes(root: etree._Element) -> Notes:
     for link, block in calls:
         key = keys.setdefault(id(block), str(len(keys) + 1))
         if key not in notes.definitions:
-            notes.definitions[key] = _clean_definition(block)
+            notes.definitions[key] = _clean_definition(block, text_of(link))
         _replace_call(link, token(key))
     for block in {id(b): b for _, b in calls}.values():
         _remove_with_empty_container(block)
+    if calls:
+        _remove_empty_notes_headings(root)
     return notes
+
+
+def _remove_empty_notes_headings(root: etree._Element) -> None:
+    """A "Notes" heading left with nothing under it (its notes were taken out)."""
+    for heading in list(root.iter("h2", "h3", "h4", "h5", "h6", "p")):
+        if not _NOTES_HEADING.match(text_of(heading)):
+            continue
+        following = heading.getnext()
+        empty = True
+        while following is not None:
+            if isinstance(following.tag, str) and re.fullmatch(r"h[1-6]", following.tag):
+                break
+            if isinstance(following.tag, str) and text_of(following):
+                empty = False
+                break
+            following = following.getnext()
+        if empty:
+            replace_with_text(heading, "")
 
 
 def _replace_call(link: etree._Element, text: str) -> None:
@@ -121,8 +141,9 @@ def _replace_call(link: etree._Element, text: str) -> None:
     replace_with_text(replaced, text)
 
 
-def _clean_definition(block: etree._Element) -> etree._Element:
-    """A copy of a note's definition without its back links and leading label."""
+def _clean_definition(block: etree._Element, label: str) -> etree._Element:
+    """A copy of a note's definition without its back links and leading label (the
+    call's label, as an element or as text: "1.", "[1]", "*")."""
     note = copy.deepcopy(block)
     note.tail = None
     for link in list(note.iter("a")):
@@ -134,6 +155,13 @@ def _clean_definition(block: etree._Element) -> etree._Element:
                   and e.tag in ("sup", "span", "a", "b", "strong")), None)
     if first is not None and _LABEL.match(text_of(first)) and not (note.text or "").strip():
         replace_with_text(first, "")
+    bare = label.strip("[]().")
+    holder = note
+    while not (holder.text or "").strip() and len(holder) and isinstance(holder[0].tag, str):
+        holder = holder[0]
+    leading = re.match(r"^\s*[\[(]?" + re.escape(bare) + r"[.\])]?\s+", holder.text or "")
+    if bare and leading is not None:
+        holder.text = (holder.text or "")[leading.end():]
     if note.tag in ("li", "dd", "td", "footer", "aside", "section"):
         note.tag = "div"
     return note
@@ -154,5 +182,9 @@ def _remove_with_empty_container(block: etree._Element) -> None:
         grand = parent.getparent()
         if grand is None:
             break
+        separator = parent.getprevious()
         replace_with_text(parent, "")
+        if separator is not None and separator.tag == "hr" and not (
+                separator.tail or "").strip():
+            replace_with_text(separator, "")  # the rule that set the notes apart
         parent = grand

@@ -199,9 +199,10 @@ def _plan(article: Article, shown: str, number: int, width: int, slugs: set[str]
         images.extend(copies)
         messages.extend(more)
     else:
-        assert article.body is not None and article.resolve is not None
-        conversion = to_markdown(article.body, article.notes, resolve=article.resolve,
-                                 name=image_name, base_url=article.base_url)
+        assert article.body is not None
+        conversion = to_markdown(article.body, article.notes,
+                                 resolve=article.resolve or _no_images, name=image_name,
+                                 base_url=article.base_url)
         body = conversion.markdown
         images.extend((c.path, c.data) for c in conversion.images)
         messages.extend(conversion.warnings)
@@ -225,6 +226,10 @@ def _plan(article: Article, shown: str, number: int, width: int, slugs: set[str]
         elif d.code not in ALREADY_REPORTED:
             diags.items.append(d)
     return _Planned(name, text, images)
+
+
+def _no_images(src: str) -> str:
+    return "this kind of source holds no images"
 
 
 def _image_base(src: str, media_type: str) -> str:
@@ -279,7 +284,7 @@ def front_matter(article: Article, title: str) -> tuple[str, dict[str, int]]:
 
     def add(key: str, value: str, indent: str = "") -> None:
         where[key] = len(lines) + 1
-        lines.append(f"{indent}{key.rsplit('.', 1)[-1]}: {value}")
+        lines.extend(f"{indent}{key.rsplit('.', 1)[-1]}: {value}".rstrip().split("\n"))
 
     add("title", _yaml(title))
     if len(article.authors) == 1:
@@ -290,23 +295,26 @@ def front_matter(article: Article, title: str) -> tuple[str, dict[str, int]]:
     else:
         add("author", "null")
     if article.author_bio:
-        add("author_bio", _yaml(article.author_bio))
+        add("author_bio", _yaml(article.author_bio, fold=True))
     lines.append("source:")
     add("source.publication", _yaml(article.publication), "  ")
     add("source.url", _yaml(article.url), "  ")
     date = article.date if article.date and re.fullmatch(r"\d{4}(-\d{2}){0,2}",
                                                           article.date) else None
     add("source.date", date or "null", "  ")
-    add("notice", _yaml(article.notice))
+    add("notice", _yaml(article.notice, fold=True))
     if article.license:
         add("license", _yaml(article.license))
     lines.append("---")
     return "\n".join(lines) + "\n", where
 
 
-def _yaml(value: str | None) -> str:
+def _yaml(value: str | None, *, fold: bool = False) -> str:
+    """A YAML scalar for ``value``; long texts folded over lines of at most 88 columns."""
     if value is None:
         return "null"
+    if fold and len(value) > 72:
+        return yaml.safe_dump(value, allow_unicode=True, width=86, default_style=">").rstrip()
     dumped = yaml.safe_dump(value, allow_unicode=True, width=1 << 20, default_style=None)
     return dumped.removesuffix("\n").removesuffix("\n...").strip()
 

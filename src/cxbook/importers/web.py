@@ -70,6 +70,7 @@ def read_page(source: SourceFile, diags: Diagnostics, *,
         if element.get("type", "").lower() != "application/ld+json":
             drop(element)
     article.notes = extract_notes(work)
+    images = _protect_images(work)
     _quote_attributions(work)
     _captions(work)
     notice = find_notice(work, skip=_in_comments)
@@ -92,7 +93,9 @@ def read_page(source: SourceFile, diags: Diagnostics, *,
                     "it in a browser, wait until the text shows, and save the page again",
                     "import.no-article")
         return None
-    tidy_body(body, article.title)
+    for image in body.iter("img"):
+        image.set("src", images.get(image.get("src") or "", image.get("src") or ""))
+    tidy_body(body, article.title, article.description)
     article.body = body
     article.resolve = _image_resolver(source.path)
     article.base_url = article.url
@@ -123,6 +126,7 @@ def _credits(tree: etree._Element, saved_from: str | None) -> Article:
         date=meta.date or None,
         license=clean_text(meta.license),
         language=clean_text(language),
+        description=clean_text(meta.description),
     )
 
 
@@ -153,7 +157,7 @@ def _quote_attributions(root: etree._Element) -> None:
 
 def _captions(root: etree._Element) -> None:
     """A figure's caption and a table's caption become a paragraph in italics after the
-    image and before the table."""
+    image and before the table; figures become plain blocks."""
     for caption in list(root.iter("figcaption")):
         figure = caption.getparent()
         text = text_of(caption)
@@ -164,6 +168,8 @@ def _captions(root: etree._Element) -> None:
         etree.SubElement(paragraph, "em").text = text
         figure.addnext(paragraph)
         figure.tag = "div"
+    for figure in root.iter("figure"):
+        figure.tag = "div"  # extractors keep images in blocks, not always in figures
     for caption in list(root.iter("caption")):
         table = caption.getparent()
         text = text_of(caption)
@@ -177,7 +183,8 @@ def _captions(root: etree._Element) -> None:
 def _extract(work: etree._Element, extractor: str) -> etree._Element | None:
     body = _trafilatura(work) if extractor == "trafilatura" else None
     if body is None or len(_words(body)) < MIN_ARTICLE_WORDS:
-        body = _readability(work) or body
+        fallback = _readability(work)
+        body = fallback if fallback is not None else body
     return body
 
 
@@ -245,6 +252,33 @@ def _readability(work: etree._Element) -> etree._Element | None:
             for attribute in [a for a in element.attrib if a not in ("href", "src", "alt")]:
                 del element.attrib[attribute]
     return fragment
+
+
+def _protect_images(root: etree._Element) -> dict[str, str]:
+    """Give every image a stand-in address that extractors keep (they drop images whose
+    address has no image extension, as browsers save some); returns stand-in -> the
+    address the page gives (``src``, or for lazy loading ``data-src`` or ``srcset``),
+    put back after extraction."""
+    found: dict[str, str] = {}
+    for image in list(root.iter("img")):
+        src = ""
+        for attribute in ("data-src", "data-lazy-src", "data-original", "src"):
+            value = (image.get(attribute) or "").strip()
+            if value and not (attribute == "src" and value.startswith("data:image/gif")
+                              and image.get("data-src")):
+                src = value
+                break
+        if not src and image.get("srcset"):
+            src = (image.get("srcset") or "").split(",")[0].strip().split(" ")[0]
+        if not src:
+            drop(image)
+            continue
+        stand_in = f"cxbook-image-{len(found) + 1}.png"
+        found[stand_in] = src
+        for attribute in ("data-src", "data-lazy-src", "data-original", "srcset"):
+            image.attrib.pop(attribute, None)
+        image.set("src", stand_in)
+    return found
 
 
 def _image_resolver(page: Path) -> ImageResolver:
