@@ -58,15 +58,6 @@ def split_chapter(text: str) -> tuple[dict[str, object], str]:
     return data, body
 
 
-def sentences(markdown: str) -> list[str]:
-    """The sentences of a chapter body, as plain text (used for recall)."""
-    plain = re.sub(r"!\[[^\]]*\]\([^)]*\)|\[\^\d+\]:?|[*_>#|`]|\\", " ", markdown)
-    plain = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", plain)
-    plain = re.sub(r"^\s*(-|\d+\.)\s", " ", plain, flags=re.MULTILINE)
-    parts = re.split(r"(?<=[.!?…:])\s+", " ".join(plain.split()))
-    return [p for p in parts if len(p.split()) >= 3 and not re.fullmatch(r"[-\s]+", p)]
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_each_test_page_imports_to_its_expected_chapter(name: str, tmp_path: Path) -> None:
     case = CASES[name]
@@ -428,3 +419,38 @@ def test_a_word_document_names_its_author_only_from_its_text(tmp_path: Path) -> 
     assert front["author_bio"] == ("Sam Okoro runs the support desk of a bicycle shop and "
                                    "writes about small teams.")
     assert "About the author" not in body_
+
+
+SHARED_ARTICLES = Path(__file__).resolve().parents[1].parent / "shared" / "articles"
+
+
+@pytest.mark.skipif(not SHARED_ARTICLES.is_dir(), reason="needs ../shared/articles")
+def test_raw_page_texts_import_like_the_hand_made_default_book(tmp_path: Path) -> None:
+    """The default book was made by hand from the raw text of five web pages: importing
+    the same texts gives the same credits and keeps every sentence of the hand-made
+    chapters, while the share line, related link and comment forms are left out."""
+    project = new_project(tmp_path)
+    result = run_cli("import", *sorted(str(p) for p in SHARED_ARTICLES.glob("*.txt")),
+                     "--into", str(project))
+    assert result.code == 0, result.err
+    made = sorted((Path(__file__).resolve().parents[1] / "manuscript").glob("0*.md"))
+    imported = sorted((project / "manuscript").glob("0*.md"))[2:]
+    assert len(made) == len(imported) == 5
+
+    def words(value: object) -> str:
+        return " ".join(re.sub(r"[^\w’']+", " ", str(value or "")).split())
+
+    for by_hand, by_import in zip(made, imported, strict=True):
+        hand_front, hand_body = split_chapter(by_hand.read_text("utf-8"))
+        front, body = split_chapter(by_import.read_text("utf-8"))
+        assert front["title"] == hand_front["title"]
+        assert front["author"] == hand_front["author"], by_import.name
+        assert words(front.get("author_bio")) == words(hand_front.get("author_bio"))
+        assert words(front["notice"]) == words(hand_front.get("notice"))
+        flat = words(re.sub(r"(?<!!)\[([^\]]+)\]\([^)]+\)", r"\1", body))
+        blocks = re.split(r"\n\s*\n|\n(?=\s*(?:[-*]|\d+\.) )", hand_body)
+        blocks = [re.sub(r"^[\s#>*-]*(\d+\.\s)?", "", b) for b in blocks]
+        missing = [b for b in blocks if words(b) not in flat]
+        assert missing == [], by_import.name
+        for chrome in ("Share on LinkedIn", "Related:", "Leave a Reply", "comment"):
+            assert chrome not in body, (by_import.name, chrome)

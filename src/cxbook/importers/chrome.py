@@ -68,6 +68,7 @@ PROMO_LABELS = re.compile(
 CALLS_TO_ACTION = re.compile(
     r"^\s*(share( this( (post|article|story))?)?( on| via)?( \w+)?|tweet( this)?|"
     r"pin it|email this|print this|follow( us)?( on \w+)?|leave a (reply|comment)|"
+    r"please enter your (comment|name|email)( address)?( here)?|"
     r"add a comment|\d+ comments?|subscribe( now| today)?|sign up( now)?|"
     r"teilen|jetzt teilen|artikel teilen|kommentieren|partager|compartir)\s*[:.!]?\s*$",
     re.IGNORECASE)
@@ -105,23 +106,24 @@ def is_promotion(element: etree._Element) -> bool:
     if label is not None and len(text) < 300:
         links = list(element.iter("a", "ref"))
         rest = text[label.end():].strip()
-        if not links:  # plain text: a title after the label, not a sentence
-            return len(rest) <= 120 and not rest.endswith((".", "!", "?"))
+        if not links:  # plain text: a title after the label, not running text
+            return len(rest) <= 120 and re.search(r"[.!?]\s", rest) is None
         linked = sum(len(text_of(a)) for a in links)
         return linked >= 0.6 * max(len(rest), 1)
     return False
 
 
-def prune(root: etree._Element, keep: set[int]) -> None:
-    """Remove the chrome from ``root``, never an element whose id() is in ``keep`` or
-    holds half or more of the page's paragraph text."""
+def prune(root: etree._Element) -> None:
+    """Remove the chrome from ``root``, never the page's ``html``, ``body``, ``main`` or
+    ``article``, nor (unless its name says chrome) an element that holds half or more of
+    the page's paragraph text, whatever its class."""
     total = sum(len(text_of(p)) for p in root.iter("p")) or 1
     doomed: list[etree._Element] = []
     for element in root.iter():
         if not isinstance(element.tag, str) or element.tag in ("html", "body", "main",
                                                                 "article"):
             continue
-        if id(element) in keep or not is_chrome(element):
+        if not is_chrome(element):
             continue
         if any(is_inside(element, d) for d in doomed[-20:]):
             continue

@@ -47,6 +47,16 @@ ABOUT_AUTHOR = re.compile(
 CORE_NS = {"dc": "http://purl.org/dc/elements/1.1/",
            "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"}
 # Front-matter keys of other site generators (Jekyll, Hugo, Pandoc) and what they mean.
+BULLET = re.compile(r"^[•◦▪‣*–-]\s+")
+COMMENT_FORM = re.compile(
+    r"^(leave a (reply|comment)|post a comment|add a comment|\d+ (comments|responses|replies)"
+    r"|please enter your (comment|name)|please (use|keep) .{0,60}comments?|"
+    r"you must be logged in to (post|leave) a comment|schreibe einen kommentar|"
+    r"kommentar (schreiben|hinterlassen)|laisser un commentaire|deja un comentario)\b",
+    re.IGNORECASE)
+BIO_START = re.compile(r"^(?P<name>[A-ZÀ-Þ][\w'’.-]+(?: [A-ZÀ-Þ][\w'’.-]+){1,3}) (is|was) "
+                       r"(a|an|the|one|co-?founder|founder|head|director|chief|senior|"
+                       r"[\w-]+ (at|of|for))\b")
 MD_KEYS = {
     "title": "title", "author": "author", "authors": "author", "author_bio": "author_bio",
     "bio": "author_bio", "date": "date", "published": "date", "notice": "notice",
@@ -187,29 +197,75 @@ def _take_notice_and_bio(article: Article, body: etree._Element) -> None:
 
 
 def read_text(shown: str, data: bytes, diags: Diagnostics) -> Article | None:
-    """Plain text: paragraphs are separated by blank lines; the first line is the title
-    when it stands alone, and a short line standing alone before a longer paragraph is a
-    heading."""
+    """Plain text, as a page's text is copied or saved: paragraphs are separated by blank
+    lines, or are single long lines (text that is not wrapped); the first line standing
+    alone is the title; a short line standing alone before a longer paragraph is a
+    heading; lines starting with a bullet (•, -, *, –) are a list; a comment form's
+    prompt ("Leave a Reply", "Please enter your comment") ends the article."""
     text = decode_text(data, shown, diags, what="the text file")
     if text is None:
         return None
-    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [" ".join(line.split()) for line in block.split("\n") if line.strip()]
+        if not lines:
+            continue
+        if max(len(line) for line in lines) > 100 or all(BULLET.match(x) for x in lines):
+            paragraphs.extend(lines)  # not wrapped: a line is a paragraph
+        else:
+            paragraphs.append(" ".join(lines))
+    cut = next((i for i, p in enumerate(paragraphs) if i and COMMENT_FORM.match(p)), None)
+    paragraphs = paragraphs[:cut]
     body = etree.Element("div")
+    items: etree._Element | None = None
     for index, paragraph in enumerate(paragraphs):
+        bullet = BULLET.match(paragraph)
+        if bullet is not None:
+            if items is None:
+                items = etree.SubElement(body, "ul")
+            etree.SubElement(items, "li").text = paragraph[bullet.end():]
+            continue
+        items = None
         following = paragraphs[index + 1] if index + 1 < len(paragraphs) else ""
-        tag = "h2" if _looks_like_heading(paragraph, following) else "p"
+        tag = "h2" if index and _looks_like_heading(paragraph, following) else "p"
         etree.SubElement(body, tag).text = paragraph
     article = Article(title=None, authors=[])
     first = _blocks(body)[:1]
-    if first and len(first[0].text or "") <= 200 and not re.search(r"[.,;]$",
+    if first and len(first[0].text or "") <= 200 and not re.search(r"[.,;:]$",
                                                                    first[0].text or ""):
         first[0].tag = "h1"
     _take_title(article, body, None)
     _take_byline(article, body)
+    _take_trailing_bio(article, body)
     _take_notice_and_bio(article, body)
     tidy_body(body, article.title)
     article.body = body
     return article
+
+
+def _take_trailing_bio(article: Article, body: etree._Element) -> None:
+    """An author's bio printed after a text without markup: its last paragraph (or the
+    last before a republishing notice) saying "<Name> is …", perhaps under a line with
+    the name alone. The name is the author when none is known; with a known author, the
+    bio must name that author."""
+    blocks = _blocks(body)
+    for position in (-1, -2):
+        if len(blocks) < -position + 1 or blocks[position].tag != "p":
+            continue
+        text = text_of(blocks[position])
+        match = BIO_START.match(text)
+        if match is None or (position == -2 and not NOTICE.search(text_of(blocks[-1]))):
+            continue
+        name = match.group("name")
+        if article.authors and name not in article.authors:
+            return
+        article.authors = article.authors or [name]
+        article.author_bio = clean_text(text)
+        before = blocks[position - 1]
+        drop(blocks[position])
+        if text_of(before) == name:
+            drop(before)
+        return
 
 
 def _looks_like_heading(paragraph: str, following: str) -> bool:
