@@ -94,6 +94,7 @@ def read_docx(path: Path, shown: str, data: bytes, diags: Diagnostics) -> Articl
     article.notes = extract_notes(body)
     _take_title(article, body, properties.get("title"))
     _take_byline(article, body)
+    _take_trailing_bio(article, body)
     if not article.authors and properties.get("creator"):
         creator = " ".join(properties["creator"].split())
         if creator and creator.casefold() in text_of(body).casefold():
