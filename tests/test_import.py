@@ -454,3 +454,66 @@ def test_raw_page_texts_import_like_the_hand_made_default_book(tmp_path: Path) -
         assert missing == [], by_import.name
         for chrome in ("Share on LinkedIn", "Related:", "Leave a Reply", "comment"):
             assert chrome not in body, (by_import.name, chrome)
+
+
+@pytest.mark.parametrize(("markup", "promotion"), [
+    ('<p><strong>Related:</strong> <a href="/a">Why queues grow</a></p>', True),
+    ('<p>Read more: <a href="/b">Ten rules for refunds</a></p>', True),
+    ('<p>Lesen Sie auch: <a href="/c">Die Kunst der Entschuldigung</a></p>', True),
+    ('<p>À lire aussi : <a href="/d">Le service client en 2024</a></p>', True),
+    ("<p>Share this:</p>", True),
+    ("<p>Related: Five rules for a calmer queue</p>", True),
+    ('<p>Related: the study found that <a href="/e">waiting</a> matters less than being '
+     "told how long the wait will be, and most callers accept a long wait if warned.</p>",
+     False),
+    ("<p>Share your results with the team every Friday, even when they are bad.</p>", False),
+    ("<p>Related problems often share one cause, so look for it first.</p>", False),
+])
+def test_promotions_are_told_from_the_text(markup: str, promotion: bool) -> None:
+    from cxbook.importers.chrome import is_promotion
+
+    assert is_promotion(lxml_html.fragment_fromstring(markup)) is promotion
+
+
+def test_images_in_data_addresses_are_copied(tmp_path: Path) -> None:
+    import base64
+
+    png = (PAGES / "blog-post_files" / "follow-up-chart.png").read_bytes()
+    page = tmp_path / "inline.html"
+    page.write_text(
+        "<html lang=en><head><meta charset=utf-8><title>Callbacks that work</title></head>"
+        "<body><article><h1>Callbacks that work</h1><p>Offering a callback keeps the caller's "
+        "place in the queue and gives them back the time they would have spent waiting.</p>"
+        f"<p><img alt='Chart of callback uptake' src='data:image/png;base64,"
+        f"{base64.b64encode(png).decode()}'></p><p>Most callers accept the offer when it "
+        "is made in the first minute, and almost none of them call again.</p></article>"
+        "</body></html>", "utf-8")
+    project = new_project(tmp_path)
+    assert run_cli("import", str(page), "--into", str(project)).code == 0
+    image = project / "manuscript" / "images" / "callbacks-that-work-image.png"
+    assert image.read_bytes() == png
+    chapter = next((project / "manuscript").glob("03-*.md")).read_text("utf-8")
+    assert "![Chart of callback uptake](images/callbacks-that-work-image.png)" in chapter
+
+
+def test_a_page_that_dates_only_its_comments_and_related_posts_has_no_date(
+        tmp_path: Path) -> None:
+    page = tmp_path / "undated.html"
+    page.write_text(
+        "<html lang=en><head><meta charset=utf-8><title>Hold times</title></head><body>"
+        "<article><h1>Hold times</h1><p>Customers forgive a long hold time far more "
+        "readily than a hold time nobody warned them about, so tell them early.</p>"
+        "<p>An honest estimate, updated once, is worth more than any music you could "
+        "choose for the queue.</p></article>"
+        "<div class='related-posts'><h3>Related</h3><p class='date'>November 2, 2020</p>"
+        "<a href='/x'>Queues</a></div>"
+        "<div class='comments'><div class='comment'><time datetime='2021-03-15T10:12:40Z'>"
+        "March 15, 2021</time><p>Nice post, thank you.</p></div></div>"
+        "<footer>© 2022 Hold Times Ltd</footer></body></html>", "utf-8")
+    project = new_project(tmp_path)
+    result = run_cli("import", str(page), "--into", str(project))
+    assert result.code == 0, result.err
+    front, body = split_chapter(next((project / "manuscript").glob("03-*.md")).read_text())
+    assert front["source"] == {"publication": None, "url": None, "date": None}
+    assert "[import.no-date]" in result.err
+    assert "Nice post" not in body and "Queues" not in body

@@ -40,6 +40,7 @@ BOX_WORDS = frozenset({"bio", "box", "info", "description", "about", "card", "pr
                        "details", "desc", "summary"})
 BIO_WORDS = frozenset({"bio", "biography", "aboutauthor", "authorbio", "authorbox"})
 MIN_BIO_CHARS = 40
+MAX_BOX = 1500
 SENTENCE_END = re.compile(r"[.!?…][”’\"»«)]*$")
 
 # "By Jane Doe", "By Jane Doe and John Roe", "Von Katrin Bauer", "Par …", "Por …".
@@ -106,8 +107,8 @@ def find_author_box(root: etree._Element) -> etree._Element | None:
             continue
         found = words(element)
         if (found & AUTHOR_WORDS and found & BOX_WORDS) or found & BIO_WORDS:
-            if "comment" in found or "comments" in found:
-                continue
+            if "comment" in found or "comments" in found or len(text_of(element)) > MAX_BOX:
+                continue  # a comment's author, or a container far larger than a bio
             if bio_text(element):
                 return element
     return None

@@ -4,7 +4,8 @@ The steps, in order, each on the page's own tree:
 
 1. credits from the page's metadata (trafilatura's reader of OpenGraph, schema.org JSON-LD,
    ``<meta>`` and byline markup; the date by htmldate from the page's markup only, never
-   from its text or address);
+   from its text or address, and with the chrome removed, so that a related post's or a
+   comment's date is never taken for the article's);
 2. footnotes taken out (:mod:`.notes`), quote attributions and figure captions made
    paragraphs, the republishing notice and the author box taken out (:mod:`.credits`);
 3. the site's chrome removed by its markers (:mod:`.chrome`);
@@ -114,9 +115,16 @@ def _words(body: etree._Element) -> list[str]:
 
 
 def _credits(tree: etree._Element, saved_from: str | None) -> Article:
+    from htmldate import find_date
     from trafilatura.metadata import META_URL, extract_metadata
 
     meta = extract_metadata(copy.deepcopy(tree), default_url=saved_from, extensive=False)
+    # The date from the page without its chrome: htmldate takes the earliest date it
+    # finds, which on a page without a dated article is a related post's or a comment's.
+    dated = copy.deepcopy(tree)
+    prune(dated)
+    date = find_date(dated, extensive_search=False, original_date=True,
+                     outputformat="%Y-%m-%d")
     authors = [a.strip() for a in (meta.author or "").split(";") if a.strip()]
     sitename = clean_text(meta.sitename)
     url = meta.url if meta.url and urlsplit(meta.url).scheme in ("http", "https") else None
@@ -130,7 +138,7 @@ def _credits(tree: etree._Element, saved_from: str | None) -> Article:
         authors=authors,
         publication=sitename,
         url=url,
-        date=meta.date or None,
+        date=date or None,
         license=clean_text(meta.license),
         language=clean_text(language),
         description=clean_text(meta.description),
