@@ -517,3 +517,22 @@ def test_a_page_that_dates_only_its_comments_and_related_posts_has_no_date(
     assert front["source"] == {"publication": None, "url": None, "date": None}
     assert "[import.no-date]" in result.err
     assert "Nice post" not in body and "Queues" not in body
+
+
+@pytest.mark.parametrize(("markup", "chrome"), [
+    ('<div id="onetrust-banner-sdk"></div>', True),
+    ('<div id="CybotCookiebotDialog"></div>', True),
+    ('<section class="relatedPosts"></section>', True),
+    ('<div id="disqus_thread"></div>', True),
+    ('<div class="share-tools__twitter"></div>', True),
+    ('<div role="complementary"></div>', True),
+    ('<div class="ad-slot ad-slot--inline"></div>', True),
+    ('<div class="commentary-body"></div>', False),
+    ('<div class="feed-shared-update"></div>', False),
+    ('<div class="entry-content"></div>', False),
+    ('<div class="article-body" itemprop="articleBody"></div>', False),
+])
+def test_chrome_is_told_by_its_markup(markup: str, chrome: bool) -> None:
+    from cxbook.importers.chrome import is_chrome
+
+    assert is_chrome(lxml_html.fragment_fromstring(markup)) is chrome

@@ -54,6 +54,12 @@ CHROME_WORDS = frozenset({
     "tags", "taglist", "categories", "cat", "postnav",
 })
 WORD_SPLIT = re.compile(r"[-_\s]+")
+CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# Parts of words that mean chrome wherever they stand ("CybotCookiebotDialog",
+# "onetrust-banner-sdk", "disqus_thread"); none of them occurs inside an ordinary word.
+CHROME_PARTS = ("cookie", "consent", "onetrust", "gdpr", "newsletter", "disqus",
+                "didomi", "usercentrics", "paywall", "outbrain", "taboola", "sharethis",
+                "addthis")
 
 # In-text promotions: a short block that starts with one of these labels and is mostly
 # a link ("Related: <a>…</a>", "Lesen Sie auch: <a>…</a>").
@@ -75,9 +81,10 @@ CALLS_TO_ACTION = re.compile(
 
 
 def words(element: etree._Element) -> set[str]:
-    """The lower-case words of an element's class and id."""
-    value = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
-    return {w for w in WORD_SPLIT.split(value) if w}
+    """The lower-case words of an element's class and id, split at '-', '_', spaces and
+    lower-to-upper case changes ("relatedPosts": related, posts)."""
+    value = CAMEL.sub(" ", f"{element.get('class') or ''} {element.get('id') or ''}")
+    return {w for w in WORD_SPLIT.split(value.lower()) if w}
 
 
 def is_chrome(element: etree._Element) -> bool:
@@ -91,7 +98,9 @@ def is_chrome(element: etree._Element) -> bool:
         return True
     if (element.get("aria-hidden") or "").lower() == "true" or element.get("hidden") is not None:
         return True
-    return bool(words(element) & CHROME_WORDS)
+    found = words(element)
+    return bool(found & CHROME_WORDS) or any(part in word for word in found
+                                              for part in CHROME_PARTS)
 
 
 def is_promotion(element: etree._Element) -> bool:
