@@ -536,3 +536,22 @@ def test_chrome_is_told_by_its_markup(markup: str, chrome: bool) -> None:
     from cxbook.importers.chrome import is_chrome
 
     assert is_chrome(lxml_html.fragment_fromstring(markup)) is chrome
+
+
+def test_a_title_that_carries_the_site_name_loses_it(tmp_path: Path) -> None:
+    page = tmp_path / "titled.html"
+    page.write_text(
+        "<html lang=en><head><meta charset=utf-8><title>Queue Notes</title>"
+        "<meta property='og:title' content='Why callers hang up | Queue Notes'>"
+        "<meta property='og:site_name' content='Queue Notes'></head><body><article>"
+        "<h1>Why callers hang up</h1><p>Most callers who hang up do so in the first "
+        "minute, before anyone has told them how long the wait will be.</p><p>Telling them "
+        "early keeps most of them on the line, whatever music you play.</p></article>"
+        "</body></html>", "utf-8")
+    project = new_project(tmp_path)
+    assert run_cli("import", str(page), "--into", str(project)).code == 0
+    chapter = project / "manuscript" / "03-why-callers-hang-up.md"
+    front, body = split_chapter(chapter.read_text("utf-8"))
+    assert front["title"] == "Why callers hang up"
+    assert front["source"]["publication"] == "Queue Notes"  # type: ignore[index]
+    assert "Why callers hang up" not in body

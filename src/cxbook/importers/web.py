@@ -133,8 +133,11 @@ def _credits(tree: etree._Element, saved_from: str | None) -> Article:
         if derived and derived[1] == meta.sitename:
             sitename = None  # made from the address, not stated by the page
     language = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    title = clean_text(meta.title)
+    if title and sitename:  # "Title | Site": the site is the publication, not the title
+        title = re.sub(rf"\s+[|–—·:-]\s+{re.escape(sitename)}$", "", title) or title
     return Article(
-        title=clean_text(meta.title),
+        title=title,
         authors=authors,
         publication=sitename,
         url=url,
