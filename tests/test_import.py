@@ -22,7 +22,7 @@ from cxbook.importers.convert import escape_markdown, to_markdown
 from cxbook.importers.notes import extract_notes
 from cxbook.markdown import render_markdown
 
-from conftest import run_cli
+from conftest import CliResult, run_cli
 from support.docx_file import docx, paragraph, report_docx, text
 from support.lms_harness import run_epubcheck
 
@@ -44,6 +44,14 @@ def new_project(tmp: Path, name: str = "book") -> Path:
     project = tmp / name
     assert run_cli("new", str(project)).code == 0
     return project
+
+
+def import_one(source: Path, tmp: Path) -> tuple[CliResult, Path]:
+    """Import ``source`` into a new project; the command's result and the project."""
+    project = new_project(tmp)
+    result = run_cli("import", str(source), "--into", str(project))
+    assert result.code == 0, result.err
+    return result, project
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -371,9 +379,7 @@ def test_an_image_without_alt_text_keeps_it_empty_and_check_reports_it(tmp_path:
         "does, and they cost nothing to give.</p>"
         "<figure><img src='saved page_files/photo' alt='A queue at a counter'></figure>"
         "</article></body></html>", "utf-8")
-    project = new_project(tmp_path)
-    result = run_cli("import", str(page), "--into", str(project))
-    assert result.code == 0, result.err
+    result, project = import_one(page, tmp_path)
     assert "[import.image-no-alt]" in result.err
     chapter = next((project / "manuscript").glob("03-*.md")).read_text("utf-8")
     assert "![](images/queues-Chart-final-u.png)" in chapter
@@ -488,8 +494,7 @@ def test_images_in_data_addresses_are_copied(tmp_path: Path) -> None:
         f"{base64.b64encode(png).decode()}'></p><p>Most callers accept the offer when it "
         "is made in the first minute, and almost none of them call again.</p></article>"
         "</body></html>", "utf-8")
-    project = new_project(tmp_path)
-    assert run_cli("import", str(page), "--into", str(project)).code == 0
+    _, project = import_one(page, tmp_path)
     image = project / "manuscript" / "images" / "callbacks-that-work-image.png"
     assert image.read_bytes() == png
     chapter = next((project / "manuscript").glob("03-*.md")).read_text("utf-8")
@@ -510,9 +515,7 @@ def test_a_page_that_dates_only_its_comments_and_related_posts_has_no_date(
         "<div class='comments'><div class='comment'><time datetime='2021-03-15T10:12:40Z'>"
         "March 15, 2021</time><p>Nice post, thank you.</p></div></div>"
         "<footer>© 2022 Hold Times Ltd</footer></body></html>", "utf-8")
-    project = new_project(tmp_path)
-    result = run_cli("import", str(page), "--into", str(project))
-    assert result.code == 0, result.err
+    result, project = import_one(page, tmp_path)
     front, body = split_chapter(next((project / "manuscript").glob("03-*.md")).read_text())
     assert front["source"] == {"publication": None, "url": None, "date": None}
     assert "[import.no-date]" in result.err
@@ -548,8 +551,7 @@ def test_a_title_that_carries_the_site_name_loses_it(tmp_path: Path) -> None:
         "minute, before anyone has told them how long the wait will be.</p><p>Telling them "
         "early keeps most of them on the line, whatever music you play.</p></article>"
         "</body></html>", "utf-8")
-    project = new_project(tmp_path)
-    assert run_cli("import", str(page), "--into", str(project)).code == 0
+    _, project = import_one(page, tmp_path)
     chapter = project / "manuscript" / "03-why-callers-hang-up.md"
     front, body = split_chapter(chapter.read_text("utf-8"))
     assert front["title"] == "Why callers hang up"
