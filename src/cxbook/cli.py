@@ -132,6 +132,16 @@ def _parser() -> argparse.ArgumentParser:
                          help="draft only this chapter, named by its file name without .md "
                          "(repeatable)")
     p_draft.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    p_import = sub.add_parser("import", help="turn saved web pages and documents into "
+                              "chapters with their credits")
+    p_import.add_argument("sources", nargs="+", metavar="SOURCE", help="a web page saved by "
+                          "a browser (its .html file), or an .html, .txt, .md or .docx file")
+    p_import.add_argument("--into", default=".", metavar="PROJECT", help="the project to "
+                          "add the chapters to (default: .)")
+    p_import.add_argument("--draft-course", action="store_true", help="also draft a course "
+                          "file for each imported chapter")
+    p_import.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -335,8 +345,52 @@ def cmd_draft_course(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importers import missing_libraries
+
+    root = Path(args.into)
+    if not (root / "manuscript" / "book.yaml").is_file():
+        raise UsageError(f"{args.into} is not a cxbook project (it has no manuscript/book.yaml);"
+                         " give the project with --into, or make one with 'cxbook new DIR'")
+    for source in args.sources:
+        if not Path(source).exists():
+            raise UsageError(f"no such file: {source}")
+    missing = missing_libraries()
+    if missing:
+        raise UsageError("importing needs the libraries of cxbook's 'import' extra ("
+                         + ", ".join(missing) + " missing); install them with: "
+                         "pip install 'cxbook[import]' (in a checkout: pip install -e "
+                         "'.[import]')")
+    from .importers.run import draft_courses, import_sources
+
+    result = import_sources([(Path(s), s) for s in args.sources], root)
+    _print_diagnostics(result.warnings)
+    for chapter in result.chapters:
+        print(f"wrote {chapter}")
+    if result.images:
+        print(f"wrote {len(result.images)} image{'s' if len(result.images) != 1 else ''} "
+              "into manuscript/images/")
+    if result.book_yaml_changed:
+        print("added to manuscript/book.yaml: " + ", ".join(
+            Path(c).name for c in result.chapters))
+    if args.draft_course:
+        messages, problems = draft_courses(root, result.stems)
+        _print_diagnostics(problems)
+        for message in messages:
+            print(message)
+        if any(d.severity is Severity.ERROR for d in problems):
+            print("cxbook import: imported, but the course was not drafted: the project has "
+                  "errors; fix them, then run 'cxbook draft-course' with --chapter for "
+                  "each new chapter", file=sys.stderr)
+            return EXIT_PROJECT
+    print(f"cxbook import: {len(result.chapters)} chapter"
+          f"{'s' if len(result.chapters) != 1 else ''} ({_summary(result.warnings)}); "
+          "review them, then run 'cxbook check'", file=sys.stderr)
+    return EXIT_OK
+
+
 COMMANDS = {"build": cmd_build, "check": cmd_check, "new": cmd_new,
-            "draft-course": cmd_draft_course}
+            "draft-course": cmd_draft_course, "import": cmd_import}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -358,7 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_diagnostics(e.diagnostics)
         print(f"cxbook{' ' + command if command else ''}: failed "
               f"({_summary(e.diagnostics)})"
-              + ("; nothing was written" if command in ("build", "draft-course") else ""),
+              + ("; nothing was written" if command in ("build", "draft-course", "import")
+                 else ""),
               file=sys.stderr)
         return EXIT_PROJECT
     except WriteError as e:
