@@ -10,8 +10,12 @@ footnote:
 - ``prepare_page`` (called by pdf_layout.finish once a page has its margin boxes) flags
   the text of margin boxes (running heads, folios) as pagination artifacts and the text of
   leaders (the contents' dot leaders) as layout artifacts [01-005, 01-001], and keeps one
-  link area per link: WeasyPrint gives every box inside a link its own annotation, which
-  then hangs from a Span [28-011].
+  link area per link: WeasyPrint gives every box inside a link its own annotation (the
+  link is inherited), which then hangs from whatever element that box is tagged as, a Span
+  or a P [28-011]. Only the boxes of the link's own element (``<a>``, each of its
+  fragments) keep theirs, whatever is nested in them: spans, inline blocks, floats and
+  positioned boxes (which WeasyPrint's tree holds as ``AbsolutePlaceholder``, not a
+  ``Box``) alike.
 - ``Stream.marked`` writes a flagged box as ``/Artifact`` marked content instead of a
   tagged Span.
 - ``tags._build_box_tree`` is wrapped: it skips artifacts and margin boxes (whose
@@ -66,9 +70,19 @@ def prepare_page(page: Any) -> None:
     """Flag the page furniture of a laid-out WeasyPrint page as artifacts and keep one
     link area per link (see the module docstring)."""
     _flag_artifacts(page._page_box, None)
-    nested = _nested_link_boxes(page._page_box, None, set())
-    if nested:
-        page.links[:] = [link for link in page.links if id(link[3]) not in nested]
+    # page.links: (type, target, rectangle, box); ``box.link`` is the box's own link, set
+    # only on the boxes of a link's element (the inherited one is WeasyPrint's parent_link).
+    page.links[:] = [link for link in page.links if link[3].link is not None]
+
+
+def _children(box: Any) -> Iterator[Any]:
+    """The boxes laid out inside ``box``, positioned ones (held in the tree as
+    ``AbsolutePlaceholder``) included, as the boxes themselves."""
+    for child in getattr(box, "children", ()):
+        if isinstance(child, AbsolutePlaceholder):
+            child = child._box
+        if isinstance(child, boxes.Box):
+            yield child
 
 
 def _flag_artifacts(box: Any, artifact: tuple[str, str | None] | None) -> None:
@@ -80,23 +94,8 @@ def _flag_artifacts(box: Any, artifact: tuple[str, str | None] | None) -> None:
         artifact = ("Layout", None)
     if artifact is not None:
         setattr(box, ARTIFACT, artifact)
-    for child in getattr(box, "children", ()):
-        if isinstance(child, boxes.Box):
-            _flag_artifacts(child, artifact)
-
-
-def _nested_link_boxes(box: Any, link: Any, found: set[int]) -> set[int]:
-    """Boxes inside a box that links to the same target (WeasyPrint's ``link`` is
-    inherited, so each of them would get an annotation of its own)."""
-    own = box.link
-    if link is not None and own in (None, link) and not isinstance(
-            box, (boxes.TextBox, boxes.LineBox)):
-        found.add(id(box))
-    current = own or link
-    for child in getattr(box, "children", ()):
-        if isinstance(child, boxes.Box):
-            _nested_link_boxes(child, current, found)
-    return found
+    for child in _children(box):
+        _flag_artifacts(child, artifact)
 
 
 _original_marked = Stream.marked
@@ -164,11 +163,17 @@ def _refine(element: Any, box: Any, pdf: Any) -> None:
 
 
 def _texts(box: Any) -> Iterator[str]:
+    """The text of ``box`` as read: a space between lines and around blocks and boxes out
+    of the flow (whose neighbours' spaces layout removes at line ends)."""
     if isinstance(box, boxes.TextBox):
         yield box.text
-    for child in getattr(box, "children", ()):
-        if isinstance(child, boxes.Box) and getattr(child, ARTIFACT, None) is None:
-            yield from _texts(child)
+    for child in _children(box):
+        if getattr(child, ARTIFACT, None) is not None:
+            continue
+        apart = not isinstance(child, boxes.InlineLevelBox) or not child.is_in_normal_flow()
+        yield " " if apart else ""
+        yield from _texts(child)
+        yield " " if apart else ""
 
 
 def _unique_id(pdf: Any, wanted: str) -> str:
