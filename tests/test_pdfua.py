@@ -22,7 +22,7 @@ from weasyprint import CSS, HTML
 
 from cxbook.renderers import pdf as pdf_renderer
 from cxbook.renderers.pdf_breaks import add_break_opportunities, with_breaks
-from cxbook.renderers.pdf_layout import finish, lay_out
+from cxbook.renderers.pdf_layout import finish, lay_out, write
 from cxbook.renderers.pdf_merge import PartPdf, merge
 
 from conftest import PROJECTS, SOURCE_DATE_EPOCH, copy_project, run_cli
@@ -100,6 +100,33 @@ def test_hyphens_added_at_line_ends_are_soft(passages: dict[str, Path]) -> None:
     assert any("\u00ad" in page.extract_text() for page in reader.pages)
 
 
+def test_hooks_change_only_the_editions(tmp_path: Path) -> None:
+    """With cxbook's PDF renderer imported, WeasyPrint used directly (as for the EPUB cover,
+    or by a program that imports cxbook) works as shipped: the hyphen it adds at a line end
+    is its hyphenate-character and its tags carry no /Lang; an edition's part, laid out and
+    written through pdf_layout, gets the soft hyphen and the passage's /Lang."""
+    html = ('<!DOCTYPE html><html lang="en"><head><title>Hooks</title></head><body>'
+            '<p lang="de" style="hyphens: auto; width: 30mm">Die Donaudampfschifffahrts'
+            'gesellschaft und die Rechtsschutzversicherungsgesellschaften.</p></body></html>')
+    options = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
+    sheet = CSS(string="@page { size: 60mm 80mm; margin: 5mm }")
+    plain = tmp_path / "plain.pdf"
+    plain.write_bytes(HTML(string=html).write_pdf(stylesheets=[sheet], **options))
+    part = lay_out(HTML(string=html), stylesheets=[sheet])
+    finish(part, 1, {})
+    edition = tmp_path / "edition.pdf"
+    edition.write_bytes(write(part, **options))
+    texts = {path.stem: "".join(page.extract_text() for page in PdfReader(path).pages)
+             for path in (plain, edition)}
+    assert "\u2010" in texts["plain"] and "\u00ad" not in texts["plain"]
+    assert "\u00ad" in texts["edition"] and "\u2010" not in texts["edition"]
+    langs = {}
+    for path in (plain, edition):
+        with pikepdf.open(path) as pdf:
+            langs[path.stem] = {str(e.Lang) for e in _elements(pdf) if Name.Lang in e}
+    assert langs == {"plain": set(), "edition": {"de"}}
+
+
 def test_each_font_is_listed_once(passages: dict[str, Path]) -> None:
     """pdffonts lists every font once: the parts' subsets of a font are one program."""
     for path in passages.values():
@@ -124,8 +151,11 @@ def test_break_opportunities() -> None:
 
 PIXEL = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
          "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
-# A link's markup -> the /Contents of its annotations (one per fragment of the <a>).
+# A link's markup (in a paragraph unless said otherwise) -> the /Contents of its
+# annotations (one per fragment of the <a>).
 LINK_MARKUP = {
+    "block link straight in the body": ('<a href="#t" style="display: block">Title</a>',
+                                        ["Title"]),
     "spans in and around": ('<span class="cx-url"><a href="https://example.com/"><span><em>'
                             'Deep</em> text</span></a></span>', ["Deep text"]),
     "positioned number in a block link": (
@@ -170,14 +200,14 @@ def test_each_link_is_one_link_element_whatever_its_markup(tmp_path: Path, marku
     positioned box's leader is an artifact. Through the edition's own layout, tagging and
     joining."""
     body, contents = LINK_MARKUP[markup]
+    body = body if markup == "block link straight in the body" else f"<p>{body}</p>"
     html = ('<!DOCTYPE html><html lang="en"><head><title>Links</title></head><body>'
-            f'<p>{body}</p><h1 id="t">Target</h1></body></html>')
+            f'{body}<h1 id="t">Target</h1></body></html>')
     part = lay_out(HTML(string=html, base_url=str(tmp_path)),
                    stylesheets=[CSS(string=LINK_CSS)])
     finish(part, 1, {})
     path = tmp_path / "links.pdf"
-    path.write_bytes(merge([PartPdf(part.document.write_pdf(pdf_variant="pdf/ua-1",
-                                                            pdf_tags=True))], 0))
+    path.write_bytes(merge([PartPdf(write(part, pdf_variant="pdf/ua-1", pdf_tags=True))], 0))
     assert [str(f) for f in check(path)] == []
     with pikepdf.open(path) as pdf:
         annotations = [a for page in pdf.pages for a in page.obj.get(Name.Annots, [])]

@@ -34,6 +34,11 @@ footnote:
 Tree shapes that need no HTML knowledge (list items as Lbl + LBody, table row groups,
 page /Tabs) are put right on the joined PDF by pdf_structure.py.
 
+The hooks act only inside ``hooks()`` (pdf_layout.py enters it to lay out and write a
+part of an edition); outside it, in the same process or thread, WeasyPrint works as shipped,
+so that its other uses (the EPUB cover, a caller's own documents) are not changed by
+importing this module.
+
 These hooks use WeasyPrint internals, like pdf_layout.py: pyproject.toml pins its version.
 """
 
@@ -44,6 +49,7 @@ import re
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import pydyf  # type: ignore[import-untyped]
@@ -57,10 +63,24 @@ from weasyprint.layout.absolute import AbsolutePlaceholder
 from weasyprint.pdf.stream import Stream
 
 ARTIFACT = "_cx_artifact"  # attribute set on boxes drawn as artifacts: (type, subtype)
+REFINED = "_cx_refined"  # attribute set on structure elements _refine has seen
 SOFT_HYPHEN = "\u00ad"
 FOOTNOTE_ROLES = frozenset({"doc-footnote", "doc-endnote", "note"})
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _LAST_GLYPHS_RE = re.compile(rb"<([0-9a-f]*)>[^<>]*$")
+# True while an edition's part is laid out or written (a ContextVar: per thread).
+_ACTIVE: ContextVar[bool] = ContextVar("cxbook_pdf_tags", default=False)
+
+
+@contextmanager
+def hooks() -> Iterator[None]:
+    """Within the block, WeasyPrint lays out and writes with this module's hooks; outside
+    it, it works as shipped (see the module docstring)."""
+    token = _ACTIVE.set(True)
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
 
 
 # ---- Artifacts and link areas ------------------------------------------------------------
@@ -104,7 +124,7 @@ _original_marked = Stream.marked
 @contextmanager
 def _marked(self: Any, box: Any, tag: str) -> Iterator[None]:
     artifact = getattr(box, ARTIFACT, None)
-    if artifact is None or self._tags is None:
+    if artifact is None or self._tags is None or not _ACTIVE.get():
         with _original_marked(self, box, tag):
             yield
         return
@@ -129,12 +149,21 @@ _original_build_box_tree = wp_tags._build_box_tree
 
 def _build_box_tree(box: Any, parent: Any, pdf: Any, page_number: int, nums: Any,
                     annotations: Any, tags: Any) -> Iterator[Any]:
+    if not _ACTIVE.get():
+        yield from _original_build_box_tree(box, parent, pdf, page_number, nums, annotations,
+                                            tags)
+        return
     real = box._box if isinstance(box, AbsolutePlaceholder) else box
     if isinstance(real, boxes.MarginBox) or getattr(real, ARTIFACT, None) is not None:
         return  # drawn as artifacts: nothing to tag
     for element in _original_build_box_tree(box, parent, pdf, page_number, nums,
                                             annotations, tags):
-        _refine(element, real, pdf)
+        # WeasyPrint passes the elements of the html and body elements' (and the page's)
+        # children up through their calls: each element is refined once, by the call for
+        # the box it was made for, which yields it first.
+        if not getattr(element, REFINED, False):
+            setattr(element, REFINED, True)
+            _refine(element, real, pdf)
         yield element
 
 
@@ -201,7 +230,7 @@ def _split_text_box(context: Any, box: Any, available_width: Any, skip: Any,
     is not in the text (the box's text no longer starts the rest of the source text)."""
     new_box, resume_index, preserved = _original_split_text_box(
         context, box, available_width, skip, *args, **kwargs)
-    if new_box is not None and resume_index is not None:
+    if new_box is not None and resume_index is not None and _ACTIVE.get():
         hyphen = box.style["hyphenate_character"]
         shown = new_box.text.encode()
         if (hyphen and new_box.text.endswith(hyphen)
@@ -216,7 +245,7 @@ wp_inline.split_text_box = _split_text_box
 def _draw_first_line(stream: Any, textbox: Any, *args: Any, **kwargs: Any) -> Any:
     emojis = _original_draw_first_line(stream, textbox, *args, **kwargs)
     hyphen = textbox.style["hyphenate_character"]
-    if getattr(textbox, ADDED_HYPHEN, False) and len(hyphen) == 1:
+    if getattr(textbox, ADDED_HYPHEN, False) and len(hyphen) == 1 and _ACTIVE.get():
         _mark_soft_hyphen(stream, hyphen)
     return emojis
 
