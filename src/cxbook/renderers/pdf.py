@@ -34,7 +34,7 @@ from ..glyphs import Coverage
 from ..model import DEFAULT_COLORS, Book, Project, Theme
 from ..output import OutputFile
 from .pdf_html import Edition, front_html, main_sections, opens_right, part_html, toc_entries
-from .pdf_layout import LaidOutPart, finish, lay_out
+from .pdf_layout import LaidOutPart, finish, lay_out, write
 from .pdf_merge import PartPdf, merge
 
 ORIGIN = "https://cxbook.invalid"  # a reserved name: never resolved, never fetched
@@ -263,8 +263,7 @@ class _Session:
               page_numbers: dict[str, str]) -> None:
         self.done.pages[index] = part.page_count
         finish(part, first_page, page_numbers)
-        self.done.pdfs[index] = (part.document.write_pdf(**self.job.pdf_options),
-                                 part.borrowed)
+        self.done.pdfs[index] = (write(part, **self.job.pdf_options), part.borrowed)
 
 
 @contextmanager
