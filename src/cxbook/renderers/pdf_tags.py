@@ -87,14 +87,16 @@ def _flag_artifacts(box: Any, artifact: tuple[str, str | None] | None) -> None:
 
 def _nested_link_boxes(box: Any, link: Any, found: set[int]) -> set[int]:
     """Boxes inside a box that links to the same target (WeasyPrint's ``link`` is
-    inherited, so each of them would get an annotation of its own)."""
+    inherited, so each of them would get an annotation of its own). An absolutely
+    positioned box is held by an AbsolutePlaceholder, which is what the page's links name
+    (the contents' chapter numbers are such boxes)."""
     own = box.link
     if link is not None and own in (None, link) and not isinstance(
             box, (boxes.TextBox, boxes.LineBox)):
         found.add(id(box))
     current = own or link
     for child in getattr(box, "children", ()):
-        if isinstance(child, boxes.Box):
+        if isinstance(child, (boxes.Box, AbsolutePlaceholder)):
             _nested_link_boxes(child, current, found)
     return found
 
