@@ -161,8 +161,10 @@ def default_pdfs(request: pytest.FixtureRequest,
         jobs = "1"
         if request.param == "parts":
             patch.setattr(pdf_renderer, "PART_SIZE", SPLIT_PART_SIZE)
+            # each edition alone, its parts in three processes (see busy_processes)
+            patch.setattr(pdf_renderer, "ALONE_SIZE", 0)
             editions.part_size = SPLIT_PART_SIZE
-            jobs = "3"  # each edition alone, its parts in three processes
+            jobs = "3"
         else:
             patch.setattr(pdf_renderer, "PART_SIZE", WHOLE_BOOK)
         result = run_cli("build", str(REPO), "--no-cache", "--out", str(out), "--jobs", jobs,

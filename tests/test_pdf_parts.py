@@ -15,7 +15,13 @@ from cxbook.build import BuildOptions
 from cxbook.cache import CACHE_DIR, BuildCache
 from cxbook.readers.project import read_project
 from cxbook.renderers import pdf as pdf_renderer
-from cxbook.renderers.pdf import ReaderPdfRenderer, WorkbookPdfRenderer, plan_parts
+from cxbook.renderers.pdf import (
+    FacilitatorPdfRenderer,
+    ReaderPdfRenderer,
+    WorkbookPdfRenderer,
+    busy_processes,
+    plan_parts,
+)
 from cxbook.renderers.pdf_html import main_sections
 
 from conftest import SOURCE_DATE_EPOCH
@@ -140,3 +146,14 @@ def test_an_edit_that_moves_pages_rebuilds_the_same_bytes(
     workbook, _, store = _render(project, cache=True, renderer=WorkbookPdfRenderer)
     assert store is not None and store.kind_misses["pdf-layout"] <= 1
     assert workbook == _render(project, cache=False, renderer=WorkbookPdfRenderer)[0]
+
+
+def test_a_short_book_renders_beside_the_other_formats() -> None:
+    """A book under ALONE_SIZE keeps one process busy (the build renders its PDFs side by
+    side with the other formats); a long one keeps one per part."""
+    project = read_project(Path(__file__).resolve().parents[1])
+    for renderer in (ReaderPdfRenderer(), WorkbookPdfRenderer(), FacilitatorPdfRenderer()):
+        assert renderer.processes(project) == 1
+    sections = [f'<section class="chapter" id="ch-{n}-section">' + "x" * 18_000
+                + "</section>" for n in range(60)]
+    assert busy_processes(sections) == len(plan_parts(sections)) > 20

@@ -48,7 +48,8 @@ MANUSCRIPT_BASE = f"{ORIGIN}/manuscript/"
 THEME_BASE = f"{ORIGIN}/theme/"
 # The main matter is laid out in parts of at least this many characters of HTML (see
 # plan_parts), which worker processes lay out side by side and the build cache keeps.
-PART_SIZE = 30_000
+PART_SIZE = 20_000
+ALONE_SIZE = 200_000  # see busy_processes
 FRONT = -1  # the front matter's index among the parts
 NOTDEF_RE = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)"')
 FONT_TYPES = {"ttf": "font/ttf", "otf": "font/otf", "woff": "font/woff", "woff2": "font/woff2"}
@@ -212,6 +213,17 @@ def plan_parts(sections: list[str], part_size: int | None = None) -> list[list[s
         groups[-1].append(section)
         run += len(section)
     return groups
+
+
+def busy_processes(sections: list[str]) -> int:
+    """The processes an edition of these main-matter sections keeps busy when it renders
+    alone (see build.render_formats): one per part for a long book; one for a book under
+    ALONE_SIZE characters, whose serial steps (the front matter, joining the parts) take a
+    large share of its time, so that it is better built side by side with the other
+    formats, its parts one after another."""
+    if sum(len(section) for section in sections) < ALONE_SIZE:
+        return 1
+    return len(plan_parts(sections))
 
 
 @dataclass(frozen=True)
@@ -699,8 +711,7 @@ class _PdfRenderer:
         return f"{book.slug}{self.suffix}.pdf"
 
     def processes(self, project: Project) -> int:
-        """The parts this edition is laid out in: processes it can keep busy."""
-        return len(plan_parts(main_sections(project, self.edition)))
+        return busy_processes(main_sections(project, self.edition))
 
     def render(self, project: Project, options: BuildOptions) -> list[OutputFile]:
         data = render_pdf(project, options, self.edition, self.name)
