@@ -1,7 +1,8 @@
 """cxbook benchmark: synthetic books of 5, 50 and 200 chapters, every format, side by side
 with pandoc on the same Markdown, plus no-change and one-chapter rebuilds.
 
-    python bench/run.py [--sizes 5,50,200] [--no-pandoc] [--no-pdf] [--out bench/RESULTS.md]
+    python bench/run.py [--sizes 5,50,200] [--no-pandoc] [--no-pdf] [--formats pdf,epub]
+                        [--out bench/RESULTS.md]
 
 Prints, per size and format: wall time, peak memory (RSS of the process tree's largest
 process), output size, and cxbook/pandoc ratios. Figures, not assertions: targets are
@@ -358,10 +359,13 @@ def main() -> int:
     parser.add_argument("--sizes", default="5,50,200")
     parser.add_argument("--no-pandoc", action="store_true")
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF formats")
+    parser.add_argument("--formats", default=",".join(FORMATS),
+                        help="the formats measured one by one (all of them by default)")
     parser.add_argument("--out", default=str(REPO / "bench" / "RESULTS.md"))
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     formats = [f for f in FORMATS if not (args.no_pdf and f in PDF_FORMATS)]
+    alone = [f for f in args.formats.split(",") if f in formats]
     WORK.mkdir(parents=True, exist_ok=True)
     lines = [
         "# cxbook benchmark results",
@@ -390,7 +394,7 @@ def main() -> int:
                 words: int = words) -> None:
             result_row(lines, size, words, label, run, theirs)
 
-        for fmt in formats:
+        for fmt in alone:
             run = measure_cxbook(book, fmt, WORK / f"dist-{size}-{fmt}")
             theirs = None
             if not args.no_pandoc and fmt in ("epub", "pdf"):
