@@ -39,6 +39,7 @@ class Run:
     peak_mb: float  # the largest single process
     total_mb: float = 0.0  # all the command's processes at once (PSS), sampled
     size_kb: float | None = None
+    cpu: float = 0.0  # CPU seconds (user + system) of the command and its processes
 
 
 def _tree_memory_kb(root: int) -> int:
@@ -100,7 +101,8 @@ def run_measured(cmd: list[str], *, cwd: Path | None = None,
     # On Linux, wait4's ru_maxrss is the largest of the child and the descendants it
     # waited for (worker processes, pandoc's weasyprint).
     peak_mb = usage.ru_maxrss / 1024
-    return Run(seconds, peak_mb, max(total_kb[0] / 1024, peak_mb))
+    return Run(seconds, peak_mb, max(total_kb[0] / 1024, peak_mb),
+               cpu=usage.ru_utime + usage.ru_stime)
 
 
 # -- synthetic books ------------------------------------------------------------------
@@ -203,9 +205,11 @@ def result_row(lines: list[str], chapters: int, words: int, label: str, run: Run
     """One row of the results table, printed and added to ``lines``."""
     ratio = f"{run.seconds / theirs.seconds:.2f}×" if theirs else "—"
     their_time = f"{theirs.seconds:.2f} s" if theirs else "—"
+    their_cpu = f"{theirs.cpu:.2f} s" if theirs else "—"
+    cpu_ratio = f"{run.cpu / theirs.cpu:.2f}×" if theirs and theirs.cpu else "—"
     line = (f"| {chapters} | {words:,} | {label} | {run.seconds:.2f} s "
-            f"| {run.peak_mb:.0f} MB | {run.total_mb:.0f} MB | {run.size_kb:,.0f} KB "
-            f"| {their_time} | {ratio} |")
+            f"| {run.peak_mb:.0f} MB | {run.total_mb:.0f} MB | {run.size_kb or 0:,.0f} KB "
+            f"| {their_time} | {ratio} | {run.cpu:.2f} s | {their_cpu} | {cpu_ratio} |")
     print(line, flush=True)
     lines.append(line)
 
@@ -324,14 +328,15 @@ def measure_rebuilds(lines: list[str]) -> None:
     cold = run_measured(every)  # with an empty cache: a cold build, which fills the cache
     chapter = book / "manuscript" / "137-chapter-137.md"
     edits = []
-    for n in range(2):
+    for n in range(3):
         text = chapter.read_text("utf-8")
         at = text.index(". ", text.index("## Part 2")) + 1
         chapter.write_text(f"{text[:at]} One sentence more ({n}).{text[at:]}", "utf-8")
-        edits.append(run_measured(every).seconds)
-    edit = statistics.median(edits)
-    lines.append(f"| one-sentence edit, 200 chapters, all formats | {edit:.2f} s "
-                 f"({edit / cold.seconds:.2f}× of {cold.seconds:.2f} s cold) "
+        edits.append(run_measured(every))
+    edit = _median(edits)
+    lines.append(f"| one-sentence edit, 200 chapters, all formats | {edit.seconds:.2f} s "
+                 f"({edit.seconds / cold.seconds:.2f}× of {cold.seconds:.2f} s cold; CPU "
+                 f"{edit.cpu:.1f} s, {edit.cpu / cold.cpu:.2f}× of {cold.cpu:.1f} s) "
                  f"| target ≤ 0.25× |")
 
 
@@ -378,11 +383,13 @@ def main() -> int:
         "pypandoc-binary wheel, one process; its PDF via",
         "`--pdf-engine=weasyprint`, which lays it out on A4, so cxbook's PDFs are built with",
         "`--paper a4` here). Peak RSS is the largest process; total is the memory of all of",
-        "a run's processes at once (proportional set size, sampled every 0.5 s).",
+        "a run's processes at once (proportional set size, sampled every 0.5 s). CPU is",
+        "the user and system time of a run's processes together: on a machine that other",
+        "work keeps busy, the CPU ratio is the steadier figure.",
         "",
         "| chapters | words | format | cxbook time | peak RSS | total | size "
-        "| pandoc time | ratio |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| pandoc time | ratio | cxbook CPU | pandoc CPU | CPU ratio |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size in sizes:
         book = make_book(size, WORK / f"book-{size}")
