@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from cxbook.build import BuildOptions, source_date
 from cxbook.glyphs import Coverage, font_urls, missing_glyphs
 from cxbook.readers.project import read_project
-from cxbook.renderers.pdf import PdfRenderError, _check_log, _PartsDone
+from cxbook.renderers.pdf import PdfRenderError, _check_log, _PartPdfData
 
 from conftest import REPO, copy_project, run_cli
 
@@ -120,9 +121,10 @@ def test_a_box_for_a_character_the_theme_has_fails_the_build() -> None:
     project = read_project(REPO)
     message = '.notdef glyph rendered for Unicode string unsupported by fonts: "{}"'
 
-    def done(chars: str) -> _PartsDone:
-        return _PartsDone({}, {}, [(logging.WARNING, message.format(chars))], [], [])
+    def done(chars: str) -> _PartPdfData:
+        return _PartPdfData(b"", (), ((logging.WARNING, message.format(chars)),), (), ())
 
-    _check_log(project, "pdf", lambda m: None, [done(RARE)])  # reported by check
+    options = BuildOptions(source_date(project.book))
+    _check_log("pdf", project, options, [done(RARE)])  # reported by check
     with pytest.raises(PdfRenderError, match=r"U\+0020"):
-        _check_log(project, "pdf", lambda m: None, [done(" ")])
+        _check_log("pdf", project, options, [done(" ")])
