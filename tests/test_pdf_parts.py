@@ -122,8 +122,8 @@ def test_an_edit_that_moves_pages_rebuilds_the_same_bytes(
         default_project_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Paragraphs more in the first chapter push every later page on: the parts after it
     are laid out again with their new first page (and the answer key with the new pages
-    of the questions), from the cache's layouts, in worker processes; the bytes are those
-    of a build without a cache."""
+    of the questions), from the cache's layouts (made by worker processes); the bytes
+    are those of a build without a cache."""
     monkeypatch.setattr(pdf_renderer, "PART_SIZE", PART_SIZE)
     project = default_project_copy
     cold, _, _ = _render(project, cache=True, jobs=2)
@@ -132,7 +132,7 @@ def test_an_edit_that_moves_pages_rebuilds_the_same_bytes(
     paragraph = ("A new paragraph, long enough to take a few lines of the page, about how "
                  "a team keeps its promises to the customers it serves every day. ") * 4
     chapter.write_text(text.rstrip() + "\n\n" + (paragraph + "\n\n") * 6, encoding="utf-8")
-    warm, laid, store = _render(project, cache=True, jobs=2)
+    warm, laid, store = _render(project, cache=True)  # in this process: its progress
     assert store is not None
     # The chapter's part, and the next when the longer run now ends a section earlier.
     count = len(plan_parts(main_sections(read_project(project), "reader")))

@@ -389,6 +389,8 @@ class _Session:
         self.log = log
         self.done = _PartsDone()
         self._notes: dict[int, _Notes] = {}
+        # What reading the stylesheet said (an unknown property…) goes with every part.
+        self._setup = self._since((0, 0, 0))
 
     def _counts(self) -> tuple[int, int, int]:
         return len(self.log.records), len(self.fetcher.missing), len(self.fetcher.refused)
@@ -412,11 +414,12 @@ class _Session:
         counts = self._counts()
         finish(part, first_page, page_numbers)
         data = part.document.write_pdf(**self.job.pdf_options)
-        (log, missing, refused), later = self._notes.pop(index), self._since(counts)
+        notes = (self._setup, self._notes.pop(index), self._since(counts))
         self.done.pages[index] = part.page_count
         self.done.pdfs[index] = _PartPdfData(
-            data, tuple(part.borrowed), tuple(log + later[0]), tuple(missing + later[1]),
-            tuple(refused + later[2]))
+            data, tuple(part.borrowed), tuple(entry for note in notes for entry in note[0]),
+            tuple(name for note in notes for name in note[1]),
+            tuple(url for note in notes for url in note[2]))
 
 
 @contextmanager
