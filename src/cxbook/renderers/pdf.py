@@ -484,13 +484,15 @@ def _assign(job: _PartsJob, indexes: list[int], workers: int) -> list[list[int]]
 def _fork_parts(job: _PartsJob, assigned: list[list[int]],
                 plan_for: Callable[[_Layout], _Plan],
                 after_plan: Callable[[_Plan], list[int]]) -> tuple[_PartsDone, _Plan]:
-    """The parts ``assigned[w]`` laid out by process ``w`` (this one is process 0). This
-    process gathers their layouts, makes the plan with ``plan_for``, sends it back and,
-    while the parts are written, starts one more process for the parts ``after_plan``
-    names (the front matter, whose contents need the plan's page numbers)."""
+    """The parts ``assigned[w]`` laid out by forked process ``w``. This process gathers
+    their layouts, makes the plan with ``plan_for``, sends it back and, while the parts are
+    written, starts one more process for the parts ``after_plan`` names (the front matter,
+    whose contents need the plan's page numbers). It lays nothing out itself: a layout
+    lives only in the process that made it and goes with it when it ends, so a build's
+    memory does not keep the largest layout it made, and the front matter's process is
+    forked from a small one."""
     context = multiprocessing.get_context("fork")
     children: list[tuple[Any, Any]] = []
-    extra: list[tuple[Any, Any]] = []
 
     def part_worker(indexes: list[int]) -> Callable[[Any], _PartsDone]:
         def work(connection: Any) -> _PartsDone:
@@ -501,37 +503,33 @@ def _fork_parts(job: _PartsJob, assigned: list[list[int]],
             return _run_parts(job, indexes, exchange)
         return work
 
-    plans: list[_Plan] = []
     try:
-        for indexes in assigned[1:]:
+        for indexes in assigned:
             children.append(_fork(context, part_worker(indexes)))
-
-        def exchange(layout: _Layout) -> _Plan:
-            pages, anchors = dict(layout.pages), dict(layout.anchors)
-            for _, connection in children:
-                theirs = _receive(connection, "layout")
-                pages.update(theirs.pages)
-                anchors.update(theirs.anchors)
-            plan = plan_for(_Layout(pages, anchors))
-            for _, connection in children:
-                connection.send(plan)
-            plans.append(plan)
-            later = after_plan(plan)
-            if later:
-                extra.append(_fork(context, lambda _: _run_parts(job, later, lambda _: plan)))
-            return plan
-
-        done = _run_parts(job, assigned[0], exchange)
-        for _, connection in children + extra:
+        workers = list(children)
+        pages: dict[int, int] = {}
+        anchors: dict[int, dict[str, int]] = {}
+        for _, connection in workers:
+            theirs = _receive(connection, "layout")
+            pages.update(theirs.pages)
+            anchors.update(theirs.anchors)
+        plan = plan_for(_Layout(pages, anchors))
+        for _, connection in workers:
+            connection.send(plan)
+        later = after_plan(plan)
+        if later:
+            children.append(_fork(context, lambda _: _run_parts(job, later, lambda _: plan)))
+        done = _PartsDone()
+        for _, connection in children:
             done.add(_receive(connection, "done"))
     finally:
-        for process, connection in children + extra:
+        for process, connection in children:
             connection.close()
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()
                 process.join()
-    return done, plans[0]
+    return done, plan
 
 
 def _receive(connection: Any, expected: str) -> Any:
