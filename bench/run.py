@@ -367,6 +367,8 @@ def main() -> int:
     parser.add_argument("--formats", default=",".join(FORMATS),
                         help="the formats measured one by one (all of them by default)")
     parser.add_argument("--out", default=str(REPO / "bench" / "RESULTS.md"))
+    parser.add_argument("--rebuilds-only", action="store_true",
+                        help="measure the rebuilds only (the table after the first)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     formats = [f for f in FORMATS if not (args.no_pdf and f in PDF_FORMATS)]
@@ -391,7 +393,7 @@ def main() -> int:
         "| pandoc time | ratio | cxbook CPU | pandoc CPU | CPU ratio |",
         "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for size in sizes:
+    for size in [] if args.rebuilds_only else sizes:
         book = make_book(size, WORK / f"book-{size}")
         words = sum(len(p.read_text("utf-8").split())
                     for p in (book / "manuscript").glob("*.md"))
@@ -425,7 +427,7 @@ def main() -> int:
                             "--no-cache", *[x for f in formats for x in ("-f", f)]])
         run.size_kb = sum(p.stat().st_size for p in out.iterdir()) / 1024
         row("all formats, one build", run, None)
-    if "pdf" in formats:
+    if "pdf" in formats and not args.rebuilds_only:
         measure_default_book(lines, not args.no_pandoc)
         measure_tall_table(lines, not args.no_pandoc)
     lines += ["", "| rebuild | time | target |", "|---|---:|---|"]
