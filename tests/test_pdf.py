@@ -136,21 +136,23 @@ class Pdf:
 
 class Editions(dict[str, Pdf]):
     """The three editions of one build; ``part_size`` is the part size it was built with
-    (None: the renderer's own, which keeps the default book in one part)."""
+    when that cuts the book into parts (None: WHOLE_BOOK, one part)."""
 
     part_size: int | None = None
 
 
 # Small enough to cut the default book into several parts (see plan_parts).
 SPLIT_PART_SIZE = 15_000
+# Large enough to keep any test book in one part.
+WHOLE_BOOK = 10**9
 
 
 @pytest.fixture(scope="module", params=["one part", "parts"])
 def default_pdfs(request: pytest.FixtureRequest,
                  tmp_path_factory: pytest.TempPathFactory) -> Editions:
-    """The default book's three editions: laid out in one part, as its size asks for, and
-    cut into several parts laid out by worker processes side by side, so that every test
-    below checks the joined PDF too."""
+    """The default book's three editions: laid out in one part, and cut into several parts
+    laid out by worker processes side by side, so that every test below checks the joined
+    PDF both ways."""
     out = tmp_path_factory.mktemp("pdf-default")
     started = time.perf_counter()
     editions = Editions()
@@ -159,8 +161,12 @@ def default_pdfs(request: pytest.FixtureRequest,
         jobs = "1"
         if request.param == "parts":
             patch.setattr(pdf_renderer, "PART_SIZE", SPLIT_PART_SIZE)
+            # each edition alone, its parts in three processes (see busy_processes)
+            patch.setattr(pdf_renderer, "ALONE_SIZE", 0)
             editions.part_size = SPLIT_PART_SIZE
-            jobs = "3"  # each edition alone, its parts in three processes
+            jobs = "3"
+        else:
+            patch.setattr(pdf_renderer, "PART_SIZE", WHOLE_BOOK)
         result = run_cli("build", str(REPO), "--no-cache", "--out", str(out), "--jobs", jobs,
                          *[arg for name in EDITIONS for arg in ("-f", name)])
     seconds = time.perf_counter() - started
@@ -248,8 +254,10 @@ def test_printed_contents_match_page_labels(default_pdfs: Editions,
 
 
 def test_parts_build_cuts_the_book(default_pdfs: Editions, default_project: Project) -> None:
+    # Small books too are cut into parts, which the processes of a build share.
+    assert len(plan_parts(main_sections(default_project, "reader"))) >= 2
     if not default_pdfs.part_size:
-        assert len(plan_parts(main_sections(default_project, "reader"))) == 1
+        assert len(plan_parts(main_sections(default_project, "reader"), WHOLE_BOOK)) == 1
         return
     for edition in ("reader", "workbook", "facilitator"):
         sections = main_sections(default_project, edition)  # type: ignore[arg-type]
@@ -605,8 +613,7 @@ def test_same_input_gives_identical_bytes(default_pdfs: Editions,
         progress=messages.append, jobs=1 if default_pdfs.part_size else 3)
     started = time.perf_counter()
     with pytest.MonkeyPatch.context() as patch:
-        if default_pdfs.part_size:
-            patch.setattr(pdf_renderer, "PART_SIZE", default_pdfs.part_size)
+        patch.setattr(pdf_renderer, "PART_SIZE", default_pdfs.part_size or WHOLE_BOOK)
         files = ReaderPdfRenderer().render(default_project, options)
     print(f"reader edition rendered in {time.perf_counter() - started:.1f} s")
     assert [f.name for f in files] == [default_pdfs["pdf"].path.name]
@@ -627,7 +634,7 @@ def test_identical_bytes_in_another_process(default_pdfs: Editions,
     workbook, byte for byte."""
     env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH, "PYTHONHASHSEED": "4242"}
     code = ("import sys; import cxbook.renderers.pdf as pdf; "
-            f"pdf.PART_SIZE = {default_pdfs.part_size or pdf_renderer.PART_SIZE}; "
+            f"pdf.PART_SIZE = {default_pdfs.part_size or WHOLE_BOOK}; "
             "from cxbook.cli import main; sys.exit(main(sys.argv[1:]))")
     subprocess.run([sys.executable, "-c", code, "build", str(REPO), "-q", "--no-cache",
                     "--jobs", "1" if default_pdfs.part_size else "2",

@@ -326,17 +326,22 @@ def toc_entries(project: Project, edition: Edition) -> list[TocEntry]:
     return _toc_entries(project, edition, has_key=_has_answer_key(project, edition))
 
 
-def _document(project: Project, edition: Edition, source_date: dt.datetime,
-              **parts: object) -> str:
+def _document(project: Project, edition: Edition, source_date: dt.datetime, *,
+              front: bool, **parts: object) -> str:
+    """The HTML document of a part. Only the front matter's carries the authors and the
+    keywords (every chapter title): the joined PDF keeps the front matter's metadata, and
+    the main-matter parts, cached by their HTML, stay the same when another chapter's
+    title changes."""
     book = project.book
     return environment().get_template("pdf_document.html").render(
         book=book,
         edition=edition,
         edition_label=EDITION_LABELS[edition],
         title=pdf_title(book, edition),
-        authors=authors(project),
-        keywords=keywords(project, edition),
+        authors=authors(project) if front else [],
+        keywords=keywords(project, edition) if front else [],
         date=w3c_date(source_date),
+        front=front,
         **parts,
     )
 
