@@ -19,7 +19,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
@@ -28,9 +28,9 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from ..build import BuildOptions
+from ..build import BuildOptions, edition_view
 from ..diagnostics import SourceLocation
-from ..model import DEFAULT_COLORS, Book, Project, Theme
+from ..model import DEFAULT_COLORS, Book, Chapter, Project, Theme
 from ..output import OutputFile
 from .pdf_html import Edition, front_html, main_sections, part_html, toc_entries
 from .pdf_layout import LaidOutPart, finish, lay_out
@@ -374,18 +374,18 @@ def _receive(connection: Any, expected: str) -> Any:
     return payload
 
 
-def render_pdf(project: Project, options: BuildOptions, edition: Edition,
-               name: str) -> bytes:
-    """One edition as PDF bytes: the main matter laid out in parts (in parallel when
-    ``options.jobs`` allows), then the front matter with the page numbers now known, then
-    all parts joined into one PDF."""
-    progress: Callable[[str], None] = options.progress or (lambda message: None)
+def _print_css(project: Project, options: BuildOptions) -> str:
+    """The editions' stylesheet: theme.yaml's settings, the theme's print CSS, --paper."""
     css_text = generated_css(project.theme) + project.theme.css("print")
     if options.paper:
         css_text += f"\n@page {{ size: {options.paper}; }}\n"
+    return css_text
+
+
+def _pdf_options(project: Project, edition: Edition) -> dict[str, Any]:
     identifier = hashlib.sha256(
         f"{project.book.identifier}\n{edition}".encode()).hexdigest()[:32].encode()
-    pdf_options: dict[str, Any] = {
+    return {
         "pdf_variant": "pdf/ua-1",
         "pdf_tags": True,
         "pdf_identifier": identifier,
@@ -394,6 +394,16 @@ def render_pdf(project: Project, options: BuildOptions, edition: Edition,
         "full_fonts": False,
         "hinting": False,
     }
+
+
+def render_pdf(project: Project, options: BuildOptions, edition: Edition,
+               name: str) -> bytes:
+    """One edition as PDF bytes: the main matter laid out in parts (in parallel when
+    ``options.jobs`` allows), then the front matter with the page numbers now known, then
+    all parts joined into one PDF."""
+    progress: Callable[[str], None] = options.progress or (lambda message: None)
+    css_text = _print_css(project, options)
+    pdf_options = _pdf_options(project, edition)
     groups = plan_parts(main_sections(project, edition))
     job = _PartsJob(project, edition, name, options, css_text, pdf_options, groups)
     count = len(project.chapters)
@@ -422,6 +432,28 @@ def render_pdf(project: Project, options: BuildOptions, edition: Edition,
     total = main_start + sum(done.pages.values()) + sum(plan.pad.values())
     progress(f"{name}: writing {total} pages")
     return merge(parts, main_start)
+
+
+def chapter_pdf(project: Project, chapter: Chapter, options: BuildOptions) -> bytes:
+    """One chapter as the reader edition prints it, on its own (a quick look at its printed
+    form, for ``cxbook serve``): the chapter, then its answers when it has quiz items (so
+    that its "see page" reference has a page), laid out in one part with the reader
+    edition's stylesheet, pages numbered from 1, without front matter or sources. Links to
+    other chapters lead to the first page. Raises PdfRenderError as render_pdf does;
+    WeasyPrint's warnings go to ``options.warn``."""
+    view = edition_view(replace(project, chapters=(chapter,)), "reader")
+    sections = main_sections(view, "reader", sources=False)
+    job = _PartsJob(view, "reader", "pdf", options, _print_css(view, options),
+                    _pdf_options(view, "reader"), [sections])
+    plans: list[_Plan] = []
+
+    def exchange(layout: _Layout) -> _Plan:
+        plans.append(_plan(layout))
+        return plans[0]
+
+    done = _run_parts(job, [0], exchange)
+    _check_log("pdf", view, options, [done])
+    return done.pdfs[0][0]
 
 
 def _render_front(job: _PartsJob, plan: _Plan) -> _PartsDone:
