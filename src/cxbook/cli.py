@@ -397,7 +397,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         what = ", ".join(result.changed[:3]) + (
             f" and {len(result.changed) - 3} more" if len(result.changed) > 3 else "")
         head = f"changed {what}: " if result.changed else ""
-        if result.current:
+        if result.current and not result.changed:
+            state = f"preview made in {result.seconds:.2f} s"
+        elif result.current:
             pages = len(result.updated)
             state = (f"preview updated in {result.seconds:.2f} s ({result.reread} chapter"
                      f"{'' if result.reread == 1 else 's'} read again, {pages} page"

@@ -38,6 +38,7 @@ PREVIEW_LABELS = {
     "pdf": "PDF of this chapter",
     # for the reload script
     "errors": "The project has errors; the preview shows the last version without them",
+    "errors-current": "The project has errors that would stop a build",
     "warnings": "Warnings",
     "hide": "Hide",
     "show": "Show",
@@ -49,7 +50,7 @@ PREVIEW_LABELS = {
     "waiting-text": "The project has errors; the preview appears as soon as they are fixed.",
 }
 # What the reload script needs of them.
-SCRIPT_LABELS = ("errors", "warnings", "hide", "show", "stopped")
+SCRIPT_LABELS = ("errors", "errors-current", "warnings", "hide", "show", "stopped")
 
 
 def _href(path: str) -> str:

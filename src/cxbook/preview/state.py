@@ -30,7 +30,8 @@ class Rebuild:
 
     changed: tuple[str, ...]  # project-relative paths that changed; () for the first build
     seconds: float
-    current: bool  # the preview now shows the project as it is (else the last good one)
+    current: bool  # the preview now shows the project as it is (else the last good one:
+    # the project did not read without errors, or rendering failed)
     updated: tuple[str, ...]  # addresses of the pages whose content changed
     problems: tuple[Diagnostic, ...]  # as `cxbook check` reports them, sorted
     acknowledged: str  # the line counting acknowledged warnings ("" when none)
@@ -102,8 +103,7 @@ class Preview:
         result = Rebuild(
             changed=tuple(changed),
             seconds=time.perf_counter() - started,
-            current=site is not None and not any(
-                d.severity is Severity.ERROR for d in problems) and not internal,
+            current=site is not None,
             updated=updated,
             problems=problems,
             acknowledged=diags.acknowledged_summary() or "",

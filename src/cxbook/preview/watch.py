@@ -19,7 +19,7 @@ from watchfiles import Change, DefaultFilter, watch
 
 INPUT_FOLDERS = ("manuscript", "course", "themes")
 STEP_MS = 50  # changes are handed on once none came for this long
-SETTLE_SECONDS = 0.05  # and once none came from the other watcher either
+SETTLE_SECONDS = 0.02  # and once none came from the other watcher either
 RETRY_SECONDS = 1.0  # after a watched folder vanished under the watcher
 
 

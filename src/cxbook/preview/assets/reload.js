@@ -81,8 +81,8 @@
     panel.setAttribute("role", errors || state.internal ? "alert" : "status");
     panel.setAttribute("data-cxbook-errors", String(errors));
     var head = element("div", "cxbook-preview-problems-head");
-    var title = errors || state.internal ? label("errors")
-      : label("warnings") + " (" + problems.length + ")";
+    var title = state.internal || (errors && !state.current) ? label("errors")
+      : errors ? label("errors-current") : label("warnings") + " (" + problems.length + ")";
     head.appendChild(element("strong", "", title));
     var toggle = element("button", "cxbook-preview-toggle");
     toggle.setAttribute("type", "button");
