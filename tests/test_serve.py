@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import http.client
 import io
+import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -231,6 +233,87 @@ def test_a_project_with_errors_from_the_start_shows_them_until_fixed(
     finally:
         page.close()
     assert served.stop(signal.SIGTERM) == 143
+
+
+# ------------------------------------------------------------------- what changes
+
+
+class Events:
+    """The preview's event stream, read as a browser's EventSource would."""
+
+    def __init__(self, served: Served) -> None:
+        self.connection = http.client.HTTPConnection(served.host, served.port, timeout=30)
+        self.connection.request("GET", "/_cxbook/events")
+        self.response = self.connection.getresponse()
+
+    def next(self) -> dict[str, Any]:
+        while True:
+            line = self.response.fp.readline()
+            assert line, "the event stream ended"
+            if line.startswith(b"data: "):
+                state: dict[str, Any] = json.loads(line[len(b"data: "):])
+                return state
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+@pytest.mark.slow
+def test_pages_change_with_the_theme_the_course_and_a_folder_made_later(
+        default_project_copy: Path, serve: Any) -> None:
+    project = default_project_copy
+    served = serve(project)
+    events = Events(served)
+    try:
+        first = events.next()
+        assert first["current"] and first["problems"] == []
+        pages = first["pages"]
+        assert "/" + CHAPTER_PAGE in pages and "/course/index.html" in pages
+
+        # A course file: its chapter's document and the course page change, no other page.
+        _edit(project / "course" / "02-worry-less-do-more.yaml", "Misses and missings",
+              "Misses, missings and second tries")
+        state = events.next()
+        changed = {p for p in pages if state["pages"][p] != pages[p]}
+        assert changed == {"/" + CHAPTER_PAGE, "/course/index.html"}
+        assert b"second tries" in served.request("/" + CHAPTER_PAGE)[2]
+        assert b"second tries" in served.request("/course/index.html")[2]
+
+        # The theme: every page shows it (its stylesheets), so every page changes.
+        pages = state["pages"]
+        (project / "themes" / "default" / "custom.css").write_text(
+            "h1 { letter-spacing: 0.01em; }\n", "utf-8")
+        state = events.next()
+        assert all(state["pages"][p] != pages[p] for p in pages)
+        assert b"letter-spacing: 0.01em" in served.request("/book/theme/book.css")[2]
+        assert b"letter-spacing: 0.01em" in served.request("/course/cxbook/course.css")[2]
+
+        # A themes/ folder removed, then made again: still watched.
+        pages = state["pages"]
+        shutil.move(project / "themes", project / "themes-aside")
+        state = events.next()
+        assert b"letter-spacing: 0.01em" not in served.request("/book/theme/book.css")[2]
+        shutil.move(project / "themes-aside", project / "themes")
+        state = events.next()
+        assert state["pages"] == pages
+        (project / "themes" / "default" / "custom.css").write_text(
+            "h1 { letter-spacing: 0.02em; }\n", "utf-8")
+        version = events.next()["version"]
+        assert b"letter-spacing: 0.02em" in served.request("/book/theme/book.css")[2]
+
+        # Saving a file unchanged, or an editor's backup file, changes nothing.
+        lines = len(served.lines)
+        chapter = project / CHAPTER
+        chapter.write_bytes(chapter.read_bytes())
+        (project / "manuscript" / "02-worry-less-do-more.md~").write_text("backup", "utf-8")
+        served.wait_for(r"changed manuscript/02-worry-less-do-more\.md: preview updated in "
+                        r"[0-9.]+ s \(0 chapters read again, 0 pages changed\)", 10, lines)
+        assert not [line for line in served.lines[lines:] if ".md~" in line]
+        later = Events(served)
+        assert later.next()["version"] == version  # no page was told to reload
+        later.close()
+    finally:
+        events.close()
 
 
 # ---------------------------------------------------------------- what is served
