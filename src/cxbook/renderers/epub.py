@@ -404,7 +404,20 @@ def _metadata(eb: epub.EpubBook, project: Project) -> None:
     eb.add_metadata(None, "meta", CONFORMANCE, {"property": "dcterms:conformsTo"})
 
 
-def _documents(project: Project, cover_src: str) -> list[Doc]:
+def _answer_key(project: Project, bundle: Bundle | None) -> str:
+    """The answer key's XHTML (render/html.py), kept in ``bundle`` under what it shows: each
+    chapter's file name, number, slug and title, and the course's activities (not the
+    chapters' text, so editing a chapter does not render it again)."""
+    if bundle is None:
+        return answer_key_html(project)
+    key = fingerprint("epub-answer-key", tuple((c.stem, c.number, c.slug, c.title)
+                                               for c in project.chapters),
+                      project.course.activities)
+    return bundle.fragment("epub-answer-key", key,
+                           lambda: answer_key_html(project).encode("utf-8")).decode("utf-8")
+
+
+def _documents(project: Project, cover_src: str, bundle: Bundle | None = None) -> list[Doc]:
     book = project.book
     docs = [
         Doc("cover.xhtml", "cover", "Cover", _cover_body(book, cover_src), "cover"),
@@ -420,7 +433,7 @@ def _documents(project: Project, cover_src: str) -> list[Doc]:
             acts = project.course.for_chapter(ch.stem)
         docs.append(Doc(chapter_file(ch), ch.anchor, ch.title, "",
                         "bodymatter" if i == 0 else None, ch.location.path, ch, acts))
-    key = answer_key_html(project)
+    key = _answer_key(project, bundle)
     if key:
         docs.append(Doc(ANSWER_KEY_FILE, "answer-key", "Answer key", key, "backmatter"))
     docs.append(Doc("sources.xhtml", "sources", "Sources and permissions",
@@ -521,7 +534,7 @@ def render_documents(project: Project, bundle: Bundle | None,
 
     cover_src = media[cover_source] if cover_source is not None else "cover.png"
 
-    docs = _documents(project, cover_src)
+    docs = _documents(project, cover_src, bundle)
     docs[3].body = _nav_body(docs, project)
     language = book.language
     media_key = tuple(sorted(media.items()))
