@@ -30,7 +30,7 @@ from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from ..diagnostics import CxbookError
 from .chrome import EVENTS, RELOAD_SCRIPT, STYLESHEET, own_page, with_chrome
-from .site import BOOK, COURSE, COURSE_PAGE, START, Site
+from .site import BOOK, COURSE, COURSE_PAGE, START
 from .state import Preview
 
 PING_SECONDS = 15.0  # a comment line on idle event streams, so dead connections are noticed
@@ -274,4 +274,3 @@ def bind(host: str, port: int, preview: Preview) -> PreviewServer:
                          check_host=is_loopback(host))
 
 
-__all__ = ["PreviewServer", "Site", "bind", "is_loopback", "request_path"]
