@@ -1,8 +1,10 @@
 """cxbook benchmark: synthetic books of 5, 50 and 200 chapters, every format, side by side
-with pandoc on the same Markdown, plus no-change and one-chapter rebuilds.
+with pandoc on the same Markdown, plus no-change and one-chapter rebuilds, and the live
+preview's edit-to-browser time (cxbook serve, measured in Chromium).
 
     python bench/run.py [--sizes 5,50,200] [--no-pandoc] [--no-pdf] [--formats pdf,epub]
                         [--out bench/RESULTS.md]
+    python bench/run.py --preview-only
 
 Prints, per size and format: wall time, peak memory (RSS of the process tree's largest
 process), output size, and cxbook/pandoc ratios. Figures, not assertions: targets are
@@ -17,6 +19,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -340,6 +343,97 @@ def measure_rebuilds(lines: list[str]) -> None:
                  f"| target ≤ 0.25× |")
 
 
+def _serve(book: Path) -> tuple[subprocess.Popen[str], str, list[str]]:
+    """``cxbook serve`` on ``book`` (any free port): the process, its address, and the
+    lines it prints to stderr (filled by a thread)."""
+    proc = subprocess.Popen([*cxbook_cmd(), "serve", str(book), "--port", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line.rstrip("\n"))
+            if " is at http://" in line:
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not ready.wait(600):
+        proc.kill()
+        raise RuntimeError("cxbook serve did not start:\n" + "\n".join(lines))
+    url = re.search(r"is at (http://\S+/) ", next(x for x in lines if " is at " in x))
+    assert url is not None
+    return proc, url.group(1), lines
+
+
+def measure_preview(lines: list[str], runs: int = 5) -> None:
+    """`cxbook serve`: from saving a one-sentence edit to Chromium's reloaded page with the
+    new text (its DOMContentLoaded; the page open at that chapter), on the default book and
+    on the 200-chapter book; the median of ``runs`` edits, and the server's own rebuild
+    time for them."""
+    from playwright.sync_api import expect, sync_playwright
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from support.lms_harness import launch_chromium
+
+    default = WORK / "preview-default"
+    if default.exists():
+        shutil.rmtree(default)
+    for name in ("manuscript", "course", "themes"):
+        if (REPO / name).exists():
+            shutil.copytree(REPO / name, default / name)
+    books = [("default book (5 chapters)", default, "02-worry-less-do-more", "Stop it."),
+             ("200 chapters", make_book(200, WORK / "book-200-preview"), "100-chapter-100",
+              "Stop it.")]
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            for label, book, stem, sentence in books:
+                chapter = book / "manuscript" / f"{stem}.md"
+                if sentence not in chapter.read_text("utf-8"):
+                    sentence = chapter.read_text("utf-8").split("\n\n")[-1].split(". ")[0]
+                proc, url, printed = _serve(book)
+                page = browser.new_page()
+                # When the reloaded document's text is there (Playwright's own polling of
+                # a condition would add up to a few hundred ms of its own).
+                loaded: list[float] = []
+                page.on("domcontentloaded",
+                        lambda _, loaded=loaded: loaded.append(time.perf_counter()))
+                try:
+                    slug = re.sub(r"^\d+[-_. ]*", "", stem)
+                    page.goto(f"{url}book/ch-{slug}.xhtml")
+                    expect(page.locator("html[data-cxbook-preview]")).to_have_count(1)
+                    shown, rebuilt = [], []
+                    for n in range(runs):
+                        marker = f"One more sentence, edit {n}."
+                        text = chapter.read_text("utf-8")
+                        seen = len(printed)
+                        started = time.perf_counter()
+                        chapter.write_text(text.replace(sentence, f"{sentence} {marker}", 1),
+                                           "utf-8")
+                        expect(page.locator("body")).to_contain_text(marker, timeout=30_000)
+                        shown.append(max(loaded) - started)
+                        while not any("preview updated in" in x for x in printed[seen:]):
+                            time.sleep(0.05)
+                        line = next(x for x in printed[seen:] if "preview updated in" in x)
+                        found = re.search(r"updated in ([0-9.]+) s", line)
+                        assert found is not None
+                        rebuilt.append(float(found.group(1)))
+                        sentence = f"{sentence} {marker}"
+                        time.sleep(0.5)
+                finally:
+                    page.close()
+                    proc.send_signal(signal.SIGINT)
+                    proc.wait(60)
+                lines.append(f"| `serve`: one-sentence edit shown in the browser, {label} "
+                             f"| {statistics.median(shown):.2f} s (rebuild "
+                             f"{statistics.median(rebuilt):.2f} s) | target < 1 s |")
+                print(lines[-1], flush=True)
+        finally:
+            browser.close()
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -369,7 +463,13 @@ def main() -> int:
     parser.add_argument("--out", default=str(REPO / "bench" / "RESULTS.md"))
     parser.add_argument("--rebuilds-only", action="store_true",
                         help="measure the rebuilds only (the table after the first)")
+    parser.add_argument("--preview-only", action="store_true", help="measure only the live "
+                        "preview (cxbook serve; needs Playwright and Chromium) and print it")
     args = parser.parse_args()
+    if args.preview_only:
+        WORK.mkdir(parents=True, exist_ok=True)
+        measure_preview([])
+        return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     formats = [f for f in FORMATS if not (args.no_pdf and f in PDF_FORMATS)]
     alone = [f for f in args.formats.split(",") if f in formats]
@@ -432,7 +532,11 @@ def main() -> int:
         measure_tall_table(lines, not args.no_pandoc)
     lines += ["", "| rebuild | time | target |", "|---|---:|---|"]
     measure_rebuilds(lines)
-    print("\n".join(lines[-4:]))
+    try:
+        measure_preview(lines)
+    except ImportError:  # Playwright comes with the test tools ('.[test]')
+        lines.append("| `serve`: edit shown in the browser | not measured (no Playwright) | |")
+    print("\n".join(lines[-5:]))
     Path(args.out).write_text("\n".join(lines) + "\n", "utf-8")
     print(f"written to {args.out}")
     return 0

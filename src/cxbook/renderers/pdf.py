@@ -33,11 +33,11 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from ..build import BuildOptions
+from ..build import BuildOptions, edition_view
 from ..cache import BuildCache, fingerprint
 from ..diagnostics import SourceLocation
 from ..glyphs import Coverage
-from ..model import DEFAULT_COLORS, Book, Project, Theme
+from ..model import DEFAULT_COLORS, Book, Chapter, Project, Theme
 from ..output import OutputFile
 from .pdf_html import Edition, front_html, main_sections, opens_right, part_html, toc_entries
 from .pdf_layout import PAGE_REF_ATTRIBUTE, LaidOutPart, finish, lay_out, write
@@ -564,6 +564,32 @@ def _lay_out(job: _PartsJob, indexes: list[int], plan_for: Callable[[_Layout], _
     return done, plans[0]
 
 
+def _print_css(project: Project, options: BuildOptions, extra_css: str = "") -> str:
+    """The editions' stylesheet: theme.yaml's settings, the theme's print CSS, --paper,
+    then ``extra_css``."""
+    css_text = generated_css(project.theme) + project.theme.css("print")
+    if options.paper:
+        css_text += f"\n@page {{ size: {options.paper}; }}\n"
+    return css_text + extra_css
+
+
+def _pdf_options(project: Project, edition: Edition, name: str, *, extra_css: str = "",
+                 pdf_variant: str = "pdf/ua-1") -> dict[str, Any]:
+    """WeasyPrint's options for writing an edition's parts (deterministic identifier)."""
+    identifier = hashlib.sha256(
+        f"{project.book.identifier}\n{edition}{'' if extra_css == '' else name}".encode()
+    ).hexdigest()[:32].encode()
+    return {
+        "pdf_variant": pdf_variant,
+        "pdf_tags": True,
+        "pdf_identifier": identifier,
+        "uncompressed_pdf": False,
+        "custom_metadata": False,
+        "full_fonts": False,
+        "hinting": False,
+    }
+
+
 def render_pdf(project: Project, options: BuildOptions, edition: Edition,
                name: str, *, extra_css: str = "", pdf_variant: str = "pdf/ua-1") -> bytes:
     """One edition as PDF bytes: the main matter laid out in parts (in parallel when
@@ -573,22 +599,9 @@ def render_pdf(project: Project, options: BuildOptions, edition: Edition,
     stylesheet (and ``--paper``); ``pdf_variant`` is WeasyPrint's (the parts stay tagged,
     to be joined)."""
     progress: Callable[[str], None] = options.progress or (lambda message: None)
-    css_text = generated_css(project.theme) + project.theme.css("print")
-    if options.paper:
-        css_text += f"\n@page {{ size: {options.paper}; }}\n"
-    css_text += extra_css
-    identifier = hashlib.sha256(
-        f"{project.book.identifier}\n{edition}{'' if extra_css == '' else name}".encode()
-    ).hexdigest()[:32].encode()
-    pdf_options: dict[str, Any] = {
-        "pdf_variant": pdf_variant,
-        "pdf_tags": True,
-        "pdf_identifier": identifier,
-        "uncompressed_pdf": False,
-        "custom_metadata": False,
-        "full_fonts": False,
-        "hinting": False,
-    }
+    css_text = _print_css(project, options, extra_css)
+    pdf_options = _pdf_options(project, edition, name, extra_css=extra_css,
+                               pdf_variant=pdf_variant)
     groups = plan_parts(main_sections(project, edition))
     htmls = {index: part_html(project, edition, options.source_date, group, first=index == 0)
              for index, group in enumerate(groups)}
@@ -649,6 +662,27 @@ def render_pdf(project: Project, options: BuildOptions, edition: Edition,
     total = main_start + sum(layouts[0].pages.values()) + sum(plan.pad.values())
     progress(f"{name}: writing {total} pages")
     return merge(parts, main_start)
+
+
+def chapter_pdf(project: Project, chapter: Chapter, options: BuildOptions) -> bytes:
+    """One chapter as the reader edition prints it, on its own (a quick look at its printed
+    form, for ``cxbook serve``): the chapter, then its answers when it has quiz items (so
+    that its "see page" reference has a page), laid out in one part with the reader
+    edition's stylesheet, pages numbered from 1, without front matter or sources. Links to
+    other chapters lead to the first page. Raises PdfRenderError as render_pdf does;
+    WeasyPrint's warnings go to ``options.warn``."""
+    view = edition_view(replace(project, chapters=(chapter,)), "reader")
+    sections = main_sections(view, "reader", sources=False)
+    html = part_html(view, "reader", options.source_date, sections, first=True)
+    job = _PartsJob(view, "pdf", options, _print_css(view, options),
+                    _pdf_options(view, "reader", "pdf"), {0: html}, 1)
+
+    def exchange(layout: _Layout) -> _Plan:
+        return replace(_plan(layout), write=frozenset({0}))
+
+    done = _run_parts(job, [0], exchange)
+    _check_log("pdf", view, options, [done.pdfs[0]])
+    return done.pdfs[0].pdf
 
 
 def _page_count(data: bytes) -> int:

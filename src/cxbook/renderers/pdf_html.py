@@ -291,9 +291,10 @@ def _session_plan(project: Project) -> str:
     ).strip() + "\n"
 
 
-def main_sections(project: Project, edition: Edition) -> list[str]:
+def main_sections(project: Project, edition: Edition, *, sources: bool = True) -> list[str]:
     """The main matter as sections that each open on a right-hand page, in reading order:
-    the session plan (facilitator guide), the chapters, the answer key, the sources."""
+    the session plan (facilitator guide), the chapters, the answer key, the sources
+    (unless ``sources`` is False)."""
     sections: list[str] = []
     if edition == "facilitator":
         sections.append(_session_plan(project))
@@ -304,7 +305,8 @@ def main_sections(project: Project, edition: Edition) -> list[str]:
         key = answer_key_html(project, page_ref=PAGE_REF_PLACEHOLDER)
         if key:
             sections.append(key)
-    sections.append(sources_html(project))
+    if sources:
+        sections.append(sources_html(project))
     return sections
 
 

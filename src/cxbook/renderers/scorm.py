@@ -51,6 +51,9 @@ RUNTIME_FILES: dict[Version, tuple[str, ...]] = {  # scripts, in load order
     version: ("player.js", "scorm-api.js", *(f"track-{name}.js" for name in adapters))
     for version, adapters in TRACKING.items()
 }
+# The course page on its own, without an LMS (``cxbook serve``): the standalone adapter only.
+STANDALONE_TRACKING = ("local",)
+STANDALONE_FILES = ("player.js", *(f"track-{name}.js" for name in STANDALONE_TRACKING))
 STATIC_FILES = ("icon.svg",)
 DATA_FILE = f"{RUNTIME_DIR}/course-data.json"
 CSS_FILE = f"{RUNTIME_DIR}/course.css"
@@ -289,7 +292,10 @@ def course_data(project: Project, version: Version, cache: Bundle | None = None)
 
 
 def index_html(project: Project, version: Version, images: Mapping[str, str],
-               cache: Bundle | None = None) -> bytes:
+               cache: Bundle | None = None, *, scripts: tuple[str, ...] | None = None,
+               tracking: tuple[str, ...] | None = None) -> bytes:
+    """The course page. ``scripts`` (runtime files, in load order) and ``tracking`` (the
+    adapters to try) default to the version's package (RUNTIME_FILES, TRACKING)."""
     template = environment().get_template("course_page.html")
     text = template.render(
         book=project.book,
@@ -299,8 +305,8 @@ def index_html(project: Project, version: Version, images: Mapping[str, str],
         key=structure_key(project),
         css_href=CSS_FILE,
         icon_href=f"{RUNTIME_DIR}/icon.svg",
-        scripts=[f"{RUNTIME_DIR}/{name}" for name in RUNTIME_FILES[version]],
-        tracking=" ".join(TRACKING[version]),
+        scripts=[f"{RUNTIME_DIR}/{name}" for name in scripts or RUNTIME_FILES[version]],
+        tracking=" ".join(tracking or TRACKING[version]),
     )
     return (text.strip() + "\n").encode("utf-8")
 
@@ -367,24 +373,43 @@ def renamed_images(html: str, names: Mapping[str, str]) -> str:
 def package_files(project: Project, version: Version,
                   cache: Bundle | None = None) -> dict[str, bytes]:
     """Every file of the package except imsmanifest.xml."""
+    return _page_files(project, version, cache, RUNTIME_FILES[version], TRACKING[version],
+                       schema_files(version))
+
+
+def standalone_files(project: Project, cache: Bundle | None = None) -> dict[str, bytes]:
+    """The course page on its own, as a web server without an LMS serves it: the package's
+    files (path -> bytes, ``index.html`` the page) with the player and only the standalone
+    tracking adapter (``track-local.js``: progress in the browser's local storage), and
+    neither manifest nor schemas. Its data file is the SCORM 2004 one, whose limits are
+    the larger."""
+    return _page_files(project, "2004", cache, STANDALONE_FILES, STANDALONE_TRACKING, {})
+
+
+def _page_files(project: Project, version: Version, cache: Bundle | None,
+                scripts: tuple[str, ...], tracking: tuple[str, ...],
+                schemas: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The course page ``index.html`` with ``scripts`` trying the ``tracking`` adapters,
+    and every file it uses; ``schemas`` are added at the root."""
     css = recolored_css(project.theme)
     files: dict[str, bytes] = {
         CSS_FILE: css.encode("utf-8"),
         DATA_FILE: course_data(project, version, cache),
     }
-    for name in (*RUNTIME_FILES[version], *STATIC_FILES):
+    for name in (*scripts, *STATIC_FILES):
         files[f"{RUNTIME_DIR}/{name}"] = runtime_file(name)
     for path, data in project.theme.fonts().items():
         if path in css:  # only the fonts the stylesheet uses (url("fonts/…") beside it)
             files[f"{RUNTIME_DIR}/{path}"] = data
-    files.update(schema_files(version))
+    files.update(schemas)
     names = image_names(project, {*files, LAUNCH, MANIFEST})
     for path, name in names.items():
         asset = project.asset(path)
         if asset is None:
             raise ValueError(f"chapter image {path!r} is not among the project's assets")
         files[name] = asset.data
-    files[LAUNCH] = index_html(project, version, names, cache)
+    files[LAUNCH] = index_html(project, version, names, cache, scripts=scripts,
+                               tracking=tracking)
     return files
 
 

@@ -266,7 +266,8 @@
     } else if (this.readOnly) {
       this.takeResponses(saved.responses || {});
     }
-    var at = this.pageIndex(saved.location);
+    var named = this.pageOfHash(window.location.hash);
+    var at = named >= 0 ? named : this.pageIndex(saved.location);
     if (at >= 0) this.state.page = at;
     this.bindUi();
     if (this.readOnly) this.lock();
@@ -295,6 +296,16 @@
       return Number(location);
     }
     return -1;
+  };
+
+  /* The page holding the element an address's fragment names (index.html#page-<slug>
+     opens that chapter's page), or -1. */
+  Course.prototype.pageOfHash = function (hash) {
+    var id = "";
+    try { id = hash ? decodeURIComponent(hash.slice(1)) : ""; } catch (e) { return -1; }
+    var target = id ? document.getElementById(id) : null;
+    var page = target && target.closest ? target.closest(".cx-page") : null;
+    return page ? this.pageIndex(page.id) : -1;
   };
 
   Course.prototype.location = function () {
