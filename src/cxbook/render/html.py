@@ -27,8 +27,10 @@ LABELS = {
     "check": "Check your understanding",
     # quiz questions (templates/questions.html)
     "all_that_apply": "choose all that apply",
-    "match_hint": "match each item with one on the right",
-    "order_hint": "put them in the right order",
+    "match_hint": "choose the match of each item",
+    "match_hint_print": "write the letter of each item's match in its box",
+    "order_hint": "put them in order with the Move up and Move down buttons",
+    "order_hint_print": "number the boxes from 1 to %s in the right order",
     "your_answer": "Your answer",
     "choose_match": "Choose a match",
     "move_up": "Move up",
