@@ -711,7 +711,7 @@ def _numeric_fields(ctx: YamlContext, node: yaml.Node, fields: dict[str, yaml.No
     """'answer' with an optional 'tolerance', or a 'range' (with an optional 'answer'
     inside it), and an optional 'unit'."""
     if "answer" not in fields and "range" not in fields:
-        ctx.diags.error(ctx.loc(node), "numeric question is missing the required key "
+        ctx.diags.error(ctx.loc(node), "a numeric question is missing the required key "
                         "'answer'; add 'answer: …' (with 'tolerance: …' if near answers "
                         "count too) or 'range: [lowest, highest]'", "schema.missing-key")
         return None
@@ -757,9 +757,9 @@ def _numeric_fields(ctx: YamlContext, node: yaml.Node, fields: dict[str, yaml.No
                 ok = False
             elif answer is not None and not low <= answer <= high:
                 ctx.diags.error(ctx.loc(fields["answer"]), f"answer {fields['answer'].value}"
-                                f" is outside its range {items[0].value} to "
-                                f"{items[1].value}; the answer must be a number the range "
-                                "accepts", "course.answer-outside-range")
+                                f" is outside its range [{items[0].value}, {items[1].value}]:"
+                                " the answer shown must be a number the range accepts; change"
+                                " the answer or the range", "course.answer-outside-range")
                 ok = False
     elif answer is not None:
         low, high = answer - tolerance, answer + tolerance
