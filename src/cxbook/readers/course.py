@@ -570,7 +570,7 @@ def _choice_fields(ctx: YamlContext, node: yaml.Node, fields: dict[str, yaml.Nod
                 continue
             choices.append((entry[0], entry[2]))
             feedback.append(entry[1])
-        if not _distinct(ctx, choices, "choice", "course.duplicate-choice"):
+        if not _distinct(ctx, choices, "choice", code="course.duplicate-choice"):
             ok = False
             unique: dict[str, int] = {}
             for index, (label, _) in enumerate(choices):
