@@ -5,7 +5,9 @@ answers), and the session plan's minutes."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
+import re
 import unicodedata
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from playwright.sync_api import Browser
 
+from cxbook.build import BuildOptions, load_renderer
 from cxbook.diagnostics import SourceLocation
 from cxbook.model import (
     Choice,
@@ -41,7 +44,18 @@ from cxbook.scoring import (
 )
 
 from conftest import PROJECTS, REPO, run_cli
-from support.answers import right_response, wrong_response
+from support.answers import (
+    expected_patterns,
+    expected_response,
+    interaction_type,
+    right_pick,
+    right_response,
+    shown_answer,
+    wrong_pick,
+    wrong_response,
+)
+from support.lms_harness import LmsSession, run_axe, serve_directory
+from support.scorm_tools import Learner, extract
 
 CH1 = "01-positive-service-experiences"
 PLAYER = REPO / "src" / "cxbook" / "renderers" / "scorm_assets" / "player.js"
@@ -553,3 +567,275 @@ def test_a_session_longer_than_the_course_allows_is_a_located_warning(
     assert "course.session-too-long ×1" in result.err
     acts = read_project(default_project_copy).course.activities
     assert [a.discussion_minutes for a in acts] == [35, 35, 35, 20, 35]
+
+
+# -- 7. the course page in a strict LMS ------------------------------------------------------
+
+VERSIONS = ("1.2", "2004")
+WHEN = dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.UTC)
+LEARNER = {"1.2": "cmi.core.student_id", "2004": "cmi.learner_id"}
+# Answers as a learner types them, and what the page keeps and the LMS records of them.
+TYPED = {
+    "counting-customers-a-day": (" 123,0 Customers", "123", "130", "130"),
+    "counting-reply-minutes": ("2.5", "2.5", "−3,50", "-3.5"),
+    "counting-promise-name": ("  QUICK\tReply ", "QUICK Reply", "slow reply", "slow reply"),
+    "counting-promise-case": ("Grüezi", "Grüezi", "grüezi", "grüezi"),
+}
+
+
+@pytest.fixture(scope="module")
+def course_project() -> Any:
+    return read_project(PROJECTS / "questions")
+
+
+@pytest.fixture(scope="module")
+def packages(course_project: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("questions")
+    made = {}
+    for version in VERSIONS:
+        name = "scorm12" if version == "1.2" else "scorm2004"
+        (file,) = load_renderer(name).render(course_project, BuildOptions(source_date=WHEN))
+        path = out / file.name
+        path.write_bytes(file.data)
+        made[version] = extract(path, out / name)
+    return made
+
+
+def pick(q: Question, right: bool) -> Any:
+    if q.id in TYPED:
+        return TYPED[q.id][0 if right else 2]
+    return right_pick(q) if right else wrong_pick(q)
+
+
+def kept(q: Question, right: bool) -> Any:
+    """The response the page keeps (and records) for pick(q, right)."""
+    if q.id in TYPED:
+        return TYPED[q.id][1 if right else 3]
+    return right_response(q) if right else wrong_response(q)
+
+
+def records_by_id(state: dict[str, Any]) -> dict[str, dict[str, str]]:
+    out: dict[int, dict[str, str]] = {}
+    for key, value in state.items():
+        m = re.fullmatch(r"cmi\.interactions\.(\d+)\.(.+)", key)
+        if m:
+            out.setdefault(int(m.group(1)), {})[m.group(2)] = value
+    return {r["id"]: r for r in out.values()}
+
+
+def answer_course(lms: LmsSession, project: Any, right: bool) -> Learner:
+    frame = lms.sco_frame
+    assert frame is not None
+    learner = Learner(frame)
+    learner.wait_ready()
+    for ch in project.chapters:
+        quiz = project.course.for_chapter(ch.stem).quiz
+        learner.answer_visible_quiz({q.id: pick(q, right) for q in quiz})
+        learner.next()
+    return learner
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("right", [True, False], ids=["right", "wrong"])
+def test_every_type_is_scored_and_recorded_in_a_strict_lms(
+        browser: Browser, packages: dict[str, Path], course_project: Any, version: str,
+        right: bool) -> None:
+    """Right answers score 100 and pass, wrong ones 0 and fail; each question leaves a
+    typed interaction with its correct patterns, the learner's response as typed (in the
+    version's format) and its result, and the strict layer refuses nothing."""
+    items = course_project.course.quiz_items
+    with LmsSession(browser, packages[version], version,
+                    initial_cmi={LEARNER[version]: "ada"}) as lms:
+        learner = answer_course(lms, course_project, right)
+        feedback = {q.id: learner.frame.locator(f"#{q.id} .feedback").inner_text()
+                    for q in items}
+        lms.unload()
+        state = lms.cmi_state(flattened=True)
+        assert lms.problems() == []
+    records = records_by_id(state)
+    assert set(records) == {q.id for q in items}
+    for q in items:
+        r = records[q.id]
+        assert r["type"] == interaction_type(q), q.id
+        response = r["student_response" if version == "1.2" else "learner_response"]
+        assert response == expected_response(q, kept(q, right), version), q.id
+        patterns = [r[f"correct_responses.{n}.pattern"] for n in range(10)
+                    if f"correct_responses.{n}.pattern" in r]
+        assert patterns == expected_patterns(q, version), q.id
+        assert r["result"] == ("correct" if right else
+                               "wrong" if version == "1.2" else "incorrect"), q.id
+        assert feedback[q.id].startswith("Correct." if right else "Not quite."), q.id
+    # feedback per choice: what the picked wrong choice says
+    if not right:
+        assert "A complaint is what a reply answers" in feedback["counting-reply-parts"]
+    if version == "1.2":
+        assert state["cmi.core.score.raw"] == ("100" if right else "0")
+        assert state["cmi.core.lesson_status"] == ("passed" if right else "failed")
+    else:
+        assert state["cmi.score.raw"] == ("100" if right else "0")
+        assert state["cmi.success_status"] == ("passed" if right else "failed")
+
+
+def shuffled_orders(frame: Any, project: Any) -> dict[str, list[str]]:
+    """The order each shuffled item shows its choices, targets or entries in."""
+    orders = {}
+    for q in project.course.quiz_items:
+        if not getattr(q, "shuffle", False):
+            continue
+        box = frame.locator(f'fieldset[data-item="{q.id}"]')
+        if isinstance(q, MatchingQuestion):
+            orders[q.id] = box.locator("select").first.locator("option").all_inner_texts()
+        elif isinstance(q, OrderingQuestion):
+            orders[q.id] = box.locator(".order-text").all_inner_texts()
+        else:
+            orders[q.id] = box.locator("label").all_inner_texts()
+    return orders
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_resume_restores_every_answer_in_the_same_order(
+        browser: Browser, packages: dict[str, Path], course_project: Any,
+        version: str) -> None:
+    items = course_project.course.quiz_items
+    with LmsSession(browser, packages[version], version,
+                    initial_cmi={LEARNER[version]: "ada"}) as lms:
+        learner = answer_course(lms, course_project, True)
+        learner.previous()
+        orders = shuffled_orders(learner.frame, course_project)
+        lms.unload()
+        state = lms.cmi_state(flattened=True)
+        assert lms.problems() == []
+    saved = state["cmi.suspend_data"]
+    assert saved.startswith("c2.") and saved.isascii()
+    location = "cmi.core.lesson_location" if version == "1.2" else "cmi.location"
+    # the LMS hands back only the location and the saved progress (1.2 interactions are
+    # write-only): every answer comes back from suspend_data; another learner id too
+    resume = {location: state[location], "cmi.suspend_data": saved,
+              LEARNER[version]: "someone-else",
+              "cmi.core.entry" if version == "1.2" else "cmi.entry": "resume"}
+    with LmsSession(browser, packages[version], version, initial_cmi=resume) as lms:
+        frame = lms.sco_frame
+        assert frame is not None
+        learner = Learner(frame)
+        learner.wait_ready()
+        for q in items:
+            shown = shown_answer(frame, q)
+            want = pick(q, True) if q.id not in TYPED else TYPED[q.id][1]
+            assert shown == want, q.id
+            assert frame.locator(f"#{q.id} .feedback").inner_text().startswith("Correct.")
+        ordering = {q.id for q in items if isinstance(q, OrderingQuestion)}
+        again = shuffled_orders(frame, course_project)
+        assert {i: o for i, o in again.items() if i not in ordering} == {
+            i: o for i, o in orders.items() if i not in ordering}
+        status = frame.locator("#cx-status").inner_text()
+        assert f"{len(items)} of {len(items)} questions answered · score 100%" in status
+        lms.unload()
+        assert lms.problems() == []
+
+
+def test_shuffled_orders_follow_the_learner(browser: Browser, packages: dict[str, Path],
+                                            course_project: Any) -> None:
+    """The same learner sees the same orders at every launch; others see their own."""
+    seen: dict[str, list[dict[str, list[str]]]] = {}
+    for learner_id in ("ada", "bea", "ada", "cy"):
+        with LmsSession(browser, packages["2004"], "2004",
+                        initial_cmi={"cmi.learner_id": learner_id}) as lms:
+            frame = lms.sco_frame
+            assert frame is not None
+            Learner(frame).wait_ready()
+            seen.setdefault(learner_id, []).append(shuffled_orders(frame, course_project))
+            lms.unload()
+    assert seen["ada"][0] == seen["ada"][1]
+    assert len({json.dumps(seen[i][0], sort_keys=True) for i in ("ada", "bea", "cy")}) == 3
+    # an ordering question never starts in its right order, shuffled or not
+    for orders in (o for runs in seen.values() for o in runs):
+        for q in course_project.course.quiz_items:
+            if isinstance(q, OrderingQuestion) and q.id in orders:
+                assert orders[q.id] != [e.text for e in q.entries]
+
+
+def test_without_an_lms_the_seed_is_kept_with_the_progress(
+        browser: Browser, packages: dict[str, Path], course_project: Any) -> None:
+    with serve_directory(packages["1.2"]) as base:
+        page = browser.new_page()
+        try:
+            page.goto(f"{base}/index.html")
+            Learner(page.main_frame).wait_ready()
+            first = shuffled_orders(page.main_frame, course_project)
+            page.get_by_role("button", name="Next", exact=True).click()
+            page.reload()
+            Learner(page.main_frame).wait_ready()
+            assert shuffled_orders(page.main_frame, course_project) == first
+        finally:
+            page.close()
+
+
+def test_matching_and_ordering_work_from_the_keyboard(
+        browser: Browser, packages: dict[str, Path], course_project: Any) -> None:
+    """No pointer: Tab to a Move button and press Enter or Space; the focus stays on the
+    button and the new place is announced; a matching list is chosen with the arrow keys."""
+    order = next(q for q in course_project.course.quiz_items if q.id == "ordering-reply-order")
+    assert isinstance(order, OrderingQuestion)
+    with LmsSession(browser, packages["2004"], "2004") as lms:
+        frame = lms.sco_frame
+        assert frame is not None
+        learner = Learner(frame)
+        learner.wait_ready()
+        learner.next()
+        box = frame.locator(f'fieldset[data-item="{order.id}"]')
+        keyboard = lms.page.keyboard
+        wanted = [e.text for e in order.entries]
+        for place, text in enumerate(wanted):
+            for _ in range(box.locator(".order-text").all_inner_texts().index(text) - place):
+                button = box.get_by_role("button", name=f"Move up: {text}", exact=True)
+                button.focus()
+                keyboard.press("Enter")
+                assert frame.evaluate("document.activeElement.getAttribute('aria-label')") == (
+                    f"Move up: {text}")
+                shown = box.locator(".order-text").all_inner_texts()
+                assert box.locator(".order-status").inner_text() == (
+                    f"{text}: {shown.index(text) + 1} of {len(wanted)}.")
+        assert box.locator(".order-text").all_inner_texts() == wanted
+        match = next(q for q in course_project.course.quiz_items if isinstance(q, MatchingQuestion))
+        for prompt, target in match.pair_choices:
+            select = frame.locator(f"#{match.id}-{prompt.id}")
+            select.focus()
+            options = select.locator("option").all_inner_texts()
+            for _ in range(options.index(target.text)):
+                keyboard.press("ArrowDown")
+            assert select.locator("option:checked").inner_text() == target.text
+        frame.get_by_role("button", name="Check answers: Putting Replies in Order").focus()
+        keyboard.press("Enter")
+        assert box.locator(".feedback").inner_text().startswith("Correct.")
+        assert frame.locator(f"#{match.id} .feedback").inner_text().startswith("Correct.")
+        lms.unload()
+        assert lms.problems() == []
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_every_question_type_passes_axe(browser: Browser, packages: dict[str, Path],
+                                        course_project: Any, width: int) -> None:
+    context = browser.new_context(bypass_csp=True, viewport={"width": width, "height": 800})
+    try:
+        with serve_directory(packages["2004"]) as base:
+            page = context.new_page()
+            page.goto(f"{base}/index.html")
+            learner = Learner(page.main_frame)
+            learner.wait_ready()
+            for ch in course_project.chapters:
+                assert serious(run_axe(page)) == []
+                quiz = course_project.course.for_chapter(ch.stem).quiz
+                learner.answer_visible_quiz({q.id: pick(q, False) for q in quiz})
+                assert serious(run_axe(page)) == []
+                if width == 320:
+                    overflow = page.evaluate("document.documentElement.scrollWidth - "
+                                             "document.documentElement.clientWidth")
+                    assert overflow <= 0
+                learner.next()
+    finally:
+        context.close()
+
+
+def serious(violations: list[dict[str, Any]]) -> list[str]:
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in violations
+            if v.get("impact") in ("serious", "critical")]

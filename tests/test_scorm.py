@@ -31,7 +31,6 @@ from cxbook.model import (
     FillInQuestion,
     MatchingQuestion,
     NumericQuestion,
-    OrderingQuestion,
     Project,
     Question,
     QuizItem,
@@ -41,7 +40,6 @@ from cxbook.renderers.scorm import (
     Scorm12Renderer,
     Scorm2004Renderer,
     description,
-    identifiers,
     interaction_id,
     max_suspend_length,
     recolored_css,
@@ -51,11 +49,12 @@ from cxbook.scoring import course_score, passed
 
 from conftest import copy_project, run_cli
 from support.answers import (
+    expected_patterns,
+    expected_response,
     interaction_type,
-    plain,
-    recorded,
     right_pick,
     right_response,
+    shown_answer,
     wrong_pick,
     wrong_response,
 )
@@ -149,47 +148,6 @@ def interactions(state: dict[str, Any]) -> dict[int, dict[str, str]]:
         if m:
             out.setdefault(int(m.group(1)), {})[m.group(2)] = value
     return out
-
-
-def expected_response(q: Question, response: Any, version: str) -> str:
-    """A response as each version must record it (support.answers.recorded), with the
-    2004 identifiers made from the texts."""
-    tables: dict[str, dict[str, str]] = {}
-    if isinstance(q, ChoiceQuestion | OrderingQuestion):
-        tables["responses"] = response_identifiers(q)
-    elif isinstance(q, MatchingQuestion):
-        tables = {"sources": identifiers(q.prompts), "targets": identifiers(q.targets)}
-    return recorded(q, response, version, tables)
-
-
-def expected_patterns(q: Question, version: str) -> list[str]:
-    """The correct_responses patterns each version must record, in order."""
-    if isinstance(q, FillInQuestion):
-        cases = "true" if q.case_sensitive else "false"
-        return list(q.answers) if version == "1.2" else [
-            f"{{case_matters={cases}}}{a}" for a in q.answers]
-    if isinstance(q, NumericQuestion):
-        if version == "1.2":
-            return [plain(q.answer)] if q.answer is not None else []
-        return [f"{plain(q.low)}[:]{plain(q.high)}"]
-    return [expected_response(q, right_response(q), version)]
-
-
-def shown_answer(frame: Any, q: Question) -> Any:
-    """The answer the page shows for a question, in the shape a learner gives it."""
-    box = frame.locator(f'fieldset[data-item="{q.id}"]')
-    if isinstance(q, ChoiceQuestion):
-        return [c.text for c in q.choices if box.locator(f"#{q.id}-{c.id}").is_checked()]
-    if isinstance(q, FillInQuestion | NumericQuestion):
-        return box.locator("input").input_value()
-    if isinstance(q, MatchingQuestion):
-        shown = {}
-        for p in q.prompts:
-            chosen = box.locator(f"#{q.id}-{p.id} option:checked").inner_text()
-            if box.locator(f"#{q.id}-{p.id}").input_value():
-                shown[p.text] = chosen
-        return shown
-    return box.locator(".order-text").all_inner_texts()
 
 
 def run_learner(lms: LmsSession, project: Project, answer: dict[str, Any],

@@ -18,6 +18,7 @@ from cxbook.model import (
     OrderingQuestion,
     Question,
 )
+from cxbook.renderers.scorm import identifiers, response_identifiers
 
 CHOICE_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 SOURCE_CHARACTERS = "123456789abcdefghijklmnopqrstuvwxyz0"
@@ -110,3 +111,44 @@ def recorded(q: Question, response: Any, version: str,
 
 def interaction_type(q: Question) -> str:
     return "sequencing" if isinstance(q, OrderingQuestion) else q.type
+
+
+def expected_response(q: Question, response: Any, version: str) -> str:
+    """A response as each version must record it (support.answers.recorded), with the
+    2004 identifiers made from the texts."""
+    tables: dict[str, dict[str, str]] = {}
+    if isinstance(q, ChoiceQuestion | OrderingQuestion):
+        tables["responses"] = response_identifiers(q)
+    elif isinstance(q, MatchingQuestion):
+        tables = {"sources": identifiers(q.prompts), "targets": identifiers(q.targets)}
+    return recorded(q, response, version, tables)
+
+
+def expected_patterns(q: Question, version: str) -> list[str]:
+    """The correct_responses patterns each version must record, in order."""
+    if isinstance(q, FillInQuestion):
+        cases = "true" if q.case_sensitive else "false"
+        return list(q.answers) if version == "1.2" else [
+            f"{{case_matters={cases}}}{a}" for a in q.answers]
+    if isinstance(q, NumericQuestion):
+        if version == "1.2":
+            return [plain(q.answer)] if q.answer is not None else []
+        return [f"{plain(q.low)}[:]{plain(q.high)}"]
+    return [expected_response(q, right_response(q), version)]
+
+
+def shown_answer(frame: Any, q: Question) -> Any:
+    """The answer the page shows for a question, in the shape a learner gives it."""
+    box = frame.locator(f'fieldset[data-item="{q.id}"]')
+    if isinstance(q, ChoiceQuestion):
+        return [c.text for c in q.choices if box.locator(f"#{q.id}-{c.id}").is_checked()]
+    if isinstance(q, FillInQuestion | NumericQuestion):
+        return box.locator("input").input_value()
+    if isinstance(q, MatchingQuestion):
+        shown = {}
+        for p in q.prompts:
+            chosen = box.locator(f"#{q.id}-{p.id} option:checked").inner_text()
+            if box.locator(f"#{q.id}-{p.id}").input_value():
+                shown[p.text] = chosen
+        return shown
+    return box.locator(".order-text").all_inner_texts()
