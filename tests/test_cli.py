@@ -80,7 +80,7 @@ def test_usage_errors_exit_2() -> None:
     unknown = run_cli("build", str(REPO), "-f", "epbu")
     assert unknown.code == 2
     assert unknown.err == ("cxbook: usage error: unknown format 'epbu' (did you mean 'epub'?); "
-                           "the formats are: epub, pdf, workbook, facilitator, scorm12, "
+                           "the formats are: epub, pdf, workbook, facilitator, print, scorm12, "
                            "scorm2004\n")
     assert run_cli("frobnicate").code == 2
     assert run_cli("build", "--paper", "b5").code == 2

@@ -96,7 +96,8 @@ def test_drafts_are_marked_and_pass_check_with_a_warning_each(drafted: Path) -> 
     assert result.code == 0, result.err
     assert result.err.splitlines() == [
         *(f"course/{stem}.yaml:1:1: {DRAFT_WARNING}" for stem in STEMS),
-        "3 acknowledged warnings: chapter.no-author ×3",
+        "11 acknowledged warnings: chapter.no-author ×3, chapter.no-notice ×4, "
+        "chapter.no-source ×4",
         "cxbook check: ok (5 warnings)",
     ]
     assert run_cli("check", str(drafted), "--strict").code == 1

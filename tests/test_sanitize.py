@@ -117,7 +117,8 @@ def _texts_of(path: Path) -> dict[str, str]:
 
 
 FORMAT_SUFFIX = {"epub": ".epub", "pdf": ".pdf", "workbook": "-workbook.pdf",
-                 "facilitator": "-facilitator.pdf", "scorm12": "-scorm12.zip",
+                 "facilitator": "-facilitator.pdf", "print": "-print.pdf",
+                 "scorm12": "-scorm12.zip",
                  "scorm2004": "-scorm2004.zip"}
 
 

@@ -31,6 +31,7 @@ RENDERERS: dict[str, str] = {
     "pdf": "cxbook.renderers.pdf:ReaderPdfRenderer",
     "workbook": "cxbook.renderers.pdf:WorkbookPdfRenderer",
     "facilitator": "cxbook.renderers.pdf:FacilitatorPdfRenderer",
+    "print": "cxbook.renderers.print_pdf:PrintPdfRenderer",
     "scorm12": "cxbook.renderers.scorm:Scorm12Renderer",
     "scorm2004": "cxbook.renderers.scorm:Scorm2004Renderer",
 }
@@ -43,7 +44,7 @@ FORMAT_CHECKS: dict[str, str] = {
     "scorm2004": "cxbook.renderers.scorm:check_scorm2004",
 }
 # Slowest first, so that parallel workers finish together.
-RENDER_ORDER = ("pdf", "facilitator", "workbook", "epub", "scorm2004", "scorm12")
+RENDER_ORDER = ("pdf", "print", "facilitator", "workbook", "epub", "scorm2004", "scorm12")
 PAPER_SIZES = {"a4": "A4", "letter": "letter", "a5": "A5"}
 
 
@@ -88,6 +89,13 @@ class FormatUnavailable(Exception):
 class WriteError(Exception):
     """The outputs could not be written (full disk, no permission, --out is a file…);
     every existing output was left as it was."""
+
+
+def default_formats(project: Project) -> list[str]:
+    """The formats ``build`` makes when none is named: all of them, but the print edition
+    only for a book whose book.yaml asks for it with a ``print:`` section."""
+    return [name for name in RENDERERS
+            if name != "print" or project.book.print_edition is not None]
 
 
 def is_available(name: str) -> bool:

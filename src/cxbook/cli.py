@@ -24,6 +24,7 @@ from .build import (
     WriteError,
     build,
     check_formats,
+    default_formats,
     default_jobs,
     is_available,
     source_date,
@@ -221,6 +222,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"cxbook build: failed ({_summary(items)}); nothing was written",
               file=sys.stderr)
         return EXIT_PROJECT
+    if not args.formats:
+        formats = default_formats(project)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
     ready: list[str] = []

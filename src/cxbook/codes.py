@@ -1,13 +1,14 @@
 """The catalogue of diagnostic codes cxbook can report, read from cxbook's own source.
 
-A code is a string literal (or either branch of a conditional expression of two literals)
-given as a diagnostic's code: the last argument of ``Diagnostics.warning(...)`` /
-``.warn(...)`` / ``.error(...)`` / ``CxbookError.single(...)``, the code of a
-``Diagnostic(...)``, a ``code=`` keyword, or the default of a parameter named ``code``. The
-catalogue is read from the source rather than kept as a second list, so a code added anywhere
-is known the moment it exists (no list to keep in step). It is used only to answer an
-``acknowledge:`` entry that matched no diagnostic: is it a code at all, and is it a warning's?
-No library does this; ``ast`` from the standard library reads the source.
+A code is a string literal given as a diagnostic's code: the last argument of
+``Diagnostics.warning(...)`` / ``.warn(...)`` / ``.error(...)`` /
+``CxbookError.single(...)``, the code of a ``Diagnostic(...)``, a ``code=`` keyword, or the
+default of a parameter named ``code``; either branch of a conditional expression of two
+literals, and a module-level constant holding one, count as well. The catalogue is read from
+the source rather than kept as a second list, so a code added anywhere is known the moment
+it exists (no list to keep in step). It is used only to answer an ``acknowledge:`` entry
+that matched no diagnostic: is it a code at all, and is it a warning's? No library does
+this; ``ast`` from the standard library reads the source.
 """
 
 from __future__ import annotations
@@ -37,16 +38,22 @@ def codes_in_source(text: str) -> dict[str, set[str]]:
     """The codes one module reports: code -> severities ("error", "warning", or "" when
     the code is handed to a helper that decides)."""
     found: dict[str, set[str]] = {}
+    tree = ast.parse(text)
+    constants = {  # module-level NAME = "a.code", given by name
+        target.id: node.value for node in tree.body if isinstance(node, ast.Assign)
+        for target in node.targets if isinstance(target, ast.Name)}
 
     def add(node: ast.expr | None, severity: str) -> None:
         if isinstance(node, ast.IfExp):  # "a.code" if … else "b.code"
             add(node.body, severity)
             add(node.orelse, severity)
+        elif isinstance(node, ast.Name) and node.id in constants:
+            add(constants[node.id], severity)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
                 and CODE_RE.match(node.value):
             found.setdefault(node.value, set()).add(severity)
 
-    for node in ast.walk(ast.parse(text)):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else \

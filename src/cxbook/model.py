@@ -134,6 +134,22 @@ class Chapter:
 
 
 @dataclass(frozen=True)
+class PrintEdition:
+    """The print edition's settings (book.yaml ``print:``). Lengths in PDF points (1/72 in).
+    ``standard`` is ``pdf/x-4`` or ``pdf/x-1a``; ``service`` a key of printing.SERVICES or
+    None; ``cover`` whether the interior file starts with the cover page."""
+
+    trim: str  # as written: a preset name or "WIDTH HEIGHT"
+    width: float
+    height: float
+    bleed: float
+    standard: str
+    service: str | None
+    cover: bool
+    location: SourceLocation  # the ``print:`` key in book.yaml
+
+
+@dataclass(frozen=True)
 class Book:
     title: str
     subtitle: str | None
@@ -148,6 +164,7 @@ class Book:
     theme: str
     slug: str
     location: SourceLocation
+    print_edition: PrintEdition | None = None  # None: book.yaml has no ``print:`` section
 
 
 @dataclass(frozen=True)

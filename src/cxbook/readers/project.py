@@ -18,8 +18,10 @@ from ..cache import BuildCache, Bundle, alias, fingerprint
 from ..codes import known_codes
 from ..course import build_activities, build_course, session_warnings
 from ..diagnostics import CxbookError, Diagnostic, Diagnostics, SourceLocation, did_you_mean
+from ..glyphs import Coverage, missing_glyphs
 from ..markdown import resolve_asset_path
 from ..model import Asset, Book, Chapter, ChapterActivities, Project, Theme
+from ..printing import image_warnings
 from ..transforms.links import check_links
 from .book import BookSettings, book_slug, parse_book
 from .chapter import MAX_CHAPTER_BYTES, ParsedChapter, parse_chapter
@@ -313,10 +315,12 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
     # The theme and the course files are read while worker processes parse the chapters.
     read_meanwhile: list[tuple[Theme | None, CourseFiles]] = []
 
+    course_texts: dict[str, str] = {}  # course file path -> text, for the glyph check
+
     def theme_and_course() -> None:
         theme = load_theme(settings.theme, root, diags, settings.theme_location)
         read_meanwhile.append((theme, _read_course(root, [stem for _, _, stem in jobs],
-                                                   diags, cache, input_keys)))
+                                                   diags, cache, input_keys, course_texts)))
 
     every = _parse_chapters(jobs, language, diags, cache, input_keys,
                             meanwhile=theme_and_course)
@@ -368,6 +372,7 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
         theme=settings.theme,
         slug=book_slug(settings.title),
         location=settings.location,
+        print_edition=settings.print_edition,
     )
     chapters = tuple(
         Chapter(
@@ -391,6 +396,12 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
         )
         for i, p in enumerate(parsed, start=1)
     )
+    if book.print_edition is not None:
+        diags.extend(image_warnings(
+            book.print_edition, book.cover,
+            [(a.path, a.data, a.location) for a in sorted(assets.values(), key=lambda a: a.path)],
+            settings.cover[1] if settings.cover else None,
+            {path for chapter in chapters for path in chapter.images}))
     if cache is not None:
         for chapter in chapters:  # a chapter is made from its file's text and its number
             alias(chapter, fingerprint("chapter-value", input_keys[chapter.stem],
@@ -403,6 +414,12 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
     if not chapters and not diags.has_errors:
         diags.error(settings.location, "the book has no chapters; add manuscript/*.md files "
                     "or list them under 'chapters'", "book.no-chapters")
+    if theme is not None:
+        coverage = Coverage(theme)
+        for rel_path, file_text in [("manuscript/book.yaml", text or ""),
+                                    *((rel, chapter_text) for chapter_text, rel, _ in jobs),
+                                    *sorted(course_texts.items())]:
+            diags.extend(missing_glyphs(coverage, rel_path, file_text))
     if diags.has_errors or theme is None:
         return None
     course = build_course(book, chapters, course_settings, chapter_courses,
@@ -546,7 +563,7 @@ CourseFiles = tuple[CourseSettings | None, dict[str, ChapterCourse]]
 
 def _read_course(
     root: Path, stems: list[str], diags: Diagnostics, cache: Bundle | None = None,
-    keys: dict[str, str] | None = None,
+    keys: dict[str, str] | None = None, texts: dict[str, str] | None = None,
 ) -> CourseFiles:
     folder = root / "course"
     settings = None
@@ -567,6 +584,8 @@ def _read_course(
                             what="course.yaml", advice="shorten it")
         text = decode_text(data, "course/course.yaml", diags, what="course.yaml") \
             if data is not None else None
+        if text is not None and texts is not None:
+            texts["course/course.yaml"] = text
         if text is not None:
             settings = _cached_parse(
                 cache, "course", ("course", text), diags,
@@ -602,6 +621,8 @@ def _read_course(
         if text is None:
             continue
         _warn_if_example(text, rel, diags)
+        if texts is not None:
+            texts[rel] = text
         parsed = _cached_parse(
             cache, "course", ("chapter-course", text, rel, stem), diags,
             partial(parse_chapter_course, text, rel, stem), keys, "course:" + stem)
