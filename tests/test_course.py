@@ -691,8 +691,9 @@ def built_text(default_build: Path, default_project: Project) -> dict[str, str]:
 
 def key_texts(q: Question) -> list[str]:
     """What the answer key must say for a question."""
-    if isinstance(q, ChoiceQuestion):
-        return [c.text for c in q.correct_choices]
+    if isinstance(q, ChoiceQuestion):  # and what each choice with feedback says
+        return [c.text for c in q.correct_choices] + [c.feedback for c in q.choices
+                                                      if c.feedback]
     if isinstance(q, FillInQuestion):
         return list(q.answers)
     if isinstance(q, NumericQuestion):

@@ -572,15 +572,8 @@
         for (var i = 0; i < order.length; i++) group.appendChild(order[i]);
       }
     },
-    "fill-in": {
-      setUp: function (item) { item.input = node(item, "input"); },
-      read: function (item, text) {
-        var value = text.collapse(item.input.value);
-        return value === "" ? null : value;
-      },
-      show: function (item, value) { item.input.value = value; }
-    },
-    numeric: {
+    /* fill-in and numeric: one text field (the number is read on checking) */
+    text: {
       setUp: function (item) { item.input = node(item, "input"); },
       read: function (item, text) {
         var value = text.collapse(item.input.value);
@@ -663,6 +656,9 @@
     }
   };
 
+  QUESTIONS["fill-in"] = QUESTIONS.text;
+  QUESTIONS.numeric = QUESTIONS.text;
+
   /* ------------------------------------------------------------------- course */
 
   function readStructure(main) {
@@ -676,7 +672,7 @@
       var sets = el.querySelectorAll("fieldset.quiz-item");
       for (var f = 0; f < sets.length; f++) {
         var type = sets[f].getAttribute("data-type") || "choice";
-        if (!has(QUESTIONS, type)) continue;
+        if (!has(QUESTIONS, type) || type === "text") continue;
         var item = {id: sets[f].getAttribute("data-item"), type: type, fieldset: sets[f],
                     page: p, shuffle: sets[f].getAttribute("data-shuffle") === "true"};
         QUESTIONS[type].setUp(item);
@@ -999,7 +995,7 @@
       this.feedback(item, response, notNumber);
       if (response !== null && itemAnswered(rules, item.id, response)) {
         this.state.answers[item.id] = response;
-        if (item.type === "numeric") QUESTIONS.numeric.show(item, response);
+        if (item.type === "numeric") QUESTIONS.text.show(item, response);
         if (this.adapter) this.adapter.recordInteraction(item, response, correct, now);
       } else {
         delete this.state.answers[item.id]; /* checked without an answer: not answered */
