@@ -839,3 +839,25 @@ def test_every_question_type_passes_axe(browser: Browser, packages: dict[str, Pa
 def serious(violations: list[dict[str, Any]]) -> list[str]:
     return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in violations
             if v.get("impact") in ("serious", "critical")]
+
+
+def test_a_chapter_without_a_course_file_is_warned_about_at_the_session_length(
+        default_project_copy: Path) -> None:
+    (default_project_copy / "course" / "02-worry-less-do-more.yaml").unlink()
+    course = default_project_copy / "course" / "course.yaml"
+    course.write_text(course.read_text().replace("session_minutes: 120",
+                                                 "session_minutes: 25"))
+    result = run_cli("check", str(default_project_copy))
+    warnings = [line for line in result.err.splitlines() if "course.session-too-long" in line]
+    # the generated items only: two prompts (10 minutes) and a 10-minute action plan fit;
+    # every other chapter's plan does not, each reported at its own course file
+    assert [w.split(": warning:")[0] for w in warnings] == [
+        f"course/{stem}.yaml:1:1" for stem in (CH1, "03-change-manifestos",
+                                                "04-five-factors", "05-clarity-and-optimism")]
+    course.write_text(course.read_text().replace("session_minutes: 25", "session_minutes: 15"))
+    result = run_cli("check", str(default_project_copy))
+    (line,) = [x for x in result.err.splitlines() if "chapter 2 " in x]
+    assert line.startswith("course/course.yaml:4:18: warning: the session plan of chapter 2 "
+                           "(Worry Less and Do More About Customer Experience) takes 20 minutes "
+                           "(discussion 10, exercises 10, knowledge check 0), more than the "
+                           "15-minute session")
