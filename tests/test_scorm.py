@@ -61,6 +61,7 @@ from support.answers import (
 from support.lms_harness import (
     LmsSession,
     run_axe,
+    serious_violations,
     serve_directory,
 )
 from support.scorm_tools import (
@@ -1096,9 +1097,6 @@ def test_sixty_chapter_course_stays_within_scorm12_suspend_data(
 # -------------------------------------------------------------- accessibility
 
 
-def serious(violations: list[dict[str, Any]]) -> list[str]:
-    return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in violations
-            if v.get("impact") in ("serious", "critical")]
 
 
 @pytest.mark.parametrize("width", [1280, 320])
@@ -1113,16 +1111,16 @@ def test_axe_finds_no_serious_violations(browser: Browser, project: Project,
             page.goto(f"{base}/index.html")
             learner = Learner(page.main_frame)
             learner.wait_ready()
-            assert serious(run_axe(page)) == []
+            assert serious_violations(run_axe(page)) == []
             q = project.course.for_chapter(project.chapters[0].stem).quiz
             learner.answer_visible_quiz({x.id: wrong_texts(x) for x in q})
             assert page.locator(".feedback:visible").count() == len(q)
-            assert serious(run_axe(page)) == []
+            assert serious_violations(run_axe(page)) == []
             if not page.locator("#cx-toc-box").evaluate("d => d.open"):
                 page.locator("#cx-toc-box summary").click()  # closed on narrow screens
             page.get_by_role("link", name="Sources and permissions").click()
             assert learner.heading() == "Sources and permissions"
-            assert serious(run_axe(page)) == []
+            assert serious_violations(run_axe(page)) == []
             if width == 320:
                 overflow = page.evaluate(
                     "document.documentElement.scrollWidth - document.documentElement.clientWidth")
