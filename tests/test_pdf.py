@@ -26,7 +26,15 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from cxbook.build import BuildOptions
-from cxbook.model import Project
+from cxbook.model import (
+    ChoiceQuestion,
+    FillInQuestion,
+    MatchingQuestion,
+    NumericQuestion,
+    OrderingQuestion,
+    Project,
+    Question,
+)
 from cxbook.readers.project import read_project
 from cxbook.renderers import pdf as pdf_renderer
 from cxbook.renderers.pdf import (
@@ -41,6 +49,7 @@ from cxbook.renderers.pdf_html import main_sections, print_body
 
 from conftest import REPO, SOURCE_DATE_EPOCH, copy_project, run_cli
 from support import pdfua
+from support.answers import plain
 from support.fonts import pdffonts
 
 pytestmark = pytest.mark.slow
@@ -474,10 +483,12 @@ def test_workbook_has_no_answers(default_pdfs: Editions,
     assert "Answer key" not in pdf.text
     for q in default_project.course.quiz_items:
         assert norm(q.question) in body
-        for choice in q.choices:
-            assert norm(choice.text) in body
+        for choice in shown_texts(q):
+            assert norm(choice) in body
         if q.explanation:
             assert norm(q.explanation) not in body, q.explanation
+        if isinstance(q, FillInQuestion):  # no accepted answer is printed
+            assert all(norm(f"Answer: {a}") not in body for a in q.answers)
     for ch in default_project.chapters:
         acts = default_project.course.for_chapter(ch.stem)
         for d in acts.discussion:
@@ -498,18 +509,47 @@ def test_workbook_has_no_answers(default_pdfs: Editions,
             assert norm(ch.attribution.notice) in body
 
 
+def shown_texts(q: Question) -> list[str]:
+    """The texts a question shows to the reader besides the question."""
+    if isinstance(q, ChoiceQuestion):
+        return [c.text for c in q.choices]
+    if isinstance(q, MatchingQuestion):  # table cells: their first words, on one line
+        return [" ".join(c.text.split()[:3]) for c in (*q.prompts, *q.targets)]
+    if isinstance(q, OrderingQuestion):
+        return [c.text for c in q.entries]
+    return [q.unit] if isinstance(q, NumericQuestion) and q.unit else []
+
+
+def answer_texts(q: Question) -> list[str]:
+    """What the facilitator guide says a question's answer is: the right choices, every
+    accepted answer, the number, each matching pair's letter, the right order."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    if isinstance(q, ChoiceQuestion):
+        return [c.text for c in q.correct_choices]
+    if isinstance(q, FillInQuestion):
+        return [f"Answer: {q.answers[0]}", *q.answers[1:]]
+    if isinstance(q, NumericQuestion):
+        return [f"Answer: {plain(q.answer) if q.answer is not None else plain(q.low)}"]
+    if isinstance(q, MatchingQuestion):  # a prompt's last word, then its target's letter
+        return [f"{p.text.split()[-1]} → {letters[t]})"
+                for p, t in zip(q.prompts, q.pairs, strict=True)]
+    shown = list(q.presented)
+    return ["Answer: " + ", ".join(f"{letters[shown.index(e)]}) {e.text}" for e in q.entries)]
+
+
 def test_facilitator_guide_has_every_answer(default_pdfs: Editions,
                                             default_project: Project) -> None:
     pdf = default_pdfs["facilitator"]
     body = pdf.flow
     items = default_project.course.quiz_items
-    assert pdf.text.count("(correct)") == sum(len(q.correct) for q in items)
+    choices = [q for q in items if isinstance(q, ChoiceQuestion)]
+    assert pdf.text.count("(correct)") == sum(len(q.correct) for q in choices)
     for q in items:
         assert norm(q.question) in body
         if q.explanation:
             assert norm(q.explanation) in body
-        for choice in q.correct_choices:
-            assert norm(choice.text) in body
+        for answer in answer_texts(q):
+            assert norm(answer) in body, (q.id, answer)
     total = 0
     for ch in default_project.chapters:
         acts = default_project.course.for_chapter(ch.stem)
@@ -524,7 +564,8 @@ def test_facilitator_guide_has_every_answer(default_pdfs: Editions,
     plan = " ".join(pdf.pages_text[pdf.bookmark("Session plan").page:
                                    pdf.bookmark(default_project.chapters[0].title).page])
     assert f"{total} minutes" in " ".join(plan.split())
-    assert re.search(rf"Total\s+\d+\s+\d+\s+{total}\b", plan)
+    assert re.search(rf"Total\s+\d+\s+\d+\s+\d+\s+{total}\b", plan)
+    assert total == default_project.course.minutes
 
 
 # ---- Pages as a reader sees them ------------------------------------------------------------

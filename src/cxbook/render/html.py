@@ -15,6 +15,7 @@ import jinja2
 from markupsafe import escape
 
 from ..model import Book, Chapter, ChapterActivities, Project
+from ..scoring import NUMBER_LENGTH, number_text
 
 Mode = Literal["book", "workbook", "facilitator", "course"]
 
@@ -24,6 +25,26 @@ LABELS = {
     "discuss": "Discuss",
     "practise": "Practise",
     "check": "Check your understanding",
+    # quiz questions (templates/questions.html)
+    "all_that_apply": "choose all that apply",
+    "match_hint": "choose the match of each item",
+    "match_hint_print": "write the letter of each item's match in its box",
+    "order_hint": "put them in order with the Move up and Move down buttons",
+    "order_hint_print": "number the boxes from 1 to %s in the right order",
+    "your_answer": "Your answer",
+    "choose_match": "Choose a match",
+    "move_up": "Move up",
+    "move_down": "Move down",
+    "answer": "Answer",
+    "answers": "Answers",
+    "correct": "correct",
+    "also_accepted": "Also accepted",
+    "case_matters": "Capital letters must match.",
+    "case_ignored": "Capital letters do not matter.",
+    "accepted_range": "any number from %s to %s",
+    "match_items": "Items",
+    "match_targets": "Matches",
+    "position": "%s in the order",
 }
 KIND_LABELS = {
     "reflection": "Reflection",
@@ -52,7 +73,8 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=False,
     )
     env.globals.update(labels=LABELS, kind_labels=KIND_LABELS, letters=LETTERS,
-                       write_lines=write_lines)
+                       write_lines=write_lines, number_length=NUMBER_LENGTH)
+    env.filters["number"] = number_text
     return env
 
 

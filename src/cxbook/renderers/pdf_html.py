@@ -284,9 +284,13 @@ def _toc_entries(project: Project, edition: Edition, *, has_key: bool) -> list[T
 def _session_plan(project: Project) -> str:
     items = [(ch, project.course.for_chapter(ch.stem)) for ch in project.chapters]
     return environment().get_template("pdf_session_plan.html").render(
-        items=items, total=sum(a.minutes for _, a in items), course=project.course,
+        items=items, course=project.course,
+        total_discussion=sum(a.discussion_minutes for _, a in items),
+        total_exercises_minutes=sum(a.exercise_minutes for _, a in items),
+        total_quiz=sum(a.quiz_minutes for _, a in items),
         total_exercises=sum(len(a.exercises) for _, a in items),
         total_questions=sum(len(a.quiz) for _, a in items),
+        untimed=any(not e.minutes for _, a in items for e in a.exercises),
         kind_labels=KIND_LABELS,
     ).strip() + "\n"
 
