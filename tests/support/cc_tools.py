@@ -71,7 +71,7 @@ def schematron(relative: str) -> isoschematron.Schematron:
     doc = copy.deepcopy(_parse_schema_doc(relative))
     for imported in doc.getroot().findall(f"{{{XS}}}import"):
         doc.getroot().remove(imported)
-    return isoschematron.Schematron(doc, validate_schema=False)
+    return isoschematron.Schematron(doc, validate_schema=False, store_report=True)
 
 
 def schema_for(root: etree._Element, version: str) -> str:
