@@ -11,13 +11,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import PROJECTS, REPO, copy_project, run_cli
 from lxml import etree, html
 
 from cxbook.model import ChoiceQuestion, FillInQuestion, NumericQuestion
 from cxbook.readers.project import read_project
 from cxbook.renderers.cc import accepted_texts, cartridge_profile
 from cxbook.scoring import fill_in_correct
+
+from conftest import PROJECTS, REPO, copy_project, run_cli
 from support import moodle_cc
 from support.cc_tools import Cartridge, read_cartridge, validate_cartridge, validate_xml
 from support.qti_reader import read_quiz
