@@ -285,13 +285,13 @@ def _book() -> Book:
                 theme="default", slug="t", location=SourceLocation("manuscript/book.yaml"))
 
 
-ZIP_FORMATS = [f for f in ("epub", "scorm12", "scorm2004")]
+ZIP_FORMATS = [f for f in ("epub", "scorm12", "scorm2004", "cc")]
 
 
 @pytest.mark.parametrize("fmt", ZIP_FORMATS)
 def test_built_archives_have_safe_entry_names(fmt: str, default_build: Path) -> None:
     assert fmt in available_formats(), f"format {fmt} is not available"
-    suffix = ".epub" if fmt == "epub" else f"-{fmt}.zip"
+    suffix = {"epub": ".epub", "cc": ".imscc"}.get(fmt, f"-{fmt}.zip")
     (archive,) = [p for p in default_build.iterdir() if p.name.endswith(suffix)]
     with zipfile.ZipFile(archive) as z:
         for info in z.infolist():

@@ -142,7 +142,7 @@ def check_make_build(home: Home, clone: Path, results: Results) -> None:
     assert sorted(p.name for p in (clone / "dist").iterdir()) == sorted(
         f"service-matters{suffix}" for suffix in (
             ".epub", ".pdf", "-workbook.pdf", "-facilitator.pdf", "-scorm12.zip",
-            "-scorm2004.zip"))
+            "-scorm2004.zip", ".imscc", "-cc11.imscc"))
     listing = subprocess.run([str(clone / ".venv" / "bin" / "python"), "-m", "pip", "list",
                               "--format=json"], capture_output=True, text=True, check=True,
                              env=home.env)
@@ -195,8 +195,9 @@ def check_check(home: Home, clone: Path, results: Results) -> None:
 
 def check_build(home: Home, clone: Path, results: Results) -> None:
     assert sorted(p.name for p in (home.root / "my-book" / "dist").iterdir()) == [
-        "my-book-facilitator.pdf", "my-book-scorm12.zip", "my-book-scorm2004.zip",
-        "my-book-workbook.pdf", "my-book.epub", "my-book.pdf"]
+        "my-book-cc11.imscc", "my-book-facilitator.pdf", "my-book-scorm12.zip",
+        "my-book-scorm2004.zip", "my-book-workbook.pdf", "my-book.epub", "my-book.imscc",
+        "my-book.pdf"]
 
 
 def check_build_out(home: Home, clone: Path, results: Results) -> None:

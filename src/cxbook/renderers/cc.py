@@ -163,8 +163,8 @@ def _left_out_reason(item: Question) -> str:
     if isinstance(item, OrderingQuestion):
         return "an ordering question: the cartridge's QTI profile has no ordering interaction"
     return ("a numeric question that accepts a range of numbers: the cartridge's QTI profile "
-            "compares a typed answer with exact texts only (give the question one right "
-            "number, 'tolerance: 0', to keep it)")
+            "compares a typed answer with exact texts only (an 'answer' without 'tolerance' "
+            "or 'range' is kept)")
 
 
 def check_cc(project: Project) -> list[Diagnostic]:
