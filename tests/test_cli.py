@@ -49,8 +49,8 @@ def test_strict_turns_warnings_into_failure(default_project_copy: Path) -> None:
         f"manuscript/03-change-manifestos.md:3:9: {NO_AUTHOR}",
         f"manuscript/03-change-manifestos.md:6:1: {NO_SOURCE}",
         f"manuscript/03-change-manifestos.md:6:1: {NO_NOTICE}",
-        "8 acknowledged warnings: chapter.no-author ×2, chapter.no-notice ×3, "
-        "chapter.no-source ×3",
+        "10 acknowledged warnings: cc.question-left-out ×2, chapter.no-author ×2, "
+        "chapter.no-notice ×3, chapter.no-source ×3",
         "cxbook check: failed (3 warnings)",
     ]
 
@@ -83,7 +83,7 @@ def test_usage_errors_exit_2() -> None:
     assert unknown.code == 2
     assert unknown.err == ("cxbook: usage error: unknown format 'epbu' (did you mean 'epub'?); "
                            "the formats are: epub, pdf, workbook, facilitator, print, scorm12, "
-                           "scorm2004\n")
+                           "scorm2004, cc\n")
     assert run_cli("frobnicate").code == 2
     assert run_cli("build", "--paper", "b5").code == 2
 
