@@ -351,12 +351,10 @@ def qti_item(item: Question, version: Version) -> etree._Element:
             _mattext(label, "", choice.text)
     else:
         response = _sub(presentation, "response_str", ident=RESPONSE, rcardinality="Single")
-        fib = _sub(_sub(response, "render_fib", rows="1"), "response_label", ident="answer1")
-        del fib  # the blank: no text of its own
+        _sub(_sub(response, "render_fib", rows="1"), "response_label", ident="answer1")
     resprocessing = _sub(el, "resprocessing")
-    decvar = _sub(_sub(resprocessing, "outcomes"), "decvar", varname="SCORE",
-                  vartype="Decimal", minvalue="0", maxvalue=SCORE_MAX)
-    del decvar
+    _sub(_sub(resprocessing, "outcomes"), "decvar", varname="SCORE", vartype="Decimal",
+         minvalue="0", maxvalue=SCORE_MAX)
     if item.explanation:
         # First and going on, as both LMSs' own exports write it: shown whatever the answer.
         general = _sub(resprocessing, "respcondition", continue_="Yes")
