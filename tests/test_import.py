@@ -153,7 +153,7 @@ def test_an_imported_project_passes_check_and_builds_every_format(tmp_path: Path
     build = run_cli("build", str(project), "--quiet", "--jobs", "2")
     assert build.code == 0, build.err
     dist = project / "dist"
-    assert {p.suffix for p in dist.iterdir()} == {".epub", ".pdf", ".zip"}
+    assert {p.suffix for p in dist.iterdir()} == {".epub", ".pdf", ".zip", ".imscc"}
     epub = next(dist.glob("*.epub"))
     report = run_epubcheck(epub)
     assert (report["fatal"], report["error"], report["warning"]) == (0, 0, 0), report["messages"]

@@ -131,7 +131,8 @@ Check = Callable[[Home, Path, Results], None]
 
 
 def _test_only_packages() -> set[str]:
-    """The [test] extras that building does not need (Pillow is a WeasyPrint dependency)."""
+    """The [test] extras that building does not need (Pillow is a WeasyPrint dependency;
+    ``cxbook[import]`` names cxbook itself, which building installs)."""
     data = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     extras = data["project"]["optional-dependencies"]
     names: set[str] = set()
@@ -151,7 +152,7 @@ def check_make_build(home: Home, clone: Path, results: Results) -> None:
     assert sorted(p.name for p in (clone / "dist").iterdir()) == sorted(
         f"service-matters{suffix}" for suffix in (
             ".epub", ".pdf", "-workbook.pdf", "-facilitator.pdf", "-scorm12.zip",
-            "-scorm2004.zip"))
+            "-scorm2004.zip", ".imscc", "-cc11.imscc"))
     listing = subprocess.run([str(clone / ".venv" / "bin" / "python"), "-m", "pip", "list",
                               "--format=json"], capture_output=True, text=True, check=True,
                              env=home.env)
@@ -204,8 +205,9 @@ def check_check(home: Home, clone: Path, results: Results) -> None:
 
 def check_build(home: Home, clone: Path, results: Results) -> None:
     assert sorted(p.name for p in (home.root / "my-book" / "dist").iterdir()) == [
-        "my-book-facilitator.pdf", "my-book-scorm12.zip", "my-book-scorm2004.zip",
-        "my-book-workbook.pdf", "my-book.epub", "my-book.pdf"]
+        "my-book-cc11.imscc", "my-book-facilitator.pdf", "my-book-scorm12.zip",
+        "my-book-scorm2004.zip", "my-book-workbook.pdf", "my-book.epub", "my-book.imscc",
+        "my-book.pdf"]
 
 
 def check_build_out(home: Home, clone: Path, results: Results) -> None:

@@ -34,6 +34,7 @@ RENDERERS: dict[str, str] = {
     "print": "cxbook.renderers.print_pdf:PrintPdfRenderer",
     "scorm12": "cxbook.renderers.scorm:Scorm12Renderer",
     "scorm2004": "cxbook.renderers.scorm:Scorm2004Renderer",
+    "cc": "cxbook.renderers.cc:CcRenderer",
 }
 # format name -> "module:function(project) -> list[Diagnostic]": what the format itself
 # cannot hold (its data model's limits), found from the model alone. `cxbook check` runs
@@ -42,9 +43,11 @@ RENDERERS: dict[str, str] = {
 FORMAT_CHECKS: dict[str, str] = {
     "scorm12": "cxbook.renderers.scorm:check_scorm12",
     "scorm2004": "cxbook.renderers.scorm:check_scorm2004",
+    "cc": "cxbook.renderers.cc:check_cc",
 }
 # Slowest first, so that parallel workers finish together.
-RENDER_ORDER = ("pdf", "print", "facilitator", "workbook", "epub", "scorm2004", "scorm12")
+RENDER_ORDER = ("pdf", "print", "facilitator", "workbook", "epub", "scorm2004", "scorm12",
+                "cc")
 PAPER_SIZES = {"a4": "A4", "letter": "letter", "a5": "A5"}
 
 
