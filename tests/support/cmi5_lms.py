@@ -80,7 +80,7 @@ class RalphLrs:
             capture_output=True, text=True, check=True).stdout.strip()
         (self.folder / "auth.json").write_text(json.dumps([{
             "username": self.user, "hash": hashed, "scopes": ["all"],
-            "agent": {"mbox": "mailto:lms@cxbook.test"}}]), encoding="utf-8")
+            "agent": {"account": {"homePage": LMS_HOME, "name": "lms"}}}]), encoding="utf-8")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}/xAPI/"
         env = {**os.environ, "RALPH_RUNSERVER_BACKEND": "fs",
@@ -89,8 +89,7 @@ class RalphLrs:
                "RALPH_APP_DIR": str(self.folder / "app")}
         self.log = (self.folder / "ralph.log").open("wb")
         self.process = subprocess.Popen(
-            [str(LRS_PYTHON), "-m", "uvicorn", "ralph.api:app", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning"],
+            [str(LRS_PYTHON), str(Path(__file__).with_name("ralph_lrs.py")), str(self.port)],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 60
         while True:

@@ -733,6 +733,7 @@
     this.readOnly = false;
     this.recorded = null;
     this.finished = false;
+    this.ready = false; /* true once the adapter is connected and the page shown */
     this.started = new Date().getTime();
     this.mastery = data ? data.rules.mastery : 100;
     this.text = textTools(data ? data.rules : null);
@@ -803,6 +804,7 @@
     this.restoreAnswers();
     this.show(this.state.page, false);
     this.report(true);
+    this.ready = true;
   };
 
   /* Items marked for shuffling show their choices, targets or entries in the learner's

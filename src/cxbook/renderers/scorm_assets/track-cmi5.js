@@ -23,11 +23,14 @@
  *                by "[,]", fill-in text, numeric a number, matching "source[.]target"
  *                pairs), success = right or not;
  *   completed    once per registration, when every chapter has been visited;
- *   passed       once per registration, when the score is final and reaches the mastery
- *                score (score {scaled, raw, min 0, max 100});
- *   failed       at the end of a session whose score is final and below the mastery score,
- *                unless the registration has passed (the learner may still pass within
- *                the session, and a session holds at most one of passed and failed);
+ *   passed       once per registration, when every question is answered and the score
+ *                reaches the mastery score, or at the end of a session whose score
+ *                already reaches it with questions left (score {scaled, raw, min 0,
+ *                max 100});
+ *   failed       at the end of a session whose score is final (every question answered)
+ *                and below the mastery score, unless the registration has passed (the
+ *                learner may still pass within the session, and a session holds at most
+ *                one of passed and failed);
  *   terminated   last, when the page is left or the learner exits.
  * Browse and Review launches send only initialized and terminated (spec 10.2.2): the player
  * calls none of the writing methods then. Timestamps strictly increase in the order the
@@ -36,7 +39,7 @@
  *
  * Delivery: statements wait in a queue and are POSTed in order, in batches; the state
  * document (location, saved state, what was sent in this registration, the recorded
- * status for review) is PUT after them, in the State API under STATE_ID. Every request is a
+ * status for review) is PUT after them, in the State API under STATE_IDS. Every request is a
  * fetch with keepalive, so one still in flight when the page goes (an LMS closing the frame)
  * completes, and what is left when the page is hidden or closed is sent at once the same
  * way. A request that fails (no network, an LRS that is down or answers 5xx, 401, 403,
@@ -53,7 +56,11 @@
   "use strict";
 
   var cx = window.cxcourse;
-  var STATE_ID = "https://w3id.org/xapi/cxbook/state/progress";
+  /* The state document's two slots: writes alternate between them, each numbered (seq), and
+     a launch reads the higher number. The write sent when the page goes may overlap one
+     still in flight; in another slot it can never be overwritten by that older one. */
+  var STATE_IDS = ["https://w3id.org/xapi/cxbook/state/progress/0",
+                   "https://w3id.org/xapi/cxbook/state/progress/1"];
   var START_TIMEOUT = 20000; /* ms the launch may take before the page runs standalone */
   var BATCH = 25; /* statements a request carries */
   var MAX_DELAY = 30000;
@@ -178,6 +185,7 @@
     this.busy = false;
     this.failures = 0;
     this.timer = null;
+    this.seq = 0; /* the number of the last state document written */
     this.lastTime = 0;
     this.finished = false;
   }
@@ -222,20 +230,28 @@
     });
   };
 
-  /* The registration's state document, when there is one (a 404 is a first launch). */
+  /* The registration's latest state document, when there is one (404s: a first launch). */
   Cmi5Adapter.prototype.readDocument = function () {
     var self = this, params = this.client.getLaunchParameters();
-    return this.client.xapi.getState({
-      agent: params.actor, activityId: params.activityId,
-      registration: params.registration, stateId: STATE_ID
-    }).then(function (response) {
-      var doc = response && response.data;
-      self.document = doc && typeof doc === "object" ? doc : {};
+    function slot(stateId) {
+      return self.client.xapi.getState({
+        agent: params.actor, activityId: params.activityId,
+        registration: params.registration, stateId: stateId
+      }).then(function (response) {
+        var doc = response && response.data;
+        return doc && typeof doc === "object" && typeof doc.seq === "number" ? doc : null;
+      }, function (error) {
+        if (!error || !error.response || error.response.status !== 404) throw error;
+        return null;
+      });
+    }
+    return Promise.all(STATE_IDS.map(slot)).then(function (docs) {
+      var doc = docs[0] && (!docs[1] || docs[0].seq > docs[1].seq) ? docs[0] : docs[1];
+      self.document = doc || {};
+      self.seq = doc ? doc.seq : 0;
       var sent = self.document.sent || {};
       self.sent = {completed: sent.completed === true, passed: sent.passed === true};
       self.recorded = self.document.recorded || null;
-    }, function (error) {
-      if (!error || !error.response || error.response.status !== 404) throw error;
     });
   };
 
@@ -292,11 +308,21 @@
       this.sent.completed = true;
       this.client.complete();
     }
-    if (pr.hasQuiz && pr.final && pr.pass && !this.sent.passed && !this.failedThisSession) {
+    if (pr.hasQuiz && pr.allAnswered && pr.pass) this.judge(pr);
+    this.record(pr);
+  };
+
+  /* passed or failed, once the score is final (see the header); at most one a session,
+     no passed after passed and no failed after passed in the registration. */
+  Cmi5Adapter.prototype.judge = function (pr) {
+    if (!pr.hasQuiz || !pr.final || this.sent.passed || this.failedThisSession) return;
+    if (pr.pass) {
       this.sent.passed = true;
       this.client.pass(score(pr));
+    } else {
+      this.failedThisSession = true;
+      this.client.fail(score(pr));
     }
-    this.record(pr);
   };
 
   /* What review mode shows later (see player.js, readState().recorded). */
@@ -314,10 +340,7 @@
     if (this.finished) return;
     if (summary && this.normal()) {
       var pr = summary.progress;
-      if (pr.hasQuiz && pr.final && !pr.pass && !this.sent.passed && !this.failedThisSession) {
-        this.failedThisSession = true;
-        this.client.fail(score(pr));
-      }
+      this.judge(pr);
       this.record(pr);
       if (this.state) this.state.recorded = this.recorded;
     }
@@ -386,9 +409,10 @@
   Cmi5Adapter.prototype.sendState = function (leaving) {
     var self = this, params = this.client.getLaunchParameters(), state = this.state;
     this.busy = !leaving;
+    state.seq = ++this.seq;
     this.request("PUT", "activities/state", {
-      stateId: STATE_ID, activityId: params.activityId, agent: JSON.stringify(params.actor),
-      registration: params.registration
+      stateId: STATE_IDS[state.seq % 2], activityId: params.activityId,
+      agent: JSON.stringify(params.actor), registration: params.registration
     }, state).then(function (response) {
       if (!response.ok) throw new Error("HTTP " + response.status);
     }).then(function () {
