@@ -251,6 +251,16 @@ class _Services(http.server.BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def setup(self) -> None:
+        # The TLS handshake in this request's thread, not in the accepting one: a browser's
+        # idle preconnected socket must not hold up the other requests.
+        tls = self.request
+        if isinstance(tls, ssl.SSLSocket):
+            tls.settimeout(10)
+            tls.do_handshake()
+            tls.settimeout(None)
+        super().setup()
+
     def _cors(self) -> None:
         self.send_header("Access-Control-Allow-Origin", self.shared.content_origin)
         self.send_header("Access-Control-Allow-Methods", "GET, PUT, POST, DELETE, OPTIONS")
@@ -389,7 +399,8 @@ def _server(handler: type[http.server.BaseHTTPRequestHandler], shared: _Shared,
     bound = type(handler.__name__, (handler,), {"shared": shared})
     server = _ThreadingServer(("127.0.0.1", 0), bound)
     if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        server.socket = tls.wrap_socket(server.socket, server_side=True,
+                                        do_handshake_on_connect=False)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()

@@ -342,7 +342,10 @@
       var pr = summary.progress;
       this.judge(pr);
       this.record(pr);
-      if (this.state) this.state.recorded = this.recorded;
+      if (this.state) {
+        this.state.sent = {completed: this.sent.completed, passed: this.sent.passed};
+        this.state.recorded = this.recorded;
+      }
     }
     this.client.terminate();
     this.finished = true;
