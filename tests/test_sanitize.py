@@ -119,7 +119,7 @@ def _texts_of(path: Path) -> dict[str, str]:
 FORMAT_SUFFIX = {"epub": ".epub", "pdf": ".pdf", "workbook": "-workbook.pdf",
                  "facilitator": "-facilitator.pdf", "print": "-print.pdf",
                  "scorm12": "-scorm12.zip",
-                 "scorm2004": "-scorm2004.zip"}
+                 "scorm2004": "-scorm2004.zip", "cmi5": "-cmi5.zip"}
 
 
 @pytest.mark.parametrize("fmt", list(FORMAT_SUFFIX))
