@@ -150,7 +150,7 @@ def test_outputs_hold_none_of_the_hostile_content(fmt: str,
             assert tag not in ("iframe", "object", "embed"), f"{fmt}: {name}: <{tag}>"
             if tag == "script":
                 # only the course's own runtime, loaded from a file in the package
-                assert fmt.startswith("scorm") and element.get("src"), f"{fmt}: {name}"
+                assert fmt.startswith(("scorm", "cmi5")) and element.get("src"), f"{fmt}: {name}"
                 assert not (element.text or "").strip(), f"{fmt}: {name}: inline script"
             for attribute, value in element.attrib.items():
                 assert not attribute.lower().startswith("on"), f"{fmt}: {name}: {attribute}"
