@@ -83,7 +83,7 @@ def test_usage_errors_exit_2() -> None:
     assert unknown.code == 2
     assert unknown.err == ("cxbook: usage error: unknown format 'epbu' (did you mean 'epub'?); "
                            "the formats are: epub, pdf, workbook, facilitator, print, scorm12, "
-                           "scorm2004, cc\n")
+                           "scorm2004, cc, cmi5\n")
     assert run_cli("frobnicate").code == 2
     assert run_cli("build", "--paper", "b5").code == 2
 
