@@ -23,6 +23,7 @@ from conftest import NO_NOTICE, NO_SOURCE, REPO, run_cli
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00"
        b"\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05"
        b"\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+THEME_FONT = (REPO / "src/cxbook/themes/default/fonts/NotoSans-Regular.ttf").read_bytes()
 BOOK = "title: Test Book\nlanguage: en\n"
 FRONT = "---\ntitle: One\nauthor: A. Writer\n---\n"
 CHAPTER = FRONT + "\nHello, world.\n"
@@ -124,6 +125,12 @@ CASES: dict[str, Setup] = {
     "themes extending each other in a circle": themes(a="extends: b\n", b="extends: a\n"),
     "theme extending itself": themes(mine="extends: mine\n"),
     "theme outside themes/": themes(mine="extends: ../../../etc\n"),
+    "theme url() naming a file the theme lacks": files({
+        "themes/default/fonts/Brand-Regular.ttf": THEME_FONT,
+        "themes/default/custom.css": '@font-face { font-family: "Brand";\n'
+                                     '  src: url(fonts/Brand-Bold.ttf); font-weight: 700 }\n'}),
+    "theme font that is not a font": files({
+        "themes/default/fonts/Brand-Regular.ttf": b"<!DOCTYPE html>\n<title>404</title>\n"}),
     "image missing": chapter("![A chart](images/chart.png)\n"),
     "image without alt text": image("images/chart.png", PNG, "![](images/chart.png)\n"),
     "file that is not an image": image("images/chart.png", b"<html>Not found</html>",
