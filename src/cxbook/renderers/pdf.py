@@ -20,7 +20,7 @@ import posixpath
 import re
 import shutil
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -330,6 +330,8 @@ class _PartsJob:
     pdf_options: dict[str, Any]
     htmls: dict[int, str]  # part index -> its HTML (FRONT's: once the plan is made)
     count: int  # parts in the main matter
+    # Where links to targets in no part lead (anchor -> URL); the others: the first page.
+    elsewhere: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -418,7 +420,7 @@ class _Session:
     def write(self, index: int, part: LaidOutPart, first_page: int,
               page_numbers: dict[str, str]) -> None:
         counts = self._counts()
-        finish(part, first_page, page_numbers)
+        finish(part, first_page, page_numbers, self.job.elsewhere)
         data = write(part, **self.job.pdf_options)
         notes = (self._setup, self._notes.pop(index), self._since(counts))
         self.done.pages[index] = part.page_count
@@ -672,19 +674,22 @@ def render_pdf(project: Project, options: BuildOptions, edition: Edition,
     return merge(parts, main_start)
 
 
-def chapter_pdf(project: Project, chapter: Chapter, options: BuildOptions) -> bytes:
+def chapter_pdf(project: Project, chapter: Chapter, options: BuildOptions, *,
+                elsewhere: Mapping[str, str] | None = None) -> bytes:
     """One chapter as the reader edition prints it, on its own (a quick look at its printed
     form, for ``cxbook serve``): the chapter, then its answers when it has quiz items (so
     that its "see page" reference has a page), laid out in one part with the reader
-    edition's stylesheet, pages numbered from 1, without front matter or sources. Links to
-    other chapters lead to the first page. Raises PdfRenderError as render_pdf does;
-    WeasyPrint's warnings go to ``options.warn``."""
+    edition's stylesheet, pages numbered from 1, without front matter or sources. A link
+    to a place outside this PDF (another chapter, the sources) leads to the URL that
+    ``elsewhere`` gives for its id (the preview's page of that place); without one, to the
+    first page. Raises PdfRenderError as render_pdf does; WeasyPrint's warnings go to
+    ``options.warn``."""
     view = edition_view(replace(project, chapters=(chapter,)), "reader")
     sections = main_sections(view, "reader", sources=False)
     html = part_html(view, "reader", options.source_date, sections, first=True)
     stylesheet = _print_css(view, options)
     job = _PartsJob(view, "pdf", options, stylesheet.text,
-                    _pdf_options(view, "reader", "pdf"), {0: html}, 1)
+                    _pdf_options(view, "reader", "pdf"), {0: html}, 1, elsewhere or {})
 
     def exchange(layout: _Layout) -> _Plan:
         return replace(_plan(layout), write=frozenset({0}))
