@@ -122,6 +122,9 @@ class Chapter:
     links: tuple[Link, ...]  # every internal link, checked by transforms/links.py
     images: tuple[str, ...]  # asset paths this chapter references
     summary: str  # the chapter's first sentence(s), plain text, for workbooks and listings
+    # the same sentence(s) as an XHTML fragment of text and <span>/<bdi>/<bdo> elements
+    # keeping the lang and dir of passages in another language or direction; "" for none
+    summary_html: str = field(repr=False)
     word_count: int
     location: SourceLocation  # the chapter file, line 1
     body_line: int  # line where the Markdown body starts (after front matter)
