@@ -124,11 +124,12 @@ MIXED_SUMMARY_HTML = (
 
 def test_the_workbook_summary_keeps_the_languages_of_its_passages(tmp_path: Path) -> None:
     from cxbook.readers.project import read_project
+
     from support import pdfua
 
     root = _project(tmp_path, "")
     chapter = next((root / "manuscript").glob("01-*.md"))
-    front, body = chapter.read_text("utf-8").split("\n---\n", 1)
+    front = chapter.read_text("utf-8").split("\n---\n", 1)[0]
     chapter.write_text(front + "\n---\n\n" + MIXED_OPENING, "utf-8")
     (first,) = [c for c in read_project(root).chapters if c.number == 1]
     assert first.summary_html == MIXED_SUMMARY_HTML

@@ -5,20 +5,17 @@ row, fails."""
 
 from __future__ import annotations
 
-import errno
 import hashlib
-import os
 import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import cxbook
 
-from conftest import NO_NOTICE, NO_SOURCE, REPO, run_cli
+from conftest import NO_NOTICE, NO_SOURCE, REPO, refuse_reading, run_cli, write_files
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00"
        b"\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05"
@@ -40,12 +37,7 @@ Setup = Callable[[Path], None]
 
 
 def write(root: Path, rel: str, data: str | bytes) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        path.write_text(data, "utf-8")
-    else:
-        path.write_bytes(data)
+    write_files(root, {rel: data})
 
 
 def chapter(body: str) -> Setup:
@@ -317,15 +309,7 @@ def test_bad_input_never_gives_a_traceback_under_debug(tmp_path: Path) -> None:
 
 def test_unreadable_file_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_project(tmp_path)
-    target = root / "manuscript" / "01-one.md"
-    real_open = Path.open
-
-    def guarded_open(self: Path, *args: Any, **kwargs: Any) -> Any:
-        if self == target:  # as for a file without read permission (the superuser has it)
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
-        return real_open(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "open", guarded_open)
+    refuse_reading(monkeypatch, root / "manuscript" / "01-one.md")
     result = run_cli("check", str(root))
     assert result.code == 1
     assert result.err.splitlines()[0] == (

@@ -5,14 +5,11 @@ WeasyPrint's warnings about the print stylesheet located in the theme file they 
 
 from __future__ import annotations
 
-import errno
 import io
 import logging
-import os
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -23,7 +20,7 @@ from cxbook.renderers.pdf import MANUSCRIPT_BASE, _weasyprint_session, generated
 from cxbook.renderers.scorm import recolored_css
 from cxbook.stylesheets import Assembled, record_position
 
-from conftest import PROJECTS, REPO, run_cli
+from conftest import PROJECTS, REPO, refuse_reading, run_cli, write_files
 
 BODY_ROWS = "".join(f"<tr><td>ROW{i} cell</td><td>value {i}</td></tr>" for i in range(1, 7))
 TABLES = {
@@ -86,18 +83,10 @@ CHAPTER = "---\ntitle: One\nauthor: A. Writer\noriginal: true\n---\n\nHello, wor
 
 def theme_project(root: Path, files: dict[str, str | bytes]) -> Path:
     """A one-chapter project whose theme 'mine' extends the built-in theme with ``files``."""
-    contents: dict[str, str | bytes] = {
+    return write_files(root, {
         "manuscript/book.yaml": BOOK, "manuscript/01-one.md": CHAPTER,
         "themes/mine/theme.yaml": "extends: default\n",
-        **{f"themes/mine/{name}": data for name, data in files.items()}}
-    for rel, data in contents.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, str):
-            path.write_text(data, "utf-8")
-        else:
-            path.write_bytes(data)
-    return root
+        **{f"themes/mine/{name}": data for name, data in files.items()}})
 
 
 # case -> (the theme's files, the first line `check` prints up to the message's start,
@@ -194,15 +183,7 @@ def test_a_broken_theme_is_a_located_error_of_check_and_build(tmp_path: Path,
 def test_an_unreadable_theme_font_is_reported(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     root = theme_project(tmp_path / "book", {"fonts/Face-Regular.ttf": FONT})
-    target = root / "themes/mine/fonts/Face-Regular.ttf"
-    real_open = Path.open
-
-    def guarded_open(self: Path, *args: Any, **kwargs: Any) -> Any:
-        if self == target:  # as for a file without read permission (the superuser has it)
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
-        return real_open(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "open", guarded_open)
+    refuse_reading(monkeypatch, root / "themes/mine/fonts/Face-Regular.ttf")
     result = run_cli("check", str(root))
     assert result.code == 1
     assert result.err.splitlines()[0] == (
