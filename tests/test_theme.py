@@ -295,3 +295,18 @@ def test_the_live_preview_shows_a_broken_theme_as_problems(tmp_path: Path) -> No
     assert [(str(p.location), p.code) for p in rebuild.problems] == [
         ("themes/mine/custom.css:1:20", "theme.url-missing"),
         ("themes/mine/fonts/Face-Regular.woff:1:1", "theme.font-invalid")]
+
+
+def test_a_problem_in_a_theme_it_extends_is_located_in_that_theme(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "book", {
+        "manuscript/book.yaml": BOOK, "manuscript/01-one.md": CHAPTER,
+        "themes/mine/theme.yaml": "extends: brand\n",
+        "themes/mine/custom.css": "h1 { color: red }\n",
+        "themes/brand/theme.yaml": "extends: default\n",
+        "themes/brand/print.css": "\n@font-face { font-family: B; src: url(fonts/B.otf) }\n"})
+    check = run_cli("check", str(root))
+    assert check.code == 1
+    assert check.err.splitlines()[0] == (
+        "themes/brand/print.css:2:35: error: url(fonts/B.otf): the theme has no file "
+        "'fonts/B.otf'; add the file to themes/brand/ or correct the path (relative to the "
+        "theme folder, case-sensitive) [theme.url-missing]")

@@ -236,8 +236,8 @@ def check_theme(theme: Theme, diags: Diagnostics) -> Theme | None:
 def _check_reference(theme: Theme, files: dict[str, bytes], ref: stylesheets.Reference,
                      loc: SourceLocation, diags: Diagnostics) -> bool:
     """Whether a stylesheet's reference names a file the outputs can use; reports why not
-    at ``loc``."""
-    folder = f"themes/{theme.name}/"
+    at ``loc`` (the place in its stylesheet, whose folder the advice names)."""
+    folder = posixpath.dirname(loc.path) + "/"
     if ref.imported:
         diags.error(loc, f"@import '{ref.url}': theme stylesheets cannot import others; put "
                     "the rules into custom.css (appended to every output's stylesheet) "
@@ -255,9 +255,13 @@ def _check_reference(theme: Theme, files: dict[str, bytes], ref: stylesheets.Ref
         return False
     extension = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if path not in files:
-        own = sorted(p for p in files if _in_project(theme, p))
-        near = difflib.get_close_matches(path, own, n=1, cutoff=0.6) or \
-            difflib.get_close_matches(path, sorted(files), n=1, cutoff=0.6)
+        kinds = next((k for k in (stylesheets.FONT_TYPES, stylesheets.IMAGE_TYPES)
+                      if extension in k), None)
+        alike = sorted(p for p in files if kinds is None or p.rsplit(".", 1)[-1].lower()
+                       in kinds)  # a font for a font, an image for an image
+        near = difflib.get_close_matches(
+            path, [p for p in alike if _in_project(theme, p)], n=1, cutoff=0.6) or \
+            difflib.get_close_matches(path, alike, n=1, cutoff=0.6)
         hint = f" (did you mean '{near[0]}'?)" if near else ""
         diags.error(loc, f"url({ref.url}): the theme has no file '{path}'{hint}; add the "
                     f"file to {folder} or correct the path (relative to the theme folder, "
