@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import shutil
@@ -54,6 +55,31 @@ def run_cli(*args: str, cwd: Path | None = None) -> CliResult:
     finally:
         os.chdir(old)
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
+    """``root`` with ``files`` (project-relative path -> text or bytes) written into it."""
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            path.write_text(data, "utf-8")
+        else:
+            path.write_bytes(data)
+    return root
+
+
+def refuse_reading(monkeypatch: pytest.MonkeyPatch, target: Path) -> None:
+    """Opening ``target`` fails as for a file without read permission (which the superuser,
+    who may run the tests, has on every file)."""
+    real_open = Path.open
+
+    def guarded_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == target:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", guarded_open)
 
 
 def build_epub_file(project: Path, out: Path) -> Path:

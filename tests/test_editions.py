@@ -105,3 +105,63 @@ def test_editions_are_validated(tmp_path: Path) -> None:
         "not 'everything' [course.edition]",
         "cxbook check: failed (3 errors, 3 warnings)",
     ]
+
+
+# The opening paragraph of a chapter with passages in other languages and directions, and
+# the summary the workbook prints of it: their lang and dir kept, other markup left out.
+MIXED_OPENING = (
+    'We greet in Greek, <span lang="el">Καλημέρα σας</span>, in *Russian* '
+    '(<span lang="ru">Доброе утро</span>), and [in Hebrew](https://example.com/) with '
+    '<bdi lang="he" dir="rtl">בוקר טוב</bdi>.[^n] Then <span lang="el">αντίο, '
+    '<bdi lang="ar" dir="rtl">شكراً</bdi></span>!\n\n'
+    'A second paragraph: [<span lang="el">τα νέα</span>](https://example.com/news) and '
+    "[the English one](https://example.com/en).\n\n[^n]: A note.\n")
+MIXED_SUMMARY_HTML = (
+    'We greet in Greek, <span lang="el">Καλημέρα σας</span>, in Russian (<span lang="ru">'
+    'Доброе утро</span>), and in Hebrew with <bdi lang="he" dir="rtl">בוקר טוב</bdi>. Then '
+    '<span lang="el">αντίο, <bdi lang="ar" dir="rtl">شكراً</bdi></span>!')
+
+
+def test_the_workbook_summary_keeps_the_languages_of_its_passages(tmp_path: Path) -> None:
+    from cxbook.readers.project import read_project
+
+    from support import pdfua
+
+    root = _project(tmp_path, "")
+    chapter = next((root / "manuscript").glob("01-*.md"))
+    front = chapter.read_text("utf-8").split("\n---\n", 1)[0]
+    chapter.write_text(front + "\n---\n\n" + MIXED_OPENING, "utf-8")
+    (first,) = [c for c in read_project(root).chapters if c.number == 1]
+    assert first.summary_html == MIXED_SUMMARY_HTML
+    assert first.summary == re.sub(r"<[^>]+>", "", MIXED_SUMMARY_HTML)
+    dist = _build(root, "workbook,pdf")
+    workbook = dist / "editions-test-workbook.pdf"
+    assert "Καλημέρα σας".casefold() in _pdf_text(workbook)
+    # Every passage keeps its language in the tagged PDF (PDF/UA-1 7.2, Matterhorn 11-007).
+    assert [str(f) for f in pdfua.check(workbook)] == []
+    # A link's annotation text (/Contents) is in its Link element's language: a link whose
+    # words are all Greek is an el Link; one in the book's language inherits it.
+    links = _link_languages(dist / "editions-test.pdf")
+    assert links["τα νέα"] == "el" and links["the English one"] is None, links
+
+
+def _link_languages(path: Path) -> dict[str, str | None]:
+    """Each link annotation's /Contents -> the /Lang of its Link structure element."""
+    import pikepdf
+
+    found: dict[str, str | None] = {}
+    with pikepdf.open(path) as pdf:
+        stack = [pdf.Root.StructTreeRoot]
+        while stack:
+            node = stack.pop()
+            kids = node.get("/K")
+            kids = list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+            for kid in kids:
+                if not isinstance(kid, pikepdf.Dictionary):
+                    continue
+                if kid.get("/Type") == "/OBJR" and node.get("/S") == "/Link":
+                    lang = node.get("/Lang")
+                    found[str(kid.Obj.Contents)] = None if lang is None else str(lang)
+                elif "/K" in kid:
+                    stack.append(kid)
+    return found

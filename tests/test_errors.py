@@ -5,24 +5,22 @@ row, fails."""
 
 from __future__ import annotations
 
-import errno
 import hashlib
-import os
 import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import cxbook
 
-from conftest import NO_NOTICE, NO_SOURCE, REPO, run_cli
+from conftest import NO_NOTICE, NO_SOURCE, REPO, refuse_reading, run_cli, write_files
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00"
        b"\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05"
        b"\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+THEME_FONT = (REPO / "src/cxbook/themes/default/fonts/NotoSans-Regular.ttf").read_bytes()
 BOOK = "title: Test Book\nlanguage: en\n"
 FRONT = "---\ntitle: One\nauthor: A. Writer\n---\n"
 CHAPTER = FRONT + "\nHello, world.\n"
@@ -39,12 +37,7 @@ Setup = Callable[[Path], None]
 
 
 def write(root: Path, rel: str, data: str | bytes) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        path.write_text(data, "utf-8")
-    else:
-        path.write_bytes(data)
+    write_files(root, {rel: data})
 
 
 def chapter(body: str) -> Setup:
@@ -124,6 +117,12 @@ CASES: dict[str, Setup] = {
     "themes extending each other in a circle": themes(a="extends: b\n", b="extends: a\n"),
     "theme extending itself": themes(mine="extends: mine\n"),
     "theme outside themes/": themes(mine="extends: ../../../etc\n"),
+    "theme url() naming a file the theme lacks": files({
+        "themes/default/fonts/Brand-Regular.ttf": THEME_FONT,
+        "themes/default/custom.css": '@font-face { font-family: "Brand";\n'
+                                     '  src: url(fonts/Brand-Bold.ttf); font-weight: 700 }\n'}),
+    "theme font that is not a font": files({
+        "themes/default/fonts/Brand-Regular.ttf": b"<!DOCTYPE html>\n<title>404</title>\n"}),
     "image missing": chapter("![A chart](images/chart.png)\n"),
     "image without alt text": image("images/chart.png", PNG, "![](images/chart.png)\n"),
     "file that is not an image": image("images/chart.png", b"<html>Not found</html>",
@@ -310,15 +309,7 @@ def test_bad_input_never_gives_a_traceback_under_debug(tmp_path: Path) -> None:
 
 def test_unreadable_file_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_project(tmp_path)
-    target = root / "manuscript" / "01-one.md"
-    real_open = Path.open
-
-    def guarded_open(self: Path, *args: Any, **kwargs: Any) -> Any:
-        if self == target:  # as for a file without read permission (the superuser has it)
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
-        return real_open(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "open", guarded_open)
+    refuse_reading(monkeypatch, root / "manuscript" / "01-one.md")
     result = run_cli("check", str(root))
     assert result.code == 1
     assert result.err.splitlines()[0] == (

@@ -898,10 +898,6 @@ def test_rich_editions_pass_the_pdfua_checker(rich_pdfs: dict[str, Pdf],
         # No Japanese font on this machine: the Japanese passage shows .notdef, which the
         # build reports; the built-in theme's fonts are to cover it.
         allowed.add("31-030")
-    if edition == "workbook":
-        # The workbook's chapter summary is plain text in the model: the Greek words of
-        # the first paragraph lose their lang there.
-        allowed.add("11-007")
     assert {f.split(":")[0] for f in found} <= allowed, found
 
 

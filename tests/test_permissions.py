@@ -28,7 +28,7 @@ def chapter(number: int, *, notice: bool = True, source: bool = True,
     return Chapter(stem=f"{number:02d}-c", slug=f"c{number}", number=number,
                    title=f"Chapter {number}", attribution=attribution, body_html="<p>Text.</p>",
                    footnotes=(), headings=(), targets=(), links=(), images=(), summary="",
-                   word_count=1, location=LOC, body_line=4, digest="")
+                   summary_html="", word_count=1, location=LOC, body_line=4, digest="")
 
 
 @pytest.mark.parametrize(("chapters", "lines"), [

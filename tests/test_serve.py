@@ -408,6 +408,9 @@ def test_nothing_of_the_preview_reaches_a_built_output(
 @pytest.mark.slow
 def test_a_chapter_pdf_is_laid_out_on_request(default_project_copy: Path,
                                               serve: Any) -> None:
+    _edit(default_project_copy / CHAPTER, f"{SENTENCE}\n", f"{SENTENCE}\n\nSee [the "
+          "manifestos](03-change-manifestos.md#2-be-the-best-customer-service-communicator-"
+          "in-the-world) and [the first chapter](01-positive-service-experiences.md).\n")
     served = serve(default_project_copy)
     status, headers, body = served.request("/" + CHAPTER_PDF)
     assert status == 200
@@ -425,6 +428,26 @@ def test_a_chapter_pdf_is_laid_out_on_request(default_project_copy: Path,
     assert {"cxbook-Serif", "cxbook-Sans-Bold"} <= fonts, fonts  # the print stylesheet's
     width, height = (float(v) for v in reader.pages[0].mediabox.upper_right)
     assert (round(width), round(height)) == (420, 595)  # A5, the theme's page size
+    # Links to other chapters lead to their place in the preview's reader view, which
+    # serves it; links inside the chapter (its notes, its answers) stay inside the PDF.
+    actions = [annot.get_object().get("/A") for page in reader.pages
+               for annot in page.get("/Annots", [])]
+    uris = [str(a["/URI"]) for a in actions if a is not None and a["/S"] == "/URI"]
+    elsewhere = [uri for uri in uris if uri.startswith(served.url)]
+    assert elsewhere == [
+        served.url + "book/ch-change-manifestos.xhtml#ch-change-manifestos.2-be-the-best-"
+        "customer-service-communicator-in-the-world",
+        served.url + "book/ch-positive-service-experiences.xhtml#ch-positive-service-"
+        "experiences"], uris
+    for uri in elsewhere:
+        target = uri[len(served.url) - 1:]
+        page_status, _, page = served.request(target.split("#")[0])
+        assert page_status == 200 and f'id="{target.split("#")[1]}"'.encode() in page
+    internal = [annot.get_object() for page in reader.pages
+                for annot in page.get("/Annots", []) if "/Dest" in annot.get_object()]
+    names = reader.named_destinations
+    assert internal and all(str(a["/Dest"]) in names for a in internal)
+    assert not any(name.startswith(("ch-change", "ch-positive")) for name in names)
     assert served.request("/pdf/ch-no-such-chapter.pdf")[0] == 404
 
 

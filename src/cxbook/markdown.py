@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import nh3
+from lxml import etree
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core.state_core import StateCore
@@ -28,6 +29,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from .diagnostics import Diagnostics, SourceLocation, did_you_mean
 from .model import Link
 from .transforms.normalize import (
+    BCP47_RE,
     GENERATED,
     LOCATION_ATTRIBUTE,
     Names,
@@ -95,6 +97,7 @@ class ParsedBody:
     headings: list[tuple[int, str, str, SourceLocation]]  # (level, text, anchor, location)
     images: list[ImageRef]
     summary: str
+    summary_html: str
     word_count: int
     removed: list[tuple[SourceLocation, str]] = field(default_factory=list)
     targets: list[tuple[str, str, str]] = field(default_factory=list)  # (name, anchor, kind)
@@ -531,7 +534,7 @@ def render_markdown(
     images: list[ImageRef] = []
     removed: list[tuple[SourceLocation, str]] = []
     finder = _SourceFinder(text, base, line_offset)
-    summary = ""
+    summary_index: int | None = None  # the inline token of the summary's paragraph
     words = 0
     wrapping = _Tally()  # links, insertions, deletions opened by blocks of raw HTML
     wrapping_tokens: list[Token] = []
@@ -556,8 +559,9 @@ def render_markdown(
         elif token.type == "inline":
             plain = inline_text(token)
             words += len(plain.split())
-            if not summary and tokens[i - 1].type == "paragraph_open" and plain.strip():
-                summary = _first_sentences(plain)
+            if summary_index is None and tokens[i - 1].type == "paragraph_open" and \
+                    plain.strip():
+                summary_index = i
             _check_inline(token, places, finder, diags, removed, images, unmatched,
                           defined, undefined)
     if wrapping.open:
@@ -597,12 +601,15 @@ def render_markdown(
         body_html, [(a, n, h) for a, _, n, h in notes], names=names,
         locations=places.locations, fallback=places.line(0), diags=diags)
     refs_of = {a: r for a, r, _, _ in notes}
+    summary, summary_html = ("", "") if summary_index is None else summarize(
+        renderer.renderInline(tokens[summary_index].children or [], md.options, env))
     return ParsedBody(
         html=done.html,
         footnotes=[(a, refs_of[a], n, h) for a, n, h in done.notes],
         headings=done.headings,
         images=images,
         summary=summary,
+        summary_html=summary_html,
         word_count=words,
         removed=removed,
         targets=done.targets,
@@ -886,6 +893,91 @@ def _scan_raw(
     for at, text in reversed(inserts):
         fragment = fragment[:at] + text + fragment[at:]
     return fragment, tags
+
+
+# A stretch of text's language and direction: (element, lang, dir), the element being
+# "span", or "bdi" / "bdo" where the text marks its direction with one.
+_Mark = tuple[str, str | None, str | None]
+
+
+def _mark(element: Any) -> _Mark | None:
+    """The language and direction an element gives its text, if it gives either (lang and
+    dir values checked as normalize.py checks them)."""
+    lang = element.get("lang")
+    lang = lang if lang and BCP47_RE.match(lang) else None
+    direction = element.get("dir")
+    direction = direction if direction in ("ltr", "rtl", "auto") else None
+    tag = element.tag if element.tag in ("bdi", "bdo") else "span"
+    if lang is None and direction is None and tag == "span":
+        return None
+    return tag, lang, direction
+
+
+def summarize(inline_html: str) -> tuple[str, str]:
+    """A paragraph's summary from its inline HTML: (plain text, XHTML fragment). The text is
+    its first sentence(s), whitespace collapsed (see _first_sentences); the fragment is the
+    same text with every stretch in another language or direction kept in a ``span`` (or
+    the ``bdi``/``bdo`` it was in) with its ``lang`` and ``dir`` (HTML "The lang and
+    xml:lang attributes", "The dir attribute"); all other markup is left out (links,
+    emphasis, footnote calls; an image counts as its alt text, a line break as a space)."""
+    container = parse_fragment(_clean(inline_html))
+    chars: list[tuple[str, tuple[_Mark, ...]]] = []
+
+    def add(text: str | None, marks: tuple[_Mark, ...]) -> None:
+        chars.extend((c, marks) for c in text or "")
+
+    def walk(element: Any, marks: tuple[_Mark, ...]) -> None:
+        if not isinstance(element.tag, str) or element.get("role") == "doc-noteref" or (
+                element.tag == "sup" and element.find(".//a[@role='doc-noteref']") is not None):
+            return  # a comment, a footnote call
+        mark = _mark(element)
+        own = (*marks, mark) if mark is not None else marks
+        if element.tag == "img":
+            add(element.get("alt"), own)
+        elif element.tag == "br":
+            add(" ", own)
+        add(element.text, own)
+        for child in element:
+            walk(child, own)
+            add(child.tail, own)
+
+    walk(container, ())
+    collapsed: list[tuple[str, tuple[_Mark, ...]]] = []
+    for c, marks in chars:
+        if not c.isspace():
+            collapsed.append((c, marks))
+        elif collapsed and collapsed[-1][0] != " ":
+            collapsed.append((" ", marks))
+    if collapsed and collapsed[-1][0] == " ":
+        collapsed.pop()
+    text = "".join(c for c, _ in collapsed)
+    summary = _first_sentences(text)
+    kept = len(summary) if text.startswith(summary) else len(summary) - 1  # then "…" ends it
+    root = parse_fragment("")
+    stack: list[tuple[_Mark, Any]] = []
+    for c, marks in collapsed[:kept]:
+        same = 0
+        while same < min(len(stack), len(marks)) and stack[same][0] == marks[same]:
+            same += 1
+        del stack[same:]
+        for mark in marks[same:]:
+            tag, lang, direction = mark
+            element = etree.SubElement(stack[-1][1] if stack else root, tag)
+            for name, value in (("lang", lang), ("dir", direction)):
+                if value is not None:
+                    element.set(name, value)
+            stack.append((mark, element))
+        _append_text(stack[-1][1] if stack else root, c)
+    _append_text(root, summary[kept:])
+    return summary, serialize(root)
+
+
+def _append_text(element: Any, text: str) -> None:
+    """``text`` added at the end of ``element``'s content."""
+    if len(element):
+        element[-1].tail = (element[-1].tail or "") + text
+    else:
+        element.text = (element.text or "") + text
 
 
 def _first_sentences(text: str, limit: int = 220) -> str:

@@ -122,6 +122,9 @@ class Chapter:
     links: tuple[Link, ...]  # every internal link, checked by transforms/links.py
     images: tuple[str, ...]  # asset paths this chapter references
     summary: str  # the chapter's first sentence(s), plain text, for workbooks and listings
+    # the same sentence(s) as an XHTML fragment of text and <span>/<bdi>/<bdo> elements
+    # keeping the lang and dir of passages in another language or direction; "" for none
+    summary_html: str = field(repr=False)
     word_count: int
     location: SourceLocation  # the chapter file, line 1
     body_line: int  # line where the Markdown body starts (after front matter)
@@ -441,16 +444,25 @@ class Theme:
     colors: dict[str, str]
     page_size: str | None  # CSS page size, e.g. "A5" or "6in 9in"
     chain: tuple[str, ...]  # where each layer came from, base first
+    # relative POSIX path -> the folder its file comes from: a project path such as
+    # "themes/mine", or "built-in:default" for a file of a built-in theme
+    origins: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def where(self, path: str) -> str:
+        """Where the theme file ``path`` comes from, e.g. "themes/mine/custom.css"."""
+        return f"{self.origins.get(path, f'themes/{self.name}')}/{path}"
+
+    def css_parts(self, target: str) -> tuple[tuple[str, str], ...]:
+        """The files of the stylesheet for a target ('epub', 'print' or 'course'), as
+        (where the file comes from, its text): base.css, then the target's own file, then
+        custom.css; each from the innermost layer that has it (empty files left out)."""
+        return tuple((self.where(name), self.files[name].decode("utf-8"))
+                     for name in ("base.css", f"{target}.css", "custom.css")
+                     if self.files.get(name))
 
     def css(self, target: str) -> str:
-        """The stylesheet for a target ('epub', 'print' or 'course'): base.css, then the
-        target's own file, then custom.css; each from the innermost layer that has it."""
-        parts = []
-        for name in ("base.css", f"{target}.css", "custom.css"):
-            data = self.files.get(name)
-            if data:
-                parts.append(data.decode("utf-8"))
-        return "\n".join(parts)
+        """The stylesheet for a target: its css_parts joined by line breaks."""
+        return "\n".join(text for _, text in self.css_parts(target))
 
     @property
     def palette(self) -> dict[str, str]:

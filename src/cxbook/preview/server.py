@@ -156,7 +156,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return
         chapter = site.chapters.get(path) if path is not None else None
         if chapter is not None:
-            self._made(lambda: preview.chapter_pdf(site, chapter), "application/pdf", body,
+            self._made(lambda: preview.chapter_pdf(site, chapter, self.server.url),
+                       "application/pdf", body,
                        name=f"{chapter.stem}.pdf")
             return
         resource = site.resource(path) if path is not None else None

@@ -20,6 +20,7 @@ import mimetypes
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import quote
 
 from ..cache import BuildCache, fingerprint
 from ..model import Chapter, Project
@@ -70,6 +71,8 @@ class Site:
     chapters: Mapping[str, Chapter]  # chapter PDF address -> chapter
     cover: str | None  # address of a cover-image made on request (None: it is a file)
     cover_key: str  # identity of the cover-image's inputs, to keep a made one
+    # every id of the book's documents -> the address of its place in the reader view
+    places: Mapping[str, str] = field(default_factory=dict)
 
     def resource(self, path: str) -> Resource | None:
         return self.files.get(path)
@@ -146,7 +149,10 @@ def make_site(project: Project, cache: BuildCache | None) -> Site:
     pdfs = {pdf_path(c): c for c in project.chapters}
     cover_key = fingerprint("preview-cover", project.book, project.theme,
                             *(a.data for a in project.assets if a.path == project.book.cover))
-    return Site(project, files, page_digests(files), links, pdfs, made_cover, cover_key)
+    places = {ident: f"{BOOK}{doc.file}#{quote(ident)}" for doc in reversed(documents.docs)
+              for ident in doc.ids}
+    return Site(project, files, page_digests(files), links, pdfs, made_cover, cover_key,
+                places)
 
 
 def page_digests(files: Mapping[str, Resource]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urljoin
 
 from ..build import RENDERERS, BuildOptions, check_formats, source_date
 from ..cache import CACHE_DIR, BuildCache, fingerprint
@@ -163,21 +164,24 @@ class Preview:
 
     # -- made on request ----------------------------------------------------------------
 
-    def chapter_pdf(self, site: Site, chapter: Chapter) -> bytes:
+    def chapter_pdf(self, site: Site, chapter: Chapter, base: str) -> bytes:
         """The chapter as the reader edition prints it (renderers/pdf.py chapter_pdf),
-        kept while its inputs stay the same. Raises CxbookError (SOURCE_DATE_EPOCH) or
-        the layout's error."""
+        kept while its inputs stay the same; its links to other places of the book lead to
+        their page in the reader view, at ``base`` (the preview's URL,
+        ``http://127.0.0.1:8000/``). Raises CxbookError (SOURCE_DATE_EPOCH) or the
+        layout's error."""
         from ..renderers.pdf import chapter_pdf
 
         project = site.project
         options = _PdfOptions(source_date(project.book))
+        elsewhere = {ident: urljoin(base, place) for ident, place in site.places.items()}
         key = fingerprint("preview-pdf", project.book, chapter,
                           project.course.for_chapter(chapter.stem),
                           project.course.reader_activities, project.theme,
-                          options.cache_key())
+                          options.cache_key(), tuple(sorted(elsewhere.items())))
 
         def make() -> bytes:
-            data = chapter_pdf(project, chapter, options)
+            data = chapter_pdf(project, chapter, options, elsewhere=elsewhere)
             for warning in dict.fromkeys(options.found):
                 if self._warn is not None:
                     self._warn(warning)

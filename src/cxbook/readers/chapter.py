@@ -32,6 +32,7 @@ class ParsedChapter:
     links: tuple[Link, ...]
     image_refs: tuple[ImageRef, ...]
     summary: str
+    summary_html: str
     word_count: int
     body_line: int
     digest: str
@@ -113,6 +114,7 @@ def parse_chapter(
         links=tuple(parsed.links),
         image_refs=tuple(parsed.images),
         summary=parsed.summary,
+        summary_html=parsed.summary_html,
         word_count=parsed.word_count,
         body_line=body_line,
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),

@@ -389,6 +389,7 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
             images=tuple(dict.fromkeys(
                 a for a in (resolve_asset_path(r.src) for r in p.image_refs) if a)),
             summary=p.summary,
+            summary_html=p.summary_html,
             word_count=p.word_count,
             location=SourceLocation(f"manuscript/{p.stem}.md"),
             body_line=p.body_line,

@@ -13,10 +13,17 @@ without theme.yaml extends the built-in theme of the same name when there is one
 
 from __future__ import annotations
 
+import difflib
+import io
+import posixpath
 import re
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
+from fontTools.ttLib import TTFont
+
+from .. import stylesheets
 from ..diagnostics import Diagnostics, SourceLocation
 from ..model import Theme
 from ..yamlsrc import YamlContext, compose_yaml
@@ -32,6 +39,9 @@ PAGE_SIZE_RE = re.compile(
     re.IGNORECASE,
 )
 MAX_THEME_FILE = 20 * 1024 * 1024
+# The stylesheets the outputs use (Theme.css_parts); other files are not read as CSS.
+STYLESHEETS = ("base.css", "epub.css", "print.css", "course.css", "custom.css")
+
 MAX_THEME_YAML = 1024 * 1024
 
 
@@ -164,14 +174,132 @@ def load_theme(
             )
             return None
     files_all: dict[str, bytes] = {}
+    origins: dict[str, str] = {}
     colors_all: dict[str, str] = {}
     page_size_all = None
-    for _, layer_files, layer_colors, layer_page in reversed(layers):
+    for origin, layer_files, layer_colors, layer_page in reversed(layers):
         files_all.update(layer_files)
+        origins.update(dict.fromkeys(layer_files, origin))
         colors_all.update(layer_colors)
         page_size_all = layer_page or page_size_all
-    return Theme(name=name, files=files_all, colors=colors_all, page_size=page_size_all,
-                 chain=tuple(origin for origin, *_ in reversed(layers)))
+    theme = Theme(name=name, files=files_all, colors=colors_all, page_size=page_size_all,
+                  chain=tuple(origin for origin, *_ in reversed(layers)), origins=origins)
+    return check_theme(theme, diags)
+
+
+def _in_project(theme: Theme, path: str) -> bool:
+    return not theme.origins.get(path, "").startswith("built-in:")
+
+
+def check_theme(theme: Theme, diags: Diagnostics) -> Theme | None:
+    """The theme with its stylesheets decoded and normalized (UTF-8 without BOM, ``\\n``
+    line ends), after checking what the renderers rely on: every stylesheet is UTF-8 text;
+    every url() of a stylesheet names a font (TrueType, OpenType, WOFF, WOFF2) or an image
+    (PNG, JPEG, GIF, WebP, SVG) of the theme folder, whose content is what its name says;
+    every font file of a project theme is a font fontTools can read; no ``@import``. None
+    after reporting errors (located at the file: ``themes/<name>/<file>:line:col``). CSS
+    syntax errors are warnings (the rule or declaration is left out by every output)."""
+    files = dict(theme.files)
+    ok = True
+    for name in STYLESHEETS:
+        data = files.get(name)
+        if data is None:
+            continue
+        where = theme.where(name)
+        text = decode_text(data, where, diags, what=f"stylesheet {name}") \
+            if data.strip() else ""
+        if text is None:
+            ok = False
+            continue
+        files[name] = text.encode("utf-8")
+        for problem in stylesheets.syntax_problems(text):
+            diags.warning(SourceLocation(where, problem.line, problem.column),
+                          f"CSS syntax error: {problem.message.rstrip('.')}; the rule or "
+                          "declaration is left out of every output; correct it",
+                          "theme.css-syntax")
+        for ref in stylesheets.references(text):
+            loc = SourceLocation(where, ref.line, ref.column)
+            ok = _check_reference(theme, files, ref, loc, diags) and ok
+    for path, data in sorted(files.items()):
+        extension = path.rsplit(".", 1)[-1].lower()
+        if extension in stylesheets.FONT_TYPES and _in_project(theme, path):
+            unreadable = font_problem(data)
+            if unreadable is not None:
+                diags.error(SourceLocation(theme.where(path)), f"this font file cannot be "
+                            f"read ({unreadable}); replace it with a TrueType, OpenType, WOFF or "
+                            "WOFF2 font, or remove it from the theme folder",
+                            "theme.font-invalid")
+                ok = False
+    return replace(theme, files=files) if ok else None
+
+
+def _check_reference(theme: Theme, files: dict[str, bytes], ref: stylesheets.Reference,
+                     loc: SourceLocation, diags: Diagnostics) -> bool:
+    """Whether a stylesheet's reference names a file the outputs can use; reports why not
+    at ``loc`` (the place in its stylesheet, whose folder the advice names)."""
+    folder = posixpath.dirname(loc.path) + "/"
+    if ref.imported:
+        diags.error(loc, f"@import '{ref.url}': theme stylesheets cannot import others; put "
+                    "the rules into custom.css (appended to every output's stylesheet) "
+                    "instead", "theme.css-import")
+        return False
+    if ref.url.startswith("data:") or ref.url.startswith("#"):
+        return True
+    path = posixpath.normpath(ref.path)
+    if not ref.is_local or ref.path.startswith("/") or path.startswith("../") \
+            or path == "..":
+        elsewhere = "leads outside the theme folder" if ref.is_local else (
+            "is outside the theme: the outputs never fetch files from elsewhere")
+        diags.error(loc, f"url({ref.url}) {elsewhere}; copy the file into {folder} and "
+                    "write its path relative to that folder", "theme.url-outside")
+        return False
+    extension = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if path not in files:
+        kinds = next((k for k in (stylesheets.FONT_TYPES, stylesheets.IMAGE_TYPES)
+                      if extension in k), None)
+        alike = sorted(p for p in files if kinds is None or p.rsplit(".", 1)[-1].lower()
+                       in kinds)  # a font for a font, an image for an image
+        near = difflib.get_close_matches(
+            path, [p for p in alike if _in_project(theme, p)], n=1, cutoff=0.6) or \
+            difflib.get_close_matches(path, alike, n=1, cutoff=0.6)
+        hint = f" (did you mean '{near[0]}'?)" if near else ""
+        diags.error(loc, f"url({ref.url}): the theme has no file '{path}'{hint}; add the "
+                    f"file to {folder} or correct the path (relative to the theme folder, "
+                    "case-sensitive)", "theme.url-missing")
+        return False
+    if extension in stylesheets.FONT_TYPES:
+        return True  # checked with every font file of the theme
+    expected = stylesheets.IMAGE_TYPES.get(extension)
+    if expected is None:
+        diags.error(loc, f"url({ref.url}): a theme stylesheet can use fonts (.ttf, .otf, "
+                    ".woff, .woff2) and images (.png, .jpg, .gif, .webp, .svg), not this "
+                    "file; remove the url() or convert the file", "theme.url-type")
+        return False
+    from .project import _svg_unsafe, sniff_image  # project.py imports this module
+
+    if sniff_image(files[path]) != expected:
+        diags.error(loc, f"url({ref.url}): '{theme.where(path)}' is not a "
+                    f"{extension.upper()} image, whatever its name says; save it in that "
+                    "format or correct its name", "theme.not-an-image")
+        return False
+    if expected == "image/svg+xml" and _svg_unsafe(files[path]):
+        diags.error(loc, f"url({ref.url}): the SVG image '{theme.where(path)}' contains "
+                    "scripts or event handlers; remove them or export the image as PNG",
+                    "theme.svg-script")
+        return False
+    return True
+
+
+def font_problem(data: bytes) -> str | None:
+    """Why fontTools cannot read ``data`` as a font (TrueType, OpenType, WOFF, WOFF2) with
+    a character map (the OpenType ``cmap`` table); None when it can."""
+    try:
+        font = TTFont(io.BytesIO(data), lazy=True, fontNumber=0)
+        if font.getBestCmap() is None:
+            return "it has no Unicode character map"
+    except Exception as e:  # fontTools raises errors of many kinds on damaged input
+        return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+    return None
 
 
 def _parse_theme_yaml(

@@ -139,7 +139,7 @@ def chapter_html(
         parts.append(footnotes_html(chapter, epub=epub))
         parts.append(bio_html(chapter))
     elif mode == "workbook" and chapter.summary:
-        parts.append(f'<p class="summary">{escape(chapter.summary)}</p>\n')
+        parts.append(f'<p class="summary">{chapter.summary_html}</p>\n')
     if activities is not None:
         parts.append(activities_html(chapter, activities, mode,
                                      answer_key_href=answer_key_href))

@@ -10,23 +10,11 @@ import zlib
 from dataclasses import dataclass
 
 from ..model import DEFAULT_COLORS, Theme
+from ..stylesheets import FONT_TYPES, IMAGE_TYPES, references
 
-FONT_MEDIA_TYPES = {
-    "ttf": "font/ttf",
-    "otf": "font/otf",
-    "woff": "font/woff",
-    "woff2": "font/woff2",
-}
+FONT_MEDIA_TYPES = FONT_TYPES
 FONT_FORMATS = {"ttf": "truetype", "otf": "opentype", "woff": "woff", "woff2": "woff2"}
-THEME_IMAGE_TYPES = {
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "gif": "image/gif",
-    "svg": "image/svg+xml",
-    "webp": "image/webp",
-}
-CSS_URL_RE = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)""")
+THEME_IMAGE_TYPES = IMAGE_TYPES
 
 
 @dataclass(frozen=True)
@@ -115,17 +103,10 @@ def color_css(theme: Theme) -> str:
 
 
 def referenced_urls(css: str) -> list[str]:
-    """Relative url(...) targets in a stylesheet, in order of appearance."""
-    out: list[str] = []
-    for match in CSS_URL_RE.finditer(css):
-        url = next(g for g in match.groups() if g is not None).strip()
-        if not url or url.startswith(("data:", "#")) or re.match(r"^[a-z][a-z0-9+.-]*:", url,
-                                                                   re.I):
-            continue
-        url = url.split("#", 1)[0].split("?", 1)[0]
-        if url not in out:
-            out.append(url)
-    return out
+    """The theme files a stylesheet's url() references name (relative, without query or
+    fragment), in order of appearance, each once."""
+    return list(dict.fromkeys(posixpath.normpath(ref.path) for ref in references(css)
+                              if ref.is_local and not ref.imported))
 
 
 @dataclass(frozen=True)
@@ -137,7 +118,8 @@ class ThemeResources:
 def theme_resources(theme: Theme, *, before_custom: str = "") -> ThemeResources:
     """The EPUB stylesheet (base.css, epub.css, theme colours, ``before_custom``, custom.css,
     plus @font-face rules for shipped fonts that the CSS does not declare) and the theme
-    files it uses. Raises ValueError when the CSS refers to a file the theme does not have."""
+    files it uses. Reading the theme (readers/theme.py check_theme) has made sure that each
+    url() names a font or an image of the theme; ``before_custom`` is cxbook's own CSS."""
     parts = []
     for name in ("base.css", "epub.css"):
         data = theme.files.get(name)
@@ -151,14 +133,9 @@ def theme_resources(theme: Theme, *, before_custom: str = "") -> ThemeResources:
         parts.append(custom.decode("utf-8"))
     css = "\n".join(parts)
     files: dict[str, tuple[str, bytes]] = {}
-    for url in referenced_urls(css):
-        path = posixpath.normpath(url)
+    for path in referenced_urls(css):
         ext = path.rsplit(".", 1)[-1].lower()
-        media_type = FONT_MEDIA_TYPES.get(ext) or THEME_IMAGE_TYPES.get(ext)
-        if path.startswith("../") or path not in theme.files or media_type is None:
-            raise ValueError(f"theme '{theme.name}': the CSS refers to '{url}', which is not a "
-                             "font or image file in the theme folder")
-        files[path] = (media_type, theme.files[path])
+        files[path] = (FONT_MEDIA_TYPES.get(ext) or THEME_IMAGE_TYPES[ext], theme.files[path])
     faces = []
     for path, data in theme.fonts().items():
         if path in files:

@@ -20,7 +20,7 @@ import posixpath
 import re
 import shutil
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -39,6 +39,7 @@ from ..diagnostics import SourceLocation
 from ..glyphs import Coverage
 from ..model import DEFAULT_COLORS, Book, Chapter, Project, Theme
 from ..output import OutputFile
+from ..stylesheets import FONT_TYPES, Assembled, record_position
 from .pdf_html import Edition, front_html, main_sections, opens_right, part_html, toc_entries
 from .pdf_layout import PAGE_REF_ATTRIBUTE, LaidOutPart, finish, lay_out, write
 from .pdf_merge import PartPdf, merge
@@ -52,7 +53,6 @@ PART_SIZE = 20_000
 ALONE_SIZE = 200_000  # see busy_processes
 FRONT = -1  # the front matter's index among the parts
 NOTDEF_RE = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)"')
-FONT_TYPES = {"ttf": "font/ttf", "otf": "font/otf", "woff": "font/woff", "woff2": "font/woff2"}
 
 
 def _page_references(self: Any) -> tuple[bytes, ...]:
@@ -314,7 +314,7 @@ class _PartPdfData:
 
     pdf: bytes
     borrowed: tuple[str, ...]
-    log: tuple[tuple[int, str], ...]  # WeasyPrint's warnings and errors: (level, message)
+    log: tuple[_LogEntry, ...]  # WeasyPrint's warnings and errors
     missing: tuple[str, ...]
     refused: tuple[str, ...]
 
@@ -330,6 +330,8 @@ class _PartsJob:
     pdf_options: dict[str, Any]
     htmls: dict[int, str]  # part index -> its HTML (FRONT's: once the plan is made)
     count: int  # parts in the main matter
+    # Where links to targets in no part lead (anchor -> URL); the others: the first page.
+    elsewhere: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -375,7 +377,12 @@ def _lenient_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
-_Notes = tuple[list[tuple[int, str]], list[str], list[str]]  # log, missing, refused
+# WeasyPrint's log: (level, message, line, column); the place in the stylesheet, 0 if none.
+_LogEntry = tuple[int, str, int, int]
+_Notes = tuple[list[_LogEntry], list[str], list[str]]  # log, missing, refused
+# WeasyPrint's messages about CSS syntax errors, which reading the theme reports already
+# (theme.css-syntax, readers/theme.py): left out of the PDFs' warnings.
+CSS_SYNTAX_MESSAGES = frozenset({"Parse error at %d:%d: %s", "Error: %s at %d:%d."})
 
 
 class _Session:
@@ -397,8 +404,9 @@ class _Session:
 
     def _since(self, counts: tuple[int, int, int]) -> _Notes:
         log, missing, refused = counts
-        return ([(r.levelno, r.getMessage()) for r in self.log.records[log:]],
-                self.fetcher.missing[missing:], self.fetcher.refused[refused:])
+        entries = [(r.levelno, r.getMessage(), *(record_position(r) or (0, 0)))
+                   for r in self.log.records[log:] if r.msg not in CSS_SYNTAX_MESSAGES]
+        return entries, self.fetcher.missing[missing:], self.fetcher.refused[refused:]
 
     def lay_out(self, index: int) -> LaidOutPart:
         counts = self._counts()
@@ -412,7 +420,7 @@ class _Session:
     def write(self, index: int, part: LaidOutPart, first_page: int,
               page_numbers: dict[str, str]) -> None:
         counts = self._counts()
-        finish(part, first_page, page_numbers)
+        finish(part, first_page, page_numbers, self.job.elsewhere)
         data = write(part, **self.job.pdf_options)
         notes = (self._setup, self._notes.pop(index), self._since(counts))
         self.done.pages[index] = part.page_count
@@ -564,13 +572,13 @@ def _lay_out(job: _PartsJob, indexes: list[int], plan_for: Callable[[_Layout], _
     return done, plans[0]
 
 
-def _print_css(project: Project, options: BuildOptions, extra_css: str = "") -> str:
+def _print_css(project: Project, options: BuildOptions, extra_css: str = "") -> Assembled:
     """The editions' stylesheet: theme.yaml's settings, the theme's print CSS, --paper,
-    then ``extra_css``."""
-    css_text = generated_css(project.theme) + project.theme.css("print")
-    if options.paper:
-        css_text += f"\n@page {{ size: {options.paper}; }}\n"
-    return css_text + extra_css
+    then ``extra_css``; each place of it maps back to the theme file it comes from."""
+    theme = Assembled.join(project.theme.css_parts("print"), "\n")
+    paper = f"\n@page {{ size: {options.paper}; }}\n" if options.paper else ""
+    return (Assembled.join([(None, generated_css(project.theme))]) + theme
+            + Assembled.join([(None, paper + extra_css)]))
 
 
 def _pdf_options(project: Project, edition: Edition, name: str, *, extra_css: str = "",
@@ -599,7 +607,8 @@ def render_pdf(project: Project, options: BuildOptions, edition: Edition,
     stylesheet (and ``--paper``); ``pdf_variant`` is WeasyPrint's (the parts stay tagged,
     to be joined)."""
     progress: Callable[[str], None] = options.progress or (lambda message: None)
-    css_text = _print_css(project, options, extra_css)
+    stylesheet = _print_css(project, options, extra_css)
+    css_text = stylesheet.text
     pdf_options = _pdf_options(project, edition, name, extra_css=extra_css,
                                pdf_variant=pdf_variant)
     groups = plan_parts(main_sections(project, edition))
@@ -649,7 +658,8 @@ def render_pdf(project: Project, options: BuildOptions, edition: Edition,
                               extra_css=extra_css, pdf_variant=pdf_variant)
         done.add(more)
     written = {**cached, **done.pdfs}
-    _check_log(name, project, options, [written[index] for index in sorted(written)])
+    _check_log(name, project, options, [written[index] for index in sorted(written)],
+               stylesheet)
     for index, data in done.pdfs.items():
         store.keep_pdf(job.htmls[index], plan.first_pages[index], plan, data)
     front = written[FRONT]
@@ -664,24 +674,28 @@ def render_pdf(project: Project, options: BuildOptions, edition: Edition,
     return merge(parts, main_start)
 
 
-def chapter_pdf(project: Project, chapter: Chapter, options: BuildOptions) -> bytes:
+def chapter_pdf(project: Project, chapter: Chapter, options: BuildOptions, *,
+                elsewhere: Mapping[str, str] | None = None) -> bytes:
     """One chapter as the reader edition prints it, on its own (a quick look at its printed
     form, for ``cxbook serve``): the chapter, then its answers when it has quiz items (so
     that its "see page" reference has a page), laid out in one part with the reader
-    edition's stylesheet, pages numbered from 1, without front matter or sources. Links to
-    other chapters lead to the first page. Raises PdfRenderError as render_pdf does;
-    WeasyPrint's warnings go to ``options.warn``."""
+    edition's stylesheet, pages numbered from 1, without front matter or sources. A link
+    to a place outside this PDF (another chapter, the sources) leads to the URL that
+    ``elsewhere`` gives for its id (the preview's page of that place); without one, to the
+    first page. Raises PdfRenderError as render_pdf does; WeasyPrint's warnings go to
+    ``options.warn``."""
     view = edition_view(replace(project, chapters=(chapter,)), "reader")
     sections = main_sections(view, "reader", sources=False)
     html = part_html(view, "reader", options.source_date, sections, first=True)
-    job = _PartsJob(view, "pdf", options, _print_css(view, options),
-                    _pdf_options(view, "reader", "pdf"), {0: html}, 1)
+    stylesheet = _print_css(view, options)
+    job = _PartsJob(view, "pdf", options, stylesheet.text,
+                    _pdf_options(view, "reader", "pdf"), {0: html}, 1, elsewhere or {})
 
     def exchange(layout: _Layout) -> _Plan:
         return replace(_plan(layout), write=frozenset({0}))
 
     done = _run_parts(job, [0], exchange)
-    _check_log("pdf", view, options, [done.pdfs[0]])
+    _check_log("pdf", view, options, [done.pdfs[0]], stylesheet)
     return done.pdfs[0].pdf
 
 
@@ -701,33 +715,39 @@ def _front_html(job: _PartsJob, edition: Edition, plan: _Plan) -> str:
 
 
 def _check_log(name: str, project: Project, options: BuildOptions,
-               results: list[_PartPdfData]) -> None:
-    """Errors fail the build; warnings become the build's located warnings (at the theme's
-    print stylesheet, which is what they are about). A character drawn as the empty .notdef
-    box must be one that reading the project already reported as missing from every theme
-    font (font.missing-glyph, located); any other fails the build instead of printing a box
-    unnoticed."""
+               results: list[_PartPdfData], stylesheet: Assembled) -> None:
+    """Errors fail the build; warnings become the build's located warnings: at the line and
+    column of the theme file that ``stylesheet`` (the one WeasyPrint read) took the place
+    they name from, else at the theme's print stylesheet, which is what they are about. A
+    character drawn as the empty .notdef box must be one that reading the project already
+    reported as missing from every theme font (font.missing-glyph, located); any other fails
+    the build instead of printing a box unnoticed."""
     theme_css = SourceLocation(f"themes/{project.theme.name}/print.css")
 
-    def progress(message: str) -> None:
-        options.warn(theme_css, message.split(": warning: ", 1)[-1], "pdf.warning")
+    def progress(message: str, line: int = 0, column: int = 0) -> None:
+        found = stylesheet.locate(line, column) if line else None
+        where = theme_css if found is None else SourceLocation(*found)
+        if found is not None:  # the place in WeasyPrint's words is the stylesheet's
+            message = message.replace(f" at {line}:{column}", "", 1)
+        message = re.sub(r"\s*\n\s*", " ", message)  # a diagnostic is one line
+        options.warn(where, message.split(": warning: ", 1)[-1], "pdf.warning")
 
     missing = sorted({m for r in results for m in r.missing})
     if missing:
         raise PdfRenderError(f"{name}: files referenced but not found: " + ", ".join(missing))
     log = [entry for r in results for entry in r.log]
-    errors = [message for level, message in log if level >= logging.ERROR]
+    errors = [message for level, message, *_ in log if level >= logging.ERROR]
     if errors:
         raise PdfRenderError(f"{name}: WeasyPrint failed: " + "; ".join(errors))
     boxes: set[int] = set()
     warned: set[str] = set()
-    for _, message in log:
+    for _, message, line, column in log:
         found = NOTDEF_RE.match(message)
         if found:
             boxes.update(ord(c) for c in found.group(1))
         elif message not in warned:
             warned.add(message)
-            progress(f"{name}: warning: {message}")
+            progress(f"{name}: warning: {message}", line, column)
     unreported = boxes - Coverage(project.theme).missing(boxes)
     if unreported:
         listing = ", ".join(f"U+{c:04X}" for c in sorted(unreported))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,12 +85,14 @@ def lay_out(html: Any, **render_options: Any) -> LaidOutPart:
     return LaidOutPart(document, held, anchors)
 
 
-def finish(part: LaidOutPart, first_page: int, page_numbers: dict[str, str]) -> None:
+def finish(part: LaidOutPart, first_page: int, page_numbers: dict[str, str],
+           elsewhere: Mapping[str, str] | None = None) -> None:
     """Make the held-back margin boxes with page numbers counted from ``first_page`` (the
     number the part's first page would have had in one long document), fill in page
     references from ``page_numbers`` (anchor -> printed page number), flag page furniture
     as artifacts (pdf_tags.py) and lend a stand-in anchor to every link target that lies
-    in another part."""
+    in another part. A link to a target outside the part that ``elsewhere`` names (anchor
+    -> URL) becomes a link to that URL instead (a URI action, ISO 32000-1 12.6.4.7)."""
     offset = first_page - 1
     for context, page_box, state, number in part.held:
         state = copy.deepcopy(state)
@@ -109,7 +112,14 @@ def finish(part: LaidOutPart, first_page: int, page_numbers: dict[str, str]) -> 
     for page in pages:
         prepare_page(page)
     targets = {link[1] for page in pages for link in page.links if link[0] == "internal"}
-    part.borrowed = sorted(targets - part.anchors.keys())
+    outside = targets - part.anchors.keys()
+    redirected = outside & (elsewhere or {}).keys()
+    if elsewhere and redirected:
+        for page in pages:
+            page.links = [("external", elsewhere[target], *rest)
+                          if kind == "internal" and target in redirected
+                          else (kind, target, *rest) for kind, target, *rest in page.links]
+    part.borrowed = sorted(outside - redirected)
     if pages:
         for name in part.borrowed:
             pages[0].anchors[name] = (0, 0, 0, 0)

@@ -174,35 +174,45 @@ def _refine(element: Any, box: Any, pdf: Any) -> None:
     """What WeasyPrint's tagging leaves out, from the box's HTML element."""
     html = box.element
     own = html is not None and "::" not in (box.element_tag or "")
+    lang = (html.get("lang") or html.get(XML_LANG)) if own else None
     if element["S"] == "/Link":
         if box.link_annotation is None:
             element["S"] = "/Span"  # an <a> without a link: no annotation to hold
         else:
-            text = " ".join("".join(_texts(box)).split())
+            runs = list(_runs(box, lang))
+            text = " ".join("".join(run for run, _ in runs).split())
             if text:
                 box.link_annotation["Contents"] = pydyf.String(text)
-    if not own:
-        return
-    lang = html.get("lang") or html.get(XML_LANG)
+            # The annotation's text is in the language of its Link element (PDF/UA-1 7.2):
+            # a link whose words are all in one passage of another language takes it on.
+            languages = {language for run, language in runs if run.strip()}
+            if lang is None and len(languages) == 1 and None not in languages:
+                lang = languages.pop()
     if lang:
         element["Lang"] = pydyf.String(lang)
+    if not own:
+        return
     if html.get("role") in FOOTNOTE_ROLES or html.get("epub:type") == "footnote":
         element["S"] = "/Note"
         element["ID"] = pydyf.String(_unique_id(pdf, html.get("id") or "note"))
 
 
-def _texts(box: Any) -> Iterator[str]:
-    """The text of ``box`` as read: a space between lines and around blocks and boxes out
-    of the flow (whose neighbours' spaces layout removes at line ends)."""
+def _runs(box: Any, lang: str | None) -> Iterator[tuple[str, str | None]]:
+    """The text of ``box`` as read, in runs with the language (``lang`` attribute) that an
+    element inside ``box`` gives them (``lang``: the box's own; None for none): a space
+    between lines and around blocks and boxes out of the flow (whose neighbours' spaces
+    layout removes at line ends)."""
     if isinstance(box, boxes.TextBox):
-        yield box.text
+        yield box.text, lang
     for child in _children(box):
         if getattr(child, ARTIFACT, None) is not None:
             continue
+        element = child.element if child.element is not box.element else None
+        own = element.get("lang") or element.get(XML_LANG) if element is not None else None
         apart = not isinstance(child, boxes.InlineLevelBox) or not child.is_in_normal_flow()
-        yield " " if apart else ""
-        yield from _texts(child)
-        yield " " if apart else ""
+        yield (" " if apart else ""), lang
+        yield from _runs(child, own or lang)
+        yield (" " if apart else ""), lang
 
 
 def _unique_id(pdf: Any, wanted: str) -> str:
