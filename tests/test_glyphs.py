@@ -14,6 +14,7 @@ from cxbook.build import BuildOptions
 from cxbook.glyphs import Coverage, font_urls, missing_glyphs
 from cxbook.readers.project import read_project
 from cxbook.renderers.pdf import PdfRenderError, _check_log, _PartPdfData
+from cxbook.stylesheets import Assembled
 
 from conftest import REPO, copy_project, run_cli
 
@@ -123,9 +124,10 @@ def test_a_box_for_a_character_the_theme_has_fails_the_build() -> None:
     message = '.notdef glyph rendered for Unicode string unsupported by fonts: "{}"'
 
     def done(chars: str) -> _PartPdfData:
-        return _PartPdfData(b"", (), ((logging.WARNING, message.format(chars)),), (), ())
+        return _PartPdfData(b"", (), ((logging.WARNING, message.format(chars), 0, 0),), (), ())
 
     options = BuildOptions(source_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
-    _check_log("pdf", project, options, [done(RARE)])  # reported by check
+    stylesheet = Assembled.join([(None, "")])
+    _check_log("pdf", project, options, [done(RARE)], stylesheet)  # reported by check
     with pytest.raises(PdfRenderError, match=r"^pdf: characters drawn as empty boxes .*U\+0020$"):
-        _check_log("pdf", project, options, [done(" ")])
+        _check_log("pdf", project, options, [done(" ")], stylesheet)
