@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cxbook import codes
-from cxbook.diagnostics import Diagnostics, SourceLocation
+from cxbook.diagnostics import Diagnostics, SourceLocation, code_covers
 from cxbook.readers import chapter as chapter_reader
 
 from conftest import REPO, run_cli
@@ -260,6 +260,36 @@ def test_the_catalogue_of_codes_is_read_from_the_source() -> None:
         "    print('not.a-code-because-not-given-as-one')\n")
     assert found == {"a.default": {""}, "a.warned": {"warning"}, "a.failed": {"error"},
                      "a.keyword": {""}, "a.single": {"error"}, "a.made": {""}}
+
+
+def test_the_codes_of_an_entry_are_found_without_reading_every_module() -> None:
+    """known_codes(entry) parses only the modules whose text holds the entry; for every
+    code and every family it must find exactly what the whole catalogue says it covers."""
+    known = codes.known_codes()
+    families = {c.rsplit(".", n)[0] for c in known for n in range(1, c.count(".") + 1)}
+    for entry in sorted(set(known) | families):
+        covered = {c: s for c, s in known.items() if code_covers(entry, c)}
+        narrowed = codes.known_codes(entry)
+        assert {c: s for c, s in narrowed.items() if code_covers(entry, c)} == covered, entry
+    assert codes.known_codes("no-such.code") == {}
+
+
+def test_an_entry_that_applies_to_no_format_built_reads_few_modules() -> None:
+    """Building one format of a course that acknowledges another format's warning (the
+    default course acknowledges cc.question-left-out) neither warns nor reads every module."""
+    calls: list[str] = []
+
+    def spy(containing: str = "") -> dict[str, frozenset[str]]:
+        calls.append(containing)
+        return codes.known_codes(containing)
+
+    diags = Diagnostics()
+    here = SourceLocation("course/course.yaml", 7, 15)
+    diags.acknowledge([("cc.question-left-out", here), ("chapter.no-autor", here)], None)
+    diags.settle(spy)
+    assert calls == ["cc.question-left-out", "chapter.no-autor", ""]
+    assert [d.code for d in diags.items] == ["acknowledge.unknown-code"]
+    assert "'chapter.no-author'" in diags.items[0].message
 
 
 def test_every_code_is_documented_with_its_severity() -> None:

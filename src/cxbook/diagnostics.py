@@ -136,12 +136,13 @@ class Diagnostics:
         """Whether an acknowledgement given so far covers ``diagnostic``."""
         return any(a.covers(diagnostic) for a in self.acknowledgements)
 
-    def settle(self, known_codes: Callable[[], Mapping[str, frozenset[str]]]) -> None:
+    def settle(self, known_codes: Callable[[str], Mapping[str, frozenset[str]]]) -> None:
         """Move every acknowledged warning from ``items`` to ``acknowledged``, and report the
         entries that cannot apply: a code cxbook does not have (with the closest one), or an
-        error's code (errors cannot be acknowledged). ``known_codes`` gives every code with
-        the severities it is reported at; it is only called for an entry that matched no
-        diagnostic. Calling ``settle`` again handles only what was added since."""
+        error's code (errors cannot be acknowledged). ``known_codes(text)`` gives the codes
+        whose source holds ``text`` (every code for ""), with the severities they are
+        reported at; it is only called for an entry that matched no diagnostic. Calling
+        ``settle`` again handles only what was added since."""
         kept: list[Diagnostic] = []
         for d in self.items:
             (self.acknowledged if self.is_acknowledged(d) else kept).append(d)
@@ -154,12 +155,12 @@ class Diagnostics:
             self._checked.add(entry)
             if any(code_covers(entry.code, code) for code in warned):
                 continue
-            known = {**known_codes()}
-            if not known:
-                continue
-            for d in self.items:  # codes reported in this run count as known too
-                known[d.code] = known.get(d.code, frozenset()) | {d.severity.value}
+            known = self._known(known_codes, entry.code)  # the codes it could cover
             matched = [sev for code, sev in known.items() if code_covers(entry.code, code)]
+            if not matched:  # every code, for the closest one
+                known = self._known(known_codes, "")
+            if not known:  # no source to read (a frozen build): nothing is unknown
+                continue
             severities = {s for sev in matched for s in sev} - {""}
             if not matched:
                 families = {code.rsplit(".", n)[0] for code in known
@@ -173,6 +174,18 @@ class Diagnostics:
                 self.warning(entry.location, f"'{entry.code}' is the code of an error, and "
                              "errors cannot be acknowledged: fix the problem, then remove "
                              "this entry", "acknowledge.error")
+
+    def _known(self, known_codes: Callable[[str], Mapping[str, frozenset[str]]],
+               containing: str) -> dict[str, frozenset[str]]:
+        """``known_codes(containing)`` and the codes reported in this run (they count as
+        known too); empty when cxbook has no source to read (a frozen build)."""
+        known = {**known_codes(containing)}
+        if not known and not containing:
+            return {}
+        for d in self.items:
+            if containing in d.code:
+                known[d.code] = known.get(d.code, frozenset()) | {d.severity.value}
+        return known
 
     def acknowledged_summary(self) -> str | None:
         """"3 acknowledged warnings: chapter.no-author ×3", or None when there are none."""
