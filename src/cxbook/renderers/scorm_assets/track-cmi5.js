@@ -40,9 +40,10 @@
  * Delivery: statements wait in a queue and are POSTed in order, in batches; the state
  * document (location, saved state, what was sent in this registration, the recorded
  * status for review) is PUT after them, in the State API under STATE_IDS. Every request is a
- * fetch with keepalive, so one still in flight when the page goes (an LMS closing the frame)
- * completes, and what is left when the page is hidden or closed is sent at once the same
- * way. A request that fails (no network, an LRS that is down or answers 5xx, 401, 403,
+ * fetch with keepalive. When the page is hidden or closed (an LMS closing the frame), what
+ * is not yet acknowledged is sent at once in the alternate request syntax, which needs no
+ * CORS preflight (see request()), re-sends apart from new statements (see pump()). A
+ * request that fails (no network, an LRS that is down or answers 5xx, 401, 403,
  * 408 or 429) keeps its statements queued and is tried again after 1, 2, 4 … 30 seconds
  * and when the browser is back online; meanwhile a notice tells the learner, and goes once
  * everything is delivered. 409 (statements stored already, by an earlier try) counts as
@@ -371,8 +372,8 @@
 
   /* A request to the LRS. `leaving`: in xAPI 1.0.3's alternate request syntax (Part Three
      1.3: POST ?method=M, the headers, parameters and content as form fields), a request a
-     browser sends without a CORS preflight; a keepalive request that needs one is dropped
-     by Chromium when the page goes while the preflight is under way. */
+     browser sends without a CORS preflight, so nothing the page hands over as it goes
+     depends on a preflight round trip finishing after the page has gone. */
   Cmi5Adapter.prototype.request = function (method, resource, query, body, leaving) {
     var xapi = this.client.xapi, url = xapi.endpoint + resource, init = {
       method: method, headers: xapi.headers, body: JSON.stringify(body),
