@@ -291,14 +291,15 @@ def wait_until(lms: Cmi5Lms, launch: Launch, done: Callable[[list[dict[str, Any]
 
 def ended(lms: Cmi5Lms, launch: Launch, *verbs: str, answered: int = 0,
           timeout: float = 20) -> list[dict[str, Any]]:
-    """The registration's statements once the launch's session holds each of ``verbs``
-    and ``answered`` answered statements and ends with terminated, and the state
-    document it wrote last (seq highest, its sent flags matching what the LRS has) is
-    there for the next launch."""
+    """The registration's statements once the launch's session starts with initialized,
+    holds each of ``verbs`` and ``answered`` answered statements and ends with terminated,
+    and the state document it wrote last (seq highest, its sent flags matching what the
+    LRS has) is there for the next launch."""
 
     def done(found: list[dict[str, Any]]) -> bool:
         mine = session_verbs(found, launch)
-        return (bool(mine) and mine[-1] == "terminated" and all(v in mine for v in verbs)
+        return (bool(mine) and mine[0] == "initialized" and mine[-1] == "terminated"
+                and all(v in mine for v in verbs)
                 and mine.count("answered") >= answered and saved_state_matches(lms, launch, found))
 
     return wait_until(lms, launch, done, f"session ending with terminated after {verbs}",
