@@ -180,6 +180,7 @@ class _Shared:
     content_origin: str = ""
     services_origin: str = ""
     outage: bool = False
+    delay: float = 0.0  # seconds the services hold each preflight and statements request
     lock: threading.Lock = field(default_factory=threading.Lock)
     requests: list[dict[str, Any]] = field(default_factory=list)
     documents: dict[tuple[str, str, str, str], bytes] = field(default_factory=dict)
@@ -247,6 +248,7 @@ class _Services(http.server.BaseHTTPRequestHandler):
 
     shared: _Shared
     protocol_version = "HTTP/1.1"
+    alternate = False  # this request came in the alternate request syntax
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -272,6 +274,12 @@ class _Services(http.server.BaseHTTPRequestHandler):
         self.send_header("Vary", "Origin")
 
     def _reply(self, status: int, body: bytes = b"", kind: str = "application/json") -> None:
+        with self.shared.lock:
+            self.shared.requests.append({
+                "method": self.command, "path": urllib.parse.urlsplit(self.path).path,
+                "query": dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query)),
+                "status": status, "origin": self.headers.get("Origin"), "t": time.monotonic(),
+                "alternate": self.alternate})
         self.send_response(status)
         self._cors()
         self.send_header("X-Experience-API-Version", XAPI_VERSION)
@@ -282,16 +290,22 @@ class _Services(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if body:
             self.wfile.write(body)
-        with self.shared.lock:
-            self.shared.requests.append({
-                "method": self.command, "path": urllib.parse.urlsplit(self.path).path,
-                "query": dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query)),
-                "status": status, "origin": self.headers.get("Origin"), "t": time.monotonic()})
 
     def _body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
+    def parse_request(self) -> bool:
+        self.alternate = False  # one handler answers every request of a connection
+        return super().parse_request()
+
+    def _hold(self) -> None:
+        with self.shared.lock:
+            delay = self.shared.delay
+        if delay:
+            time.sleep(delay)
+
     def do_OPTIONS(self) -> None:
+        self._hold()
         self._reply(204)
 
     def do_GET(self) -> None:
@@ -332,6 +346,22 @@ class _Services(http.server.BaseHTTPRequestHandler):
         resource = split.path[len("/xapi/"):]
         query = dict(urllib.parse.parse_qsl(split.query))
         auth = self.headers.get("Authorization") or ""
+        form_type = "application/x-www-form-urlencoded"
+        if self.command == "POST" and "method" in query and (
+                self.headers.get("Content-Type") or "").startswith(form_type):
+            # xAPI 1.0.3 alternate request syntax (Part Three 1.3): the method in the query,
+            # headers, parameters and content as form fields
+            self.command = query["method"].upper()
+            form = dict(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+            auth = form.pop("Authorization", "")
+            body = form.pop("content", "").encode("utf-8")
+            for header in ("X-Experience-API-Version", "Content-Type", "If-Match",
+                           "If-None-Match"):
+                form.pop(header, None)
+            query = form
+            self.alternate = True
+        if resource == "statements":
+            self._hold()
         token = auth[len("Basic "):] if auth.startswith("Basic ") else ""
         with self.shared.lock:
             session = self.shared.tokens.get(token)
@@ -501,6 +531,12 @@ class Cmi5Lms:
     def set_outage(self, down: bool) -> None:
         with self.shared.lock:
             self.shared.outage = down
+
+    def set_delay(self, seconds: float) -> None:
+        """Hold every preflight and statements request this long before answering: the
+        page has requests in flight when it goes."""
+        with self.shared.lock:
+            self.shared.delay = seconds
 
     def requests(self, path_start: str = "") -> list[dict[str, Any]]:
         with self.shared.lock:

@@ -40,9 +40,10 @@
  * Delivery: statements wait in a queue and are POSTed in order, in batches; the state
  * document (location, saved state, what was sent in this registration, the recorded
  * status for review) is PUT after them, in the State API under STATE_IDS. Every request is a
- * fetch with keepalive, so one still in flight when the page goes (an LMS closing the frame)
- * completes, and what is left when the page is hidden or closed is sent at once the same
- * way. A request that fails (no network, an LRS that is down or answers 5xx, 401, 403,
+ * fetch with keepalive. When the page is hidden or closed (an LMS closing the frame), what
+ * is not yet acknowledged is sent at once in the alternate request syntax, which needs no
+ * CORS preflight (see request()), re-sends apart from new statements (see pump()). A
+ * request that fails (no network, an LRS that is down or answers 5xx, 401, 403,
  * 408 or 429) keeps its statements queued and is tried again after 1, 2, 4 … 30 seconds
  * and when the browser is back online; meanwhile a notice tells the learner, and goes once
  * everything is delivered. 409 (statements stored already, by an earlier try) counts as
@@ -180,7 +181,9 @@
     this.sent = {completed: false, passed: false}; /* in this registration */
     this.failedThisSession = false;
     this.recorded = null;
-    this.queue = [];
+    this.queue = []; /* statements waiting to be sent, in timestamp order */
+    this.flight = {}; /* statements sent and not yet acknowledged, by id */
+    this.tried = {}; /* ids of the statements sent at least once */
     this.state = null; /* the state document waiting to be written */
     this.busy = false;
     this.failures = 0;
@@ -219,6 +222,10 @@
     });
     return Promise.race([started, timeout]).then(function () {
       window.addEventListener("online", function () { self.pump(); });
+      /* Hidden may be the last the page hears (a closed tab, a frame the LMS drops). */
+      document.addEventListener("visibilitychange", function () {
+        if (document.visibilityState === "hidden") self.pump(true);
+      });
       self.addExit();
       self.pump();
       return true;
@@ -363,21 +370,48 @@
     this.queue.push(statement);
   };
 
-  Cmi5Adapter.prototype.request = function (method, resource, query, body) {
-    var xapi = this.client.xapi, url = xapi.endpoint + resource;
-    if (query) url += "?" + new URLSearchParams(query).toString();
-    return window.fetch(url, {method: method, headers: xapi.headers, body: JSON.stringify(body),
-                              keepalive: true, credentials: "omit", cache: "no-store"});
+  /* A request to the LRS. `leaving`: in xAPI 1.0.3's alternate request syntax (Part Three
+     1.3: POST ?method=M, the headers, parameters and content as form fields), a request a
+     browser sends without a CORS preflight, so nothing the page hands over as it goes
+     depends on a preflight round trip finishing after the page has gone. */
+  Cmi5Adapter.prototype.request = function (method, resource, query, body, leaving) {
+    var xapi = this.client.xapi, url = xapi.endpoint + resource, init = {
+      method: method, headers: xapi.headers, body: JSON.stringify(body),
+      keepalive: true, credentials: "omit", cache: "no-store"};
+    if (leaving) {
+      var form = new URLSearchParams(query || {});
+      for (var name in xapi.headers) {
+        if (has(xapi.headers, name)) form.set(name, xapi.headers[name]);
+      }
+      form.set("content", init.body);
+      url += "?" + new URLSearchParams({method: method}).toString();
+      init = {method: "POST", body: form, keepalive: true, credentials: "omit",
+              cache: "no-store"};
+    } else if (query) {
+      url += "?" + new URLSearchParams(query).toString();
+    }
+    return window.fetch(url, init);
   };
 
-  /* Send what waits, statements first; leaving: everything at once, not waiting for a
-     request in flight (keepalive requests outlive the page). */
+  /* Send what waits, statements first, one request at a time. Leaving (the page hidden or
+     closed): everything not yet acknowledged at once, not waiting for a request in flight;
+     statements never sent before in one request (terminated among them), statements
+     sent already but not acknowledged in another, so an LRS that refuses a whole batch
+     with a statement it stored meanwhile (409) never takes the new ones with it. */
   Cmi5Adapter.prototype.pump = function (leaving) {
     if (!this.client || !this.client.xapi) return;
     if (leaving) {
       window.clearTimeout(this.timer);
-      while (this.queue.length) this.send(this.queue.splice(0, BATCH), true);
+      this.timer = null;
+      var fresh = [], again = [];
+      for (var i = 0; i < this.queue.length; i++) {
+        (this.tried[this.queue[i].id] ? again : fresh).push(this.queue[i]);
+      }
+      for (var id in this.flight) if (has(this.flight, id)) again.push(this.flight[id]);
+      this.queue = [];
+      if (fresh.length) this.send(fresh, true);
       if (this.state) this.sendState(true);
+      if (again.length) this.send(again, true);
       return;
     }
     if (this.busy || this.timer) return;
@@ -385,13 +419,18 @@
     else if (this.state) this.sendState(false);
   };
 
-  /* A batch is out of the queue while it is in flight, so leaving never sends it twice
-     (a second copy of statements the LRS stores meanwhile would make it refuse the whole
-     second batch, terminated with it); it goes back to the queue's front if it fails. */
+  /* A batch is out of the queue while it is in flight (`flight`, by statement id); it is
+     acknowledged when any request carrying it is (2xx, or 409 / 204: the LRS has the
+     statements already, xAPI 1.0.3 Part Three 2.1.2, as re-sends with the same ids are);
+     it goes back to the queue's front if it fails and nothing else delivered it. */
   Cmi5Adapter.prototype.send = function (batch, leaving) {
     var self = this;
-    this.busy = !leaving;
-    this.request("POST", "statements", null, batch).then(function (response) {
+    if (!leaving) this.busy = true;
+    for (var i = 0; i < batch.length; i++) {
+      this.tried[batch[i].id] = true;
+      this.flight[batch[i].id] = batch[i];
+    }
+    this.request("POST", "statements", null, batch, leaving).then(function (response) {
       var status = response.status;
       if (response.ok || status === 409) return "delivered";
       if (status >= 400 && status < 500 && [401, 403, 408, 429].indexOf(status) < 0) {
@@ -401,27 +440,39 @@
       }
       throw new Error("HTTP " + status);
     }).then(function () {
+      for (var k = 0; k < batch.length; k++) delete self.flight[batch[k].id];
       if (!leaving) self.delivered();
     }, function () {
-      if (leaving) return;
-      self.queue = batch.concat(self.queue);
+      var back = [];
+      for (var k = 0; k < batch.length; k++) {
+        if (has(self.flight, batch[k].id) && self.queue.indexOf(batch[k]) < 0) {
+          delete self.flight[batch[k].id];
+          back.push(batch[k]);
+        }
+      }
+      self.queue = back.concat(self.queue).sort(function (a, b) {
+        return Date.parse(a.timestamp) - Date.parse(b.timestamp);
+      });
+      if (leaving) {
+        if (self.queue.length && !self.timer && !self.busy) self.retry();
+        return;
+      }
       self.retry();
     });
   };
 
   Cmi5Adapter.prototype.sendState = function (leaving) {
     var self = this, params = this.client.getLaunchParameters(), state = this.state;
-    this.busy = !leaving;
+    if (!leaving) this.busy = true;
     state.seq = ++this.seq;
     this.request("PUT", "activities/state", {
       stateId: STATE_IDS[state.seq % 2], activityId: params.activityId,
       agent: JSON.stringify(params.actor), registration: params.registration
-    }, state).then(function (response) {
+    }, state, leaving).then(function (response) {
       if (!response.ok) throw new Error("HTTP " + response.status);
     }).then(function () {
-      if (leaving) return;
       if (self.state === state) self.state = null;
-      self.delivered();
+      if (!leaving) self.delivered();
     }, function () {
       if (!leaving) self.retry();
     });
