@@ -15,13 +15,16 @@ import lxml.html
 import pytest
 
 from cxbook.build import available_formats, load_renderer
-from cxbook.course import NO_AUTHOR, NO_PUBLICATION, fill_placeholders, text_hash
+from cxbook.course import fill_placeholders, text_hash
 from cxbook.model import Choice, Course, Project, QuizItem
 from cxbook.readers import read_project
 from cxbook.readers.project import check_project
 from cxbook.scoring import course_score, item_correct, passed, score_percent, scoring_rules
 
 from conftest import REPO, run_cli
+
+NO_AUTHOR = "an unnamed author"  # {author} of a chapter whose source names none
+NO_PUBLICATION = "its original publication"
 
 CH1 = "01-positive-service-experiences"
 CH2 = "02-worry-less-do-more"

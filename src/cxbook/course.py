@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from .i18n import Localizer, localizer
 from .markdown import render_inline_block
 from .model import (
     Book,
@@ -36,9 +37,6 @@ from .model import (
     QuizItem,
 )
 from .readers.course import PLACEHOLDER_RE, ChapterCourse, CourseSettings, RawExercise
-
-NO_AUTHOR = "an unnamed author"
-NO_PUBLICATION = "its original publication"
 
 
 def id_base(chapter: Chapter) -> str:
@@ -65,13 +63,16 @@ def fill_placeholders(template: str, values: dict[str, str]) -> str:
     return PLACEHOLDER_RE.sub(replace, template)
 
 
-def placeholder_values(chapter: Chapter) -> dict[str, str]:
-    """What each placeholder becomes for a chapter; never "None"."""
+def placeholder_values(chapter: Chapter, loc: Localizer) -> dict[str, str]:
+    """What each placeholder becomes for a chapter, in the book's language; never "None"."""
+    a = chapter.attribution
     return {
         "title": chapter.title,
-        "author": chapter.attribution.author_line or NO_AUTHOR,
-        "number": str(chapter.number),
-        "publication": chapter.attribution.source.publication or NO_PUBLICATION,
+        "author": loc.names(a.authors) if a.authors else loc.pgettext(
+            "course.no-author", "an unnamed author"),
+        "number": loc.number(chapter.number),
+        "publication": a.source.publication or loc.pgettext(
+            "course.no-publication", "its original publication"),
     }
 
 
@@ -114,11 +115,13 @@ def build_activities(
     chapter: Chapter,
     own: ChapterCourse | None,
     settings: CourseSettings | None,
-    language: str,
+    loc: Localizer,
 ) -> ChapterActivities:
-    """A chapter's activities: its own items first, then the course-wide templates."""
+    """A chapter's activities: its own items first, then the course-wide templates.
+    ``loc``: the book's labels (placeholder values, quotation marks)."""
     base = id_base(chapter)
-    values = placeholder_values(chapter)
+    language = loc.language
+    values = placeholder_values(chapter, loc)
 
     def fill(text: str) -> str:
         return fill_placeholders(text, values)
@@ -183,7 +186,7 @@ def build_course(
     must return what build_activities would."""
     made = tuple(
         activities(ch) if activities is not None
-        else build_activities(ch, chapter_courses.get(ch.stem), settings, book.language)
+        else build_activities(ch, chapter_courses.get(ch.stem), settings, localizer(book))
         for ch in chapters
     )
     return Course(

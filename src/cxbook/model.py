@@ -130,6 +130,18 @@ class Chapter:
 
 
 @dataclass(frozen=True)
+class LabelOverride:
+    """A generated label the book gives in its own words (book.yaml ``labels:``).
+    ``forms`` is ``(("", text),)`` for every count, or (CLDR plural category, text) pairs
+    (``one``, ``few``, ``other`` …) for a label that depends on a count. Texts are in the
+    catalogs' form: ``%(name)s`` placeholders, ``%%`` for a percent sign."""
+
+    name: str  # the label's name: its message context in the catalogs
+    forms: tuple[tuple[str, str], ...]
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
 class Book:
     title: str
     subtitle: str | None
@@ -144,6 +156,7 @@ class Book:
     theme: str
     slug: str
     location: SourceLocation
+    labels: tuple[LabelOverride, ...] = ()  # book.yaml ``labels:``, in file order
 
 
 @dataclass(frozen=True)

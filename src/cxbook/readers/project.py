@@ -15,6 +15,7 @@ from typing import TypeVar
 from ..cache import BuildCache, Bundle, alias, fingerprint
 from ..course import build_activities, build_course
 from ..diagnostics import CxbookError, Diagnostic, Diagnostics, SourceLocation, did_you_mean
+from ..i18n import localizer
 from ..markdown import resolve_asset_path
 from ..model import Asset, Book, Chapter, ChapterActivities, Project, Theme
 from ..transforms.links import check_links
@@ -186,14 +187,14 @@ def _cached_activities(
         own = chapter_courses.get(chapter.stem)
         own_key = input_keys["course:" + chapter.stem] if own is not None else "-"
         settings_key = input_keys["course:"] if settings is not None else "-"
-        key = fingerprint("activities", book.language, input_keys[chapter.stem],
-                          chapter.number, own_key, settings_key)
+        key = fingerprint("activities", book.language, book.labels,
+                          input_keys[chapter.stem], chapter.number, own_key, settings_key)
         hit = cache.load("activities", key)
         made: ChapterActivities
         if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], ChapterActivities):
             made, value_key = hit[0], str(hit[1])
         else:
-            made = build_activities(chapter, own, settings, book.language)
+            made = build_activities(chapter, own, settings, localizer(book))
             # Keyed by content: what is made from them stays cached while the chapter's
             # text changes and its activities do not.
             value_key = fingerprint("activities-value", made)
@@ -347,6 +348,7 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
         theme=settings.theme,
         slug=book_slug(settings.title),
         location=settings.location,
+        labels=settings.labels,
     )
     chapters = tuple(
         Chapter(
