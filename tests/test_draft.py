@@ -1,4 +1,5 @@
-"""`cxbook draft-course`: drafts from each chapter's own structure, valid, never overwriting."""
+"""`cxbook draft-course`: drafts from each chapter's own structure, worded for any subject,
+valid, marked as drafts until a trainer has checked them, never overwriting."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import lxml.html
 import pytest
 import yaml
 
-from cxbook.draft import _write_new, chapter_structure
+from cxbook.draft import _write_new, chapter_structure, sentences
 from cxbook.readers import read_project
 
 from conftest import run_cli
@@ -38,6 +39,9 @@ POINTS = {
         "Find a point of difference for your organisation",
         "Allow creativity to flourish"],
 }
+DRAFT_WARNING = ("warning: this course file is still marked as a draft ('# DRAFT' comment "
+                 "written by 'cxbook draft-course'); check every item against the chapter, "
+                 "then delete the comment [course.draft]")
 
 
 def _without_chapter_courses(project: Path) -> Path:
@@ -53,15 +57,15 @@ def drafted(default_project_copy: Path) -> Path:
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
         "wrote course/01-positive-service-experiences.yaml (draft: 2 objectives, 5 discussion "
-        "prompts, 2 exercises, 3 quiz items)",
-        "wrote course/02-worry-less-do-more.yaml (draft: 3 objectives, 3 discussion prompts, "
-        "1 exercise, no quiz items (add your own))",
+        "prompts, 2 exercises, 2 quiz items)",
+        "wrote course/02-worry-less-do-more.yaml (draft: 3 objectives, 4 discussion prompts, "
+        "1 exercise, 2 quiz items)",
         "wrote course/03-change-manifestos.yaml (draft: 3 objectives, 5 discussion prompts, "
-        "2 exercises, 3 quiz items)",
+        "2 exercises, 2 quiz items)",
         "wrote course/04-five-factors.yaml (draft: 2 objectives, 5 discussion prompts, "
         "3 exercises, 3 quiz items)",
         "wrote course/05-clarity-and-optimism.yaml (draft: 2 objectives, 5 discussion "
-        "prompts, 2 exercises, 3 quiz items)",
+        "prompts, 2 exercises, 2 quiz items)",
     ]
     return project
 
@@ -78,14 +82,25 @@ def _chapter_text(project: Path, stem: str) -> str:
     return " ".join(root.text_content().split())
 
 
-def test_drafts_are_marked_and_pass_check(drafted: Path) -> None:
+def _chapter_words(project: Path, stem: str) -> str:
+    ch = next(c for c in read_project(project).chapters if c.stem == stem)
+    return _chapter_text(project, stem) + " " + " ".join(h.text for h in ch.headings)
+
+
+def test_drafts_are_marked_and_pass_check_with_a_warning_each(drafted: Path) -> None:
     for stem in STEMS:
         text = (drafted / "course" / f"{stem}.yaml").read_text(encoding="utf-8")
         assert text.startswith("# DRAFT course file for chapter ")
         assert "Edit every item" in text
     result = run_cli("check", str(drafted))
     assert result.code == 0, result.err
-    assert "course/" not in result.err
+    assert result.err.splitlines() == [
+        *(f"course/{stem}.yaml:1:1: {DRAFT_WARNING}" for stem in STEMS),
+        "11 acknowledged warnings: chapter.no-author ×3, chapter.no-notice ×4, "
+        "chapter.no-source ×4",
+        "cxbook check: ok (5 warnings)",
+    ]
+    assert run_cli("check", str(drafted), "--strict").code == 1
     project = read_project(drafted)
     for stem in STEMS:
         acts = project.course.for_chapter(stem)
@@ -95,6 +110,22 @@ def test_drafts_are_marked_and_pass_check(drafted: Path) -> None:
         own = [e for e in acts.exercises if not e.generated]
         assert 1 <= len(own) <= 3 and len({e.kind for e in own}) == len(own)
         assert all(e.minutes and e.debrief_html for e in own)
+
+
+def test_the_draft_warning_goes_once_the_header_is_deleted(drafted: Path) -> None:
+    for stem in STEMS:
+        path = drafted / "course" / f"{stem}.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.split("\n\n", 1)[1], encoding="utf-8")  # the comment block
+    result = run_cli("check", str(drafted), "--strict")
+    assert (result.code, result.err.splitlines()[-1]) == (0, "cxbook check: ok (no problems)")
+    # the marker anywhere in the leading comment counts; elsewhere it is just a comment
+    path = drafted / "course" / f"{STEMS[0]}.yaml"
+    body = path.read_text(encoding="utf-8")
+    path.write_text("# Checked by Sam.\n# DRAFT notes below\n" + body, encoding="utf-8")
+    assert f"course/{STEMS[0]}.yaml:2:1: {DRAFT_WARNING}" in run_cli("check", str(drafted)).err
+    path.write_text(body + "\n# DRAFT notes for next year\n", encoding="utf-8")
+    assert "course.draft" not in run_cli("check", str(drafted)).err
 
 
 def test_prompts_come_from_the_chapters_headings_and_points(drafted: Path) -> None:
@@ -121,19 +152,22 @@ def test_prompts_come_from_the_chapters_headings_and_points(drafted: Path) -> No
                 assert span in headings or span.rstrip("…") in body, (ch.stem, span)
 
 
-def test_sections_lists_and_quotations_become_prompts(drafted: Path) -> None:
+def test_sections_lists_questions_and_quotations_become_prompts(drafted: Path) -> None:
     ch1 = " ".join(str(d) for d in _load(drafted, STEMS[0])["discussion"])  # type: ignore[union-attr]
     assert ("The chapter quotes: “Everything you will ever do as a leader is based on one "
             "audacious assumption. It’s the assumption that you matter.” (Kouzes and Posner, "
-            "The Truth About Leadership)") in ch1
+            "The Truth About Leadership) Do you agree? What would it change in your own "
+            "work?") in ch1
     assert "Under “What You Believe Matters” the chapter says: “Belief in your mission is " \
-           "critical to future success.”" in ch1
-    ch2 = _load(drafted, STEMS[1])["discussion"]
-    assert [re.findall(r"^Under “([^”]+)”", str(d))[0] for d in ch2] == [  # type: ignore[union-attr]
+           "critical to future success.” Do you agree?" in ch1
+    ch2 = [str(d) for d in _load(drafted, STEMS[1])["discussion"]]  # type: ignore[union-attr]
+    assert [re.findall(r"^Under “([^”]+)”", d)[0] for d in ch2[:3]] == [
         "Stop worrying about customer service",
         "Create an atmosphere for great customer service",
         "Be realistic with customer service expectations",
     ]
+    assert ch2[3] == ("The chapter asks: “Are we going over the top with our customers?” How "
+                      "would you answer it for your own team, and why?")
     ch4 = " ".join(str(d) for d in _load(drafted, STEMS[3])["discussion"])  # type: ignore[union-attr]
     assert "The chapter gives a list under “#5. Communications”, starting with “Build a " \
            "Service Strategy”. Which of its 5 items" in ch4
@@ -143,37 +177,152 @@ def test_sections_lists_and_quotations_become_prompts(drafted: Path) -> None:
             "them.") in exercises[1]["instructions"]  # type: ignore[index]
 
 
-def test_quiz_answers_are_the_chapters_numbered_points(drafted: Path) -> None:
+def test_prompts_assume_no_subject(drafted: Path) -> None:
+    """The book is about customer service; the draft's own words never say so: only what it
+    quotes or names from the chapter (its statements, headings, points and list items)."""
     project = read_project(drafted)
-    all_points = {p for pts in POINTS.values() for p in pts}
-    for stem, points in POINTS.items():
-        quiz = project.course.for_chapter(stem).quiz
-        assert len(quiz) == 3
-        one, some, not_one = quiz
-        assert one.question.startswith("Which of these is one of the points the chapter lists")
-        assert [c.text for c in one.correct_choices] == [points[0]]
-        assert some.multiple and [c.text for c in some.correct_choices] == sorted(
-            points[1:3], key=[c.text for c in some.choices].index)
-        assert "NOT" in not_one.question
-        wrong = not_one.correct_choices[0].text
-        assert wrong not in points and wrong in all_points
-        for q in quiz:
-            for c in q.choices:
-                is_point = c.text in points
-                assert is_point == (c in q.correct_choices) or q is not_one
-                assert c.text in all_points or c.text in {
-                    "What You Believe Matters", "Now your turn"} or "customer service" in c.text
-            assert q.explanation == ("The points the chapter lists"
-                                     + (" under “4 Myths of Customer Service Change”"
-                                        if stem == STEMS[0] else
-                                        " under “4 Manifestos to change the world of customer"
-                                        " service from the inside out”"
-                                        if stem == STEMS[2] else "")
-                                     + " are: " + "; ".join(points) + ".")
-    ch2 = (drafted / "course" / f"{STEMS[1]}.yaml").read_text(encoding="utf-8")
-    assert "quiz" not in _load(drafted, STEMS[1])
-    assert "# No quiz items were drafted" in ch2
+    for ch in project.chapters:
+        text = (drafted / "course" / f"{ch.stem}.yaml").read_text(encoding="utf-8")
+        quoted = {h.text for h in ch.headings} | set(POINTS.get(ch.stem, []))
+        quoted |= {p.rstrip(".") for _, items in chapter_structure(ch).lists for p in items}
+        for q in read_project(drafted).course.for_chapter(ch.stem).quiz:
+            quoted |= {c.text for c in q.choices}
+        words = text
+        for name in sorted(quoted, key=len, reverse=True):
+            words = words.replace(name, "")
+        words = re.sub(r"“[^”]*”", "", words)
+        assert "customer" not in words.lower(), (ch.stem, words)
+        assert " serve " not in words.lower(), (ch.stem, words)
 
+
+def test_quiz_wrong_choices_come_from_the_same_chapter(drafted: Path) -> None:
+    project = read_project(drafted)
+    for ch in project.chapters:
+        own = _chapter_words(drafted, ch.stem)
+        quiz = project.course.for_chapter(ch.stem).quiz
+        assert quiz, ch.stem
+        for q in quiz:
+            assert len(q.choices) >= 3
+            for c in q.choices:
+                assert c.text.rstrip(".") in own, (ch.stem, c.text)
+            assert "The other choices are" in (q.explanation or "") or "heading" in \
+                q.question or "points the chapter lists" in q.question
+
+
+def test_point_items_ask_about_the_chapters_numbered_points(drafted: Path) -> None:
+    quiz = read_project(drafted).course.for_chapter(STEMS[3]).quiz
+    points = POINTS[STEMS[3]]
+    one, some, not_one = quiz
+    assert one.question == "Which of these is one of the 5 points the chapter lists?"
+    assert [c.text for c in one.correct_choices] == [points[0]]
+    assert sorted(c.text for c in one.choices if c not in one.correct_choices) == [
+        "Build a Service Strategy", "Communicate in “customer-ese” language",
+        "Create a Say YES! culture"]
+    assert some.multiple and [c.text for c in some.correct_choices] == ["Culture", "Caring"]
+    assert not_one.question == "Which of these is NOT one of the points the chapter lists?"
+    assert [c.text for c in not_one.correct_choices] == [
+        "Communicate in “customer-ese” language"]
+    assert {c.text for c in not_one.choices} - {"Communicate in “customer-ese” language"} \
+        <= set(points)
+    for q in quiz:
+        assert q.explanation == ("The 5 points the chapter lists are: Context; Culture; "
+                                 "Caring; Clean; Communications.")
+
+
+def test_statement_items_ask_where_the_chapter_says_what(drafted: Path) -> None:
+    says, where = read_project(drafted).course.for_chapter(STEMS[1]).quiz
+    assert says.question == ("Which of these does the chapter say under “Stop worrying "
+                             "about customer service”?")
+    assert [c.text for c in says.correct_choices] == [
+        "How often are we missing opportunities to make a difference to a customer, make a "
+        "new special connection, or make a loyal customer simply because we were afraid of "
+        "the unknown."]
+    assert sorted(c.text for c in says.choices if c not in says.correct_choices) == [
+        "The key action to overcome fear and customer experience action paralysis is "
+        "creating an atmosphere of active customer action.",
+        "You can’t succeed 100% of the time, that’s just not realistic."]
+    assert where.question == (
+        "Under which heading does the chapter say: “The key action to overcome fear and "
+        "customer experience action paralysis is creating an atmosphere of active customer "
+        "action.”?")
+    assert [c.text for c in where.correct_choices] == [
+        "Create an atmosphere for great customer service"]
+    assert where.explanation == ("The chapter says this under “Create an atmosphere for "
+                                 "great customer service”.")
+
+
+def _draft_one(tmp_path: Path, body: str, title: str = "Pruning Fruit Trees") -> str:
+    root = tmp_path / "orchard"
+    (root / "manuscript").mkdir(parents=True)
+    (root / "manuscript" / "book.yaml").write_text("title: The Orchard\nlanguage: en\n")
+    (root / "manuscript" / "01-pruning.md").write_text(
+        f"---\ntitle: {title}\nauthor: A. Gardener\n---\n\n{body}", encoding="utf-8")
+    result = run_cli("draft-course", str(root))
+    assert result.code == 0, result.err
+    assert run_cli("check", str(root)).code == 0
+    return (root / "course" / "01-pruning.yaml").read_text(encoding="utf-8")
+
+
+def test_a_lead_in_sentence_is_not_quoted(tmp_path: Path) -> None:
+    text = _draft_one(tmp_path, (
+        "## What we learned\n\nThree lessons stood out. Cutting in late winter lets the "
+        "tree heal before the sap rises in spring.\n\n"
+        "## Tools\n\nKeep them sharp. Clean them.\n\n"
+        "## Timing\n\nA tree pruned in summer grows less vigorously than one pruned in "
+        "winter.\n"))
+    data = yaml.safe_load(text)
+    assert data["discussion"][:3] == [
+        "Under “What we learned” the chapter says: “Cutting in late winter lets the tree heal "
+        "before the sap rises in spring.” Do you agree? Give an example from your own "
+        "experience that supports or challenges it.",
+        "What is the main point of the section “Tools”, and where does it apply in your own "
+        "work?",
+        "Under “Timing” the chapter says: “A tree pruned in summer grows less vigorously than "
+        "one pruned in winter.” What would change in your own work if you took this "
+        "seriously?",
+    ]
+    assert "Three lessons stood out" not in text
+    assert "customer" not in text and "serve" not in text
+
+
+def test_nested_sections_never_give_a_second_right_answer(tmp_path: Path) -> None:
+    text = _draft_one(tmp_path, (
+        "## Winter work\n\nMost pruning of apple and pear trees is done while they are "
+        "dormant.\n\n"
+        "### Thinning\n\nThinning removes whole branches so that light reaches the centre of "
+        "the tree.\n\n"
+        "### Heading back\n\nHeading back shortens a branch to an outward-facing bud to "
+        "shape its growth.\n\n"
+        "## Summer work\n\nSummer pruning of trained forms keeps them compact and "
+        "encourages fruit buds.\n\n"
+        "## Autumn work\n\nIn autumn the only cuts made are those that remove dead or "
+        "diseased wood.\n"))
+    says, where = yaml.safe_load(text)["quiz"]
+    assert says["question"] == "Which of these does the chapter say under “Winter work”?"
+    assert says["answer"] == ("Most pruning of apple and pear trees is done while they are "
+                              "dormant.")
+    # what Thinning and Heading back say is said under Winter work too: never a wrong choice
+    assert sorted(says["choices"]) == [
+        "In autumn the only cuts made are those that remove dead or diseased wood.",
+        "Most pruning of apple and pear trees is done while they are dormant.",
+        "Summer pruning of trained forms keeps them compact and encourages fruit buds."]
+    assert where["question"] == ("Under which heading does the chapter say: “Thinning removes "
+                                 "whole branches so that light reaches the centre of the "
+                                 "tree.”?")
+    assert where["answer"] == "Thinning"
+    assert "Winter work" not in where["choices"]  # the section it sits under
+
+
+def test_too_little_structure_drafts_no_quiz(tmp_path: Path) -> None:
+    text = _draft_one(tmp_path, "Prune in winter. Cut above a bud.\n")
+    assert "quiz:" not in text.replace("# quiz:", "")
+    assert "# No quiz items were drafted" in text
+
+
+def test_sentences_split_at_ends_and_keep_closing_quotes() -> None:
+    assert sentences("He said “stop.” Then we went on. 3 trees fell! Why? “Yes,” she "
+                     "said.") == ["He said “stop.”", "Then we went on.", "3 trees fell!",
+                                  "Why?", "“Yes,” she said."]
 
 def test_never_overwrites(drafted: Path) -> None:
     before = {s: (drafted / "course" / f"{s}.yaml").read_bytes() for s in STEMS}

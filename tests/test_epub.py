@@ -308,13 +308,30 @@ def test_theme_fonts_are_embedded_and_declared(built: dict[str, Path]) -> None:
     assert css.count("@font-face") == len(fonts)
 
 
+def _restyled(data: bytes, family: str, *, weight: int, italic: bool) -> bytes:
+    """A copy of a TrueType font with another family name, weight and italic flag."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(data))
+    font["name"].names = [n for n in font["name"].names if n.nameID not in (1, 16)]
+    font["name"].setName(family, 1, 3, 1, 0x409)
+    font["OS/2"].usWeightClass = weight
+    font["OS/2"].fsSelection = font["OS/2"].fsSelection | 1 if italic else \
+        font["OS/2"].fsSelection & ~1
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
 def test_generated_font_faces_read_the_font_tables() -> None:
     data = (PROJECTS / "rich" / "themes/default/fonts/DejaVuSerif.ttf").read_bytes()
     face = font_face("fonts/DejaVuSerif.ttf", data)
     assert (face.family, face.weight, face.italic) == ("DejaVu Serif", 400, False)
-    bold = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-BoldOblique.ttf").read_bytes()
+    bold = _restyled(data, "Restyled Sans", weight=700, italic=True)  # tables, not file name
     face = font_face("fonts/x.ttf", bold)
-    assert (face.family, face.weight, face.italic) == ("DejaVu Sans", 700, True)
+    assert (face.family, face.weight, face.italic) == ("Restyled Sans", 700, True)
     guessed = font_face("fonts/SourceSerif-BoldItalic.woff2", b"wOF2")
     assert (guessed.family, guessed.weight, guessed.italic) == ("Source Serif", 700, True)
     theme = read_project(PROJECTS / "rich").theme

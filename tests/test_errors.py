@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+import cxbook
+
 from conftest import NO_NOTICE, NO_SOURCE, REPO, run_cli
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00"
@@ -170,6 +172,17 @@ CASES: dict[str, Setup] = {
         "\nHello.\n")}),
     "cover under 1000 pixels high": image("images/cover.png", PNG, "Hello.\n",
                                           BOOK + "cover: images/cover.png\n"),
+    "acknowledged code that does not exist": book(BOOK + "acknowledge: [chapter.no-autor]\n"),
+    "acknowledging an error": book(BOOK + "acknowledge: [image.missing]\n"),
+    "course file still marked as a draft": files({
+        "course/01-one.yaml": "# DRAFT course file for chapter 1\ndiscussion: [Why?]\n"}),
+    "the starter's book title": book("title: My Collection\nlanguage: en\n"),
+    "the starter's course title and id": files({
+        "course/course.yaml": "title: My Collection — staff course\nid: my-collection\n"}),
+    "the starter's example chapter": files({"manuscript/01-one.md": (
+        Path(cxbook.__file__).parent / "starter" / "manuscript" / "01-first-article.md"
+    ).read_text(encoding="utf-8")}),
+    "editions value misspelt": files({"course/course.yaml": "editions:\n  reader: plane\n"}),
 }
 ROW = re.compile(r"^\|(?P<cells>.*)\|\s*$")
 TABLE = REPO / "README.md"

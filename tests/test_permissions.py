@@ -26,8 +26,10 @@ def chapter(number: int, *, notice: bool = True, source: bool = True,
                               Source(publication="A Blog") if source else Source(),
                               "Republished with permission." if notice else None, None,
                               original)
-    return Chapter(f"{number:02d}-c", f"c{number}", number, f"Chapter {number}", attribution,
-                   "<p>Text.</p>", (), (), (), (), (), "", 1, LOC, 4, "")
+    return Chapter(stem=f"{number:02d}-c", slug=f"c{number}", number=number,
+                   title=f"Chapter {number}", attribution=attribution, body_html="<p>Text.</p>",
+                   footnotes=(), headings=(), targets=(), links=(), images=(), summary="",
+                   word_count=1, location=LOC, body_line=4, digest="")
 
 
 @pytest.mark.parametrize(("chapters", "lines"), [

@@ -21,8 +21,8 @@ from typing import Protocol
 
 from .cache import BuildCache, fingerprint
 from .diagnostics import CxbookError, Diagnostic, Diagnostics, Severity, SourceLocation
-from .model import Book, Project
-from .output import OutputFile, write_outputs
+from .model import Book, ChapterActivities, Project
+from .output import OutputFile, WrittenFile, write_outputs
 
 # format name -> "module:class". Explicit; a module that is not there yet means the format
 # is not available in this version (reported, never faked).
@@ -31,6 +31,7 @@ RENDERERS: dict[str, str] = {
     "pdf": "cxbook.renderers.pdf:ReaderPdfRenderer",
     "workbook": "cxbook.renderers.pdf:WorkbookPdfRenderer",
     "facilitator": "cxbook.renderers.pdf:FacilitatorPdfRenderer",
+    "print": "cxbook.renderers.print_pdf:PrintPdfRenderer",
     "scorm12": "cxbook.renderers.scorm:Scorm12Renderer",
     "scorm2004": "cxbook.renderers.scorm:Scorm2004Renderer",
 }
@@ -43,7 +44,7 @@ FORMAT_CHECKS: dict[str, str] = {
     "scorm2004": "cxbook.renderers.scorm:check_scorm2004",
 }
 # Slowest first, so that parallel workers finish together.
-RENDER_ORDER = ("pdf", "facilitator", "workbook", "epub", "scorm2004", "scorm12")
+RENDER_ORDER = ("pdf", "print", "facilitator", "workbook", "epub", "scorm2004", "scorm12")
 PAPER_SIZES = {"a4": "A4", "letter": "letter", "a5": "A5"}
 
 
@@ -88,6 +89,13 @@ class FormatUnavailable(Exception):
 class WriteError(Exception):
     """The outputs could not be written (full disk, no permission, --out is a file…);
     every existing output was left as it was."""
+
+
+def default_formats(project: Project) -> list[str]:
+    """The formats ``build`` makes when none is named: all of them, but the print edition
+    only for a book whose book.yaml asks for it with a ``print:`` section."""
+    return [name for name in RENDERERS
+            if name != "print" or project.book.print_edition is not None]
 
 
 def is_available(name: str) -> bool:
@@ -183,7 +191,8 @@ def _render_one(project: Project, name: str, options: BuildOptions,
     started = time.perf_counter()
     options.report(f"{name}: rendering")
     _WARNINGS.clear()
-    files = load_renderer(name).render(project, options)
+    renderer = load_renderer(name)
+    files = renderer.render(_view(renderer, project), options)
     warnings = tuple(dict.fromkeys(_WARNINGS))
     _WARNINGS.clear()
     key = _output_key(name, project_key, options)
@@ -195,10 +204,28 @@ def _render_one(project: Project, name: str, options: BuildOptions,
     return FormatResult(name, files, seconds, False, warnings)
 
 
+def edition_view(project: Project, edition: str | None) -> Project:
+    """The project as one edition renders it (a per-renderer copy, never the original):
+    the reader editions of a course whose course.yaml says ``editions: {reader: plain}``
+    get no activities, so no answer key either: a plain reading copy."""
+    if edition != "reader" or project.course.reader_activities:
+        return project
+    course = replace(project.course, activities=tuple(
+        ChapterActivities(a.stem, (), (), (), (), None) for a in project.course.activities))
+    return replace(project, course=course)
+
+
+def _view(renderer: Renderer, project: Project) -> Project:
+    """The project as the renderer's edition sees it (its ``edition`` attribute: "reader",
+    "workbook", "facilitator"; formats without one render the project as it is)."""
+    return edition_view(project, getattr(renderer, "edition", None))
+
+
 def _processes(name: str, project: Project) -> int:
     """How many processes the format's renderer can use on this project (1 unless it says)."""
-    count = getattr(load_renderer(name), "processes", None)
-    return int(count(project)) if callable(count) else 1
+    renderer = load_renderer(name)
+    count = getattr(renderer, "processes", None)
+    return int(count(_view(renderer, project))) if callable(count) else 1
 
 
 # The model and options handed to forked workers (inherited, never pickled).
@@ -263,12 +290,15 @@ def build(
     *,
     jobs: int = 1,
     strict: bool = False,
-) -> tuple[list[Path], list[FormatResult]]:
+    acknowledged: Callable[[Diagnostic], bool] | None = None,
+) -> tuple[list[WrittenFile], list[FormatResult]]:
     """Render all formats, then write them all atomically: a failure in any renderer leaves
-    every earlier output in ``out_dir`` as it was. With ``strict``, a renderer's warning is
-    such a failure (CxbookError with every warning)."""
+    every earlier output in ``out_dir`` as it was. Files whose bytes did not change are not
+    rewritten (``WrittenFile.changed`` is False). With ``strict``, a renderer's warning that
+    ``acknowledged`` does not cover is such a failure (CxbookError with every warning)."""
     results = render_formats(project, formats, options, jobs=jobs)
-    warnings = list(dict.fromkeys(w for r in results for w in r.warnings))
+    warnings = [w for w in dict.fromkeys(w for r in results for w in r.warnings)
+                if acknowledged is None or not acknowledged(w)]
     if strict and warnings:
         raise CxbookError(sorted(warnings, key=lambda d: d.location))
     files = [f for r in results for f in r.files]

@@ -7,12 +7,13 @@ Exit status: 0 success; 1 the project has errors; 2 wrong usage; 3 an internal e
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import shutil
 import sys
 import time
 import traceback
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
 from . import __version__
@@ -23,13 +24,16 @@ from .build import (
     WriteError,
     build,
     check_formats,
+    default_formats,
     default_jobs,
     is_available,
     source_date,
 )
 from .cache import CACHE_DIR, BuildCache
-from .diagnostics import CxbookError, Diagnostic, Severity, did_you_mean
+from .codes import known_codes
+from .diagnostics import CxbookError, Diagnostic, Diagnostics, Severity, did_you_mean
 from .readers import check_project
+from .scaffold import create_project
 
 EXIT_OK, EXIT_PROJECT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -43,6 +47,29 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+# What each format is, for --help and for the note after a partial PDF build; a format
+# missing here (a new registry entry) is simply listed by name.
+FORMAT_NOTES = {
+    "epub": "EPUB 3 for e-readers",
+    "pdf": "the reader edition PDF",
+    "workbook": "the participant workbook PDF",
+    "facilitator": "the facilitator guide PDF",
+    "scorm12": "SCORM 1.2 package",
+    "scorm2004": "SCORM 2004 4th edition package",
+}
+PDF_EDITIONS = ("pdf", "workbook", "facilitator")
+PROJECT_HELP = ("project folder, the one that holds manuscript/book.yaml (default: the current "
+                "folder)")
+
+
+def _format_help() -> str:
+    listed = ", ".join(f"{name} ({FORMAT_NOTES[name]})" if name in FORMAT_NOTES else name
+                       for name in RENDERERS)
+    return (f"format to build, repeatable or comma-separated (default: all): {listed}. "
+            "The three PDFs are separate formats: '-f pdf,workbook,facilitator' builds all "
+            "three")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="cxbook", description="Compile republished articles into an EPUB, "
                      "print-ready PDFs and SCORM course bundles.")
@@ -51,16 +78,19 @@ def _parser() -> argparse.ArgumentParser:
                         "errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p_build = sub.add_parser("build", help="build the outputs into dist/")
-    p_build.add_argument("project", nargs="?", default=".", help="project folder (default: .)")
+    p_build = sub.add_parser("build", help="build the outputs into dist/",
+                             description="Check the project, then build the formats into "
+                             "the output folder. Outputs whose bytes would not change are "
+                             "left as they are.")
+    p_build.add_argument("project", nargs="?", default=".", help=PROJECT_HELP)
     p_build.add_argument("--format", "-f", action="append", dest="formats", metavar="F",
-                         help="format to build (repeatable or comma-separated): "
-                         + ", ".join(RENDERERS) + "; default: all")
+                         help=_format_help())
     p_build.add_argument("--out", "-o", metavar="DIR", help="output folder (default: "
                          "PROJECT/dist)")
     p_build.add_argument("--paper", choices=sorted(PAPER_SIZES), help="page size of the "
                          "PDFs (default: the theme's)")
-    p_build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p_build.add_argument("--strict", action="store_true", help="treat warnings as errors "
+                         "(acknowledged warnings excepted)")
     p_build.add_argument("--quiet", "-q", action="store_true", help="print only problems")
     p_build.add_argument("--jobs", "-j", type=int, metavar="N", help="processes to use: "
                          "formats render side by side, and a long PDF lays out its parts "
@@ -69,23 +99,38 @@ def _parser() -> argparse.ArgumentParser:
                          "without reading or writing .cxbook-cache/")
     p_build.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
-    p_check = sub.add_parser("check", help="validate the project without writing outputs")
-    p_check.add_argument("project", nargs="?", default=".")
+    p_check = sub.add_parser("check", help="validate the project without writing outputs",
+                             description="Read and validate every file of the project and "
+                             "report each problem as file:line:column; writes nothing.")
+    p_check.add_argument("project", nargs="?", default=".", help=PROJECT_HELP)
     p_check.add_argument("--format", "-f", action="append", dest="formats", metavar="F",
                          help="check also what this format can hold (repeatable or "
                          "comma-separated); default: all")
-    p_check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p_check.add_argument("--strict", action="store_true", help="treat warnings as errors "
+                         "(acknowledged warnings excepted)")
     p_check.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
-    p_new = sub.add_parser("new", help="create a new project folder that builds as it is")
-    p_new.add_argument("directory")
+    p_new = sub.add_parser("new", help="create a new project folder that builds as it is",
+                           description="Create a project folder from cxbook's starter: "
+                           "book.yaml, two example chapters and a course. The book title, "
+                           "the course title and the course id are made from the folder "
+                           "name, or from --title.")
+    p_new.add_argument("directory", help="the folder to create (it must not exist, or be "
+                       "empty), e.g. my-book; its name gives the book title unless --title "
+                       "is given")
+    p_new.add_argument("--title", help="the book's title (default: made from the folder "
+                       "name); the course title and course id are made from it")
     p_new.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     p_draft = sub.add_parser("draft-course", help="draft course/<chapter>.yaml files for "
-                             "chapters that have none")
-    p_draft.add_argument("project", nargs="?", default=".")
+                             "chapters that have none",
+                             description="Write a starting course/<chapter>.yaml, marked as "
+                             "a draft, for each chapter that has no course file; existing "
+                             "files are never replaced.")
+    p_draft.add_argument("project", nargs="?", default=".", help=PROJECT_HELP)
     p_draft.add_argument("--chapter", action="append", metavar="STEM",
-                         help="draft only this chapter (repeatable)")
+                         help="draft only this chapter, named by its file name without .md "
+                         "(repeatable)")
     p_draft.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -93,6 +138,32 @@ def _parser() -> argparse.ArgumentParser:
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
     for d in diagnostics:
         print(d.format(), file=sys.stderr)
+
+
+def _report(diags: Diagnostics, *, quiet: bool = False) -> list[Diagnostic]:
+    """Print every problem, then one line counting the acknowledged warnings; returns the
+    problems (acknowledged warnings are not among them)."""
+    items = diags.sorted()
+    _print_diagnostics(items)
+    summary = diags.acknowledged_summary()
+    if summary and not quiet:
+        print(summary, file=sys.stderr)
+    return items
+
+
+def _project_folder(value: str) -> Path:
+    """The project folder argument, refused with a usage error when it is not a folder."""
+    path = Path(value)
+    if path.is_dir():
+        return path
+    if path.exists():
+        raise UsageError(f"'{value}' is a file, not a project folder; give the folder that "
+                         "holds manuscript/book.yaml")
+    parent = path.parent if path.parent.is_dir() else None
+    near = did_you_mean(path.name, [p.name for p in parent.iterdir() if p.is_dir()]) \
+        if parent is not None else ""
+    raise UsageError(f"the folder '{value}' does not exist{near}; give the folder that holds "
+                     f"manuscript/book.yaml, or create a project with 'cxbook new {value}'")
 
 
 def _summary(diagnostics: Sequence[Diagnostic]) -> str:
@@ -125,11 +196,11 @@ def _parse_formats(values: list[str] | None) -> list[str]:
 
 def cmd_check(args: argparse.Namespace) -> int:
     formats = _parse_formats(args.formats)
-    project, diags = check_project(Path(args.project))
+    project, diags = check_project(_project_folder(args.project))
     if project is not None:
         diags.extend(check_formats(project, formats))
-    items = diags.sorted()
-    _print_diagnostics(items)
+        diags.settle(known_codes)
+    items = _report(diags)
     failed = diags.has_errors or (args.strict and bool(items))
     status = "failed" if failed else "ok"
     print(f"cxbook check: {status} ({_summary(items)})", file=sys.stderr)
@@ -138,7 +209,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     formats = _parse_formats(args.formats)
-    root = Path(args.project).resolve()
+    root = _project_folder(args.project).resolve()
     out_dir = Path(args.out).resolve() if args.out else root / "dist"
     for protected in ("manuscript", "course", "themes"):
         if out_dir.is_relative_to(root / protected):
@@ -146,12 +217,13 @@ def cmd_build(args: argparse.Namespace) -> int:
                              "among the project's sources: choose another folder")
     cache = None if args.no_cache else BuildCache(root / CACHE_DIR)
     project, diags = check_project(root, cache)
-    items = diags.sorted()
-    _print_diagnostics(items)
+    items = _report(diags, quiet=args.quiet)
     if project is None or (args.strict and items):
         print(f"cxbook build: failed ({_summary(items)}); nothing was written",
               file=sys.stderr)
         return EXIT_PROJECT
+    if not args.formats:
+        formats = default_formats(project)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
     ready: list[str] = []
@@ -177,40 +249,82 @@ def cmd_build(args: argparse.Namespace) -> int:
     )
     started = time.perf_counter()
     written, results = build(project, ready, out_dir, options,
-                             jobs=args.jobs or default_jobs(), strict=args.strict)
-    renderer_warnings = list(dict.fromkeys(w for r in results for w in r.warnings))
-    _print_diagnostics(renderer_warnings)
-    items = items + renderer_warnings
+                             jobs=args.jobs or default_jobs(), strict=args.strict,
+                             acknowledged=diags.is_acknowledged)
+    # The renderers' warnings, acknowledged ones counted apart as the readers' are.
+    later = diags.follow_up()
+    later.extend(dict.fromkeys(w for r in results for w in r.warnings))
+    later.settle(known_codes)
+    items = items + _report(later, quiet=args.quiet)
     if not args.quiet:
-        for path in written:
+        for item in written:
+            path = item.path
             shown = path.relative_to(root) if path.is_relative_to(root) else path
-            print(f"wrote {shown} ({path.stat().st_size / 1024:.0f} KB)")
-        print(f"cxbook build: {len(written)} file{'s' if len(written) != 1 else ''} in "
-              f"{time.perf_counter() - started:.1f} s ({_summary(items)})", file=sys.stderr)
+            print(f"{'wrote' if item.changed else 'unchanged'} {shown} "
+                  f"({path.stat().st_size / 1024:.0f} KB)")
+        changed = sum(1 for item in written if item.changed)
+        same = len(written) - changed
+        counts = f"{changed} file{'s' if changed != 1 else ''} written" + (
+            f", {same} unchanged" if same else "")
+        print(f"cxbook build: {counts} in {time.perf_counter() - started:.1f} s "
+              f"({_summary(items)})", file=sys.stderr)
+        note = _pdf_note(ready)
+        if note:
+            print(note, file=sys.stderr)
     return EXIT_OK
+
+
+def _pdf_note(formats: Sequence[str]) -> str | None:
+    """How to get the other PDFs when only some of the three were built."""
+    built = [f for f in PDF_EDITIONS if f in formats]
+    missing = [f for f in PDF_EDITIONS if f not in formats]
+    if not built or not missing:
+        return None
+    done = " and ".join(FORMAT_NOTES[f] for f in built)
+    add = " and ".join(f"'-f {f}' for {FORMAT_NOTES[f]}" for f in missing)
+    return (f"note: the PDFs are three formats, and only {done} "
+            f"{'was' if len(built) == 1 else 'were'} built; add {add}")
 
 
 def cmd_new(args: argparse.Namespace) -> int:
     target = Path(args.directory)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target} is a file; give a new folder name")
     if target.exists() and any(target.iterdir()):
         raise UsageError(f"{target} exists and is not empty; give a new folder name")
-    starter = Path(str(resources.files("cxbook") / "starter"))
-    shutil.copytree(starter, target, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    print(f"created {target}: edit manuscript/ and course/, then run "
-          f"'cxbook build {target}'")
+    made = create_project(target, args.title)
+    shown = shlex.quote(args.directory)
+    print(f"created {args.directory}: a starter project for \"{made.title}\" (course id "
+          f"'{made.course_id}'); put your articles in {args.directory}/manuscript/ in place "
+          f"of the two examples, then run '{cxbook_command()} build {shown}'")
     return EXIT_OK
+
+
+def cxbook_command() -> str:
+    """How to run this cxbook again, as a command that works when typed: ``cxbook`` when
+    that name on PATH is this installation; otherwise the running script's full path, or
+    the running interpreter with ``-m cxbook``."""
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    found = shutil.which("cxbook")
+    if found is not None and (
+        (script is not None and script.exists() and os.path.samefile(found, script))
+        or Path(os.path.realpath(found)).parent == Path(os.path.abspath(sys.executable)).parent
+    ):
+        return "cxbook"
+    if script is not None and script.stem == "cxbook" and script.exists():
+        return shlex.quote(os.path.abspath(script))
+    return f"{shlex.quote(sys.executable)} -m cxbook"
 
 
 def cmd_draft_course(args: argparse.Namespace) -> int:
     from .draft import draft_course
 
-    project, diags = check_project(Path(args.project))
-    _print_diagnostics(diags.sorted())
+    root = _project_folder(args.project).resolve()
+    project, diags = check_project(root)
+    items = _report(diags)
     if project is None:
-        print(f"cxbook draft-course: failed ({_summary(diags.sorted())})", file=sys.stderr)
+        print(f"cxbook draft-course: failed ({_summary(items)})", file=sys.stderr)
         return EXIT_PROJECT
-    root = Path(args.project).resolve()
     stems = [c.stem for c in project.chapters]
     for stem in args.chapter or []:
         if stem not in stems:
@@ -229,18 +343,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    command = ""
     try:
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        return COMMANDS[args.command](args)
+        command = args.command
+        return COMMANDS[command](args)
     except UsageError as e:
         print(f"cxbook: usage error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except CxbookError as e:
         _print_diagnostics(e.diagnostics)
-        print(f"cxbook: failed ({_summary(e.diagnostics)}); nothing was written",
+        print(f"cxbook{' ' + command if command else ''}: failed "
+              f"({_summary(e.diagnostics)})"
+              + ("; nothing was written" if command in ("build", "draft-course") else ""),
               file=sys.stderr)
         return EXIT_PROJECT
     except WriteError as e:

@@ -195,4 +195,7 @@ def build_course(
         mastery_score=settings.mastery_score if settings else 80,
         activities=made,
         location=settings.location if settings else None,
+        reader_activities=settings.reader_activities if settings else True,
+        workbook_text=settings.workbook_text if settings else False,
     )
+

@@ -1,9 +1,12 @@
 """`cxbook draft-course`: a starting course/<stem>.yaml for chapters that have none.
 
-Everything in a draft comes from the chapter's own structure: its section headings, numbered
-points (numbered headings and ordered lists), bulleted lists and quotations. Quiz items are
-drafted only where that structure gives a verifiable answer: the chapter's own numbered points,
-against distractors taken from other chapters' headings. Existing files are never replaced.
+Everything in a draft comes from the chapter's own structure: its section headings and the
+statements under them, numbered points (numbered headings and ordered lists), bulleted lists,
+quotations and the questions the author asks. Prompts are worded for any subject. Quiz items
+are drafted only where that structure gives a verifiable answer, and every wrong choice is
+one of the same chapter's own statements that does not answer the question (a point the
+chapter does not list among those asked about, a statement it makes under another heading).
+Existing files are never replaced.
 """
 
 from __future__ import annotations
@@ -20,10 +23,16 @@ import lxml.html
 
 from .course import text_hash
 from .model import Chapter, Project
+from .readers.course import DRAFT_MARKER
 
 NUMBERED_RE = re.compile(r"^\s*#?\s*(\d{1,3})\s*[.):]\s*(\S.*)$")
 HEADINGS = ("h2", "h3", "h4", "h5", "h6")
 MAX_TEXT = 220
+# A sentence ends at . ! ? or … (and a closing quote) before white space and a capital,
+# digit or opening quote. Sentence splitting is a heuristic; the draft is edited anyway.
+SENTENCE_END_RE = re.compile(r"(?<=[.!?…])([”’\"]?)\s+(?=[“‘\"(A-Z0-9])")
+# A statement worth quoting: long enough to say something, short enough to discuss.
+MIN_WORDS, MAX_WORDS = 8, 45
 
 
 @dataclass
@@ -38,6 +47,17 @@ class Points:
 class Section:
     heading: str
     first_sentence: str | None
+    # the sentences of its paragraphs that state something (see _is_statement)
+    statements: list[str] = field(default_factory=list)
+    # the questions the author asks in it
+    questions: list[str] = field(default_factory=list)
+    # the headings it sits under, outermost first ("under X" is true of them too)
+    ancestors: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str | None:
+        """The section's first statement: what a prompt or a quiz item quotes."""
+        return self.statements[0] if self.statements else None
 
 
 @dataclass
@@ -47,6 +67,7 @@ class Structure:
     lists: list[tuple[str | None, list[str]]] = field(default_factory=list)
     quotes: list[tuple[str, str | None]] = field(default_factory=list)  # text, attribution
     point_sections: list[Section] = field(default_factory=list)  # numbered headings
+    intro: Section = field(default_factory=lambda: Section("", None))  # before any heading
 
 
 def _clean(text: str) -> str:
@@ -74,6 +95,33 @@ def _first_sentence(text: str) -> str | None:
         return None
     match = re.match(r"^(.+?[.!?…][”’\"]?)(?=\s+[“‘\"A-Z0-9]|$)", text)
     return _shorten(match.group(1) if match else text)
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a paragraph, in order."""
+    text = _clean(text)
+    if not text:
+        return []
+    parts = SENTENCE_END_RE.split(text)
+    # split() keeps the captured closing quote as its own item: join it back
+    out: list[str] = []
+    for index in range(0, len(parts), 2):
+        quote = parts[index + 1] if index + 1 < len(parts) else ""
+        out.append(parts[index] + quote)
+    return [sentence for sentence in out if sentence]
+
+
+def _is_statement(sentence: str) -> bool:
+    """A sentence that says something on its own: 8 to 45 words, not a question, not the
+    lead-in of a list (ending in ':') and not a fragment without an end."""
+    words = len(sentence.split())
+    return (MIN_WORDS <= words <= MAX_WORDS and sentence.rstrip("”’\"")[-1:] in ".!…"
+            and any(c.islower() for c in sentence))
+
+
+def _is_question(sentence: str) -> bool:
+    return MIN_WORDS <= len(sentence.split()) <= MAX_WORDS and \
+        sentence.rstrip("”’\"").endswith("?")
 
 
 def _unquote(text: str) -> str:
@@ -108,17 +156,30 @@ def chapter_structure(chapter: Chapter) -> Structure:
     root = lxml.html.fragment_fromstring(chapter.body_html or "<p></p>", create_parent="div")
     current: str | None = None
     pending: Section | None = None
+    open_sections: list[tuple[int, Section]] = []  # (level, section) enclosing this one
     for el in root:
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag in HEADINGS:
             heading = by_anchor.get(el.get("id") or "")
             current = heading.text if heading else _clean(el.text_content())
+            level = int(tag[1])
+            while open_sections and open_sections[-1][0] >= level:
+                open_sections.pop()
             numbered = NUMBERED_RE.match(current) is not None
-            pending = Section(_point_text(current) if numbered else current, None)
+            pending = Section(_point_text(current) if numbered else current, None,
+                              ancestors=tuple(sec.heading for _, sec in open_sections))
+            open_sections.append((level, pending))
             (out.point_sections if numbered else out.sections).append(pending)
             continue
-        if tag == "p" and pending is not None and pending.first_sentence is None:
-            pending.first_sentence = _first_sentence(el.text_content())
+        if tag == "p":
+            section = pending if pending is not None else out.intro
+            if section.first_sentence is None:
+                section.first_sentence = _first_sentence(el.text_content())
+            for sentence in sentences(el.text_content()):
+                if _is_statement(sentence):
+                    section.statements.append(sentence)
+                elif _is_question(sentence):
+                    section.questions.append(sentence)
         elif tag in ("ol", "ul"):
             items = [_shorten(li.text_content()) for li in el if li.tag == "li"]
             items = [i for i in items if i]
@@ -188,82 +249,174 @@ class Draft:
     quiz: list[DraftQuiz]
 
 
-def _distractors(chapter: Chapter, others: Sequence[Chapter], own: set[str]) -> list[str]:
-    """Headings of other chapters (numbered points first), in a stable shuffled order."""
-    points: list[str] = []
-    rest: list[str] = []
-    for other in others:
-        if other.stem == chapter.stem:
-            continue
-        for h in other.headings:
-            target = points if NUMBERED_RE.match(h.text) else rest
-            target.append(_point_text(h.text))
-    seen = {o.casefold() for o in own}
-    out: list[str] = []
-    for group in (points, rest):
-        for text in sorted(group, key=lambda t: text_hash(chapter.slug + "\n" + t)):
-            if text and text.casefold() not in seen:
-                seen.add(text.casefold())
-                out.append(text)
-    return out
+def _stable(items: Sequence[str], seed: str) -> list[str]:
+    """``items`` in an order that looks shuffled but is the same on every run."""
+    return sorted(items, key=lambda t: text_hash(seed + "\n" + t))
 
 
 def _interleave(correct: list[str], wrong: list[str], seed: str) -> list[str]:
     """Choices in a stable order that does not put the right answer first."""
-    return sorted(dict.fromkeys(correct + wrong), key=lambda t: text_hash(seed + "\n" + t))
+    return _stable(list(dict.fromkeys(correct + wrong)), seed)
 
 
-def draft_for(chapter: Chapter, others: Sequence[Chapter]) -> Draft:
-    """The draft content for one chapter."""
+def _point_distractors(s: Structure, points: Points, seed: str) -> list[str]:
+    """Wrong choices for "which of these is one of the points": the same chapter's own
+    headings and list items that are not among those points, shortest-fitting first.
+    They come from the chapter, so they sound like it; they are not in the list asked
+    about, so they are verifiably wrong."""
+    own = {p.casefold() for p in points.items}
+    longest = max(len(p.split()) for p in points.items)
+    pool = [sec.heading for sec in s.sections + s.point_sections]
+    pool += [item for other in s.points if other is not points for item in other.items]
+    pool += [item for _, items in s.lists for item in items]
+    out: list[str] = []
+    seen: set[str] = set(own)
+    for text in pool:
+        text = text.rstrip(".").strip()
+        key = text.casefold()
+        if not text or key in seen or key == (points.parent or "").casefold():
+            continue
+        if len(text.split()) > longest + 8:  # much longer than a point: a give-away
+            continue
+        seen.add(key)
+        out.append(text)
+    return _stable(out, seed)
+
+
+def _point_items(s: Structure, seed: str) -> list[DraftQuiz]:
+    """Quiz items on the chapter's first run of at least three numbered points."""
+    runs = [p for p in s.points if len(p.items) >= 3]
+    if not runs:
+        return []
+    p = runs[0]
+    wrong = _point_distractors(s, p, seed)
+    if len(wrong) < 2:
+        return []
+    where = _under(p.parent)
+    explanation = f"The {len(p.items)} points the chapter lists{where} are: " \
+        + "; ".join(p.items) + "."
+    items = [DraftQuiz(
+        f"Which of these is one of the {len(p.items)} points the chapter lists{where}?",
+        _interleave([p.items[0]], wrong[:3], seed + "1"), [p.items[0]], explanation)]
+    items.append(DraftQuiz(
+        f"Which of these is NOT one of the points the chapter lists{where}?",
+        _interleave(p.items[-3:], [wrong[0]], seed + "3"), [wrong[0]], explanation))
+    if len(p.items) >= 4 and len(wrong) >= 3:
+        picked = p.items[1:3]
+        items.insert(1, DraftQuiz(
+            f"Which of these are among the points the chapter lists{where}? "
+            "(Choose all that apply.)",
+            _interleave(picked, wrong[1:3], seed + "2"), picked, explanation))
+    return items
+
+
+def _statement_items(s: Structure, seed: str) -> list[DraftQuiz]:
+    """Quiz items on where the chapter says what: one statement per section, asked about
+    with the statements of the chapter's other sections as the wrong choices, and a
+    statement asked about with the chapter's other headings as the wrong choices."""
+    keyed = [sec for sec in s.sections + s.point_sections if sec.key]
+    if len(keyed) < 3:
+        return []
+    items: list[DraftQuiz] = []
+    used: Section | None = None
+    for sec in keyed:
+        # what is said in a section nested in this one is said under it too: never wrong
+        others = [o.key for o in keyed
+                  if o is not sec and sec.heading not in o.ancestors and o.key]
+        if sec.key and len(others) >= 2:
+            items.append(DraftQuiz(
+                f"Which of these does the chapter say under “{sec.heading}”?",
+                _interleave([sec.key], _stable(others, seed + "s")[:3], seed + "4"),
+                [sec.key],
+                f"Under “{sec.heading}” the chapter says: “{_unquote(sec.key)}” The other "
+                "choices are what it says under other headings."))
+            used = sec
+            break
+    for sec in keyed:
+        # the headings a section sits under are right answers too: leave them out
+        headings = [o.heading for o in keyed
+                    if o is not sec and o.heading not in sec.ancestors]
+        if sec is not used and sec.key and len(headings) >= 2:
+            items.append(DraftQuiz(
+                f"Under which heading does the chapter say: “{_unquote(sec.key)}”?",
+                _interleave([sec.heading], _stable(headings, seed + "h")[:3], seed + "5"),
+                [sec.heading],
+                f"The chapter says this under “{sec.heading}”."))
+            break
+    return items
+
+
+def _follow_up(index: int) -> str:
+    """Questions that work on any statement in any subject, varied from prompt to prompt."""
+    return (
+        "Do you agree? Give an example from your own experience that supports or challenges "
+        "it.",
+        "What would change in your own work if you took this seriously?",
+        "Where have you seen this hold true, and where not?",
+    )[index % 3]
+
+
+def draft_for(chapter: Chapter) -> Draft:
+    """The draft content for one chapter, made from that chapter alone."""
     s = chapter_structure(chapter)
     title = chapter.title
+    seed = chapter.slug
     objectives: list[str] = []
     discussion: list[str] = []
     exercises: list[DraftExercise] = []
-    quiz: list[DraftQuiz] = []
 
     for p in s.points[:2]:
-        objectives.append(f"Identify the {len(p.items)} points the chapter lists "
-                          f"{_under(p.parent)}: " + "; ".join(p.items))
+        objectives.append(f"Name the {len(p.items)} points the chapter lists{_under(p.parent)}: "
+                          + "; ".join(p.items))
         discussion.append(f"The chapter lists {len(p.items)} points{_under(p.parent)}: "
                           + "; ".join(p.items)
-                          + ". Which one matters most in your role, and why?")
+                          + ". Which one matters most in your own work, and why?")
     parents = {p.parent for p in s.points}
+    prompts = 0
     for sec in s.sections:
-        if sec.heading in parents and not sec.first_sentence:
+        if sec.heading in parents and not sec.key:
             continue  # a heading that only introduces numbered points, covered above
-        objectives.append(f"Explain what the chapter says under “{sec.heading}”")
-        if sec.first_sentence:
+        objectives.append(f"Explain in your own words the main point of “{sec.heading}”")
+        if sec.key:
             discussion.append(f"Under “{sec.heading}” the chapter says: "
-                              f"“{_unquote(sec.first_sentence)}” What would that look like "
-                              "in your own work with customers?")
+                              f"“{_unquote(sec.key)}” {_follow_up(prompts)}")
+            prompts += 1
         else:
             discussion.append(f"What is the main point of the section “{sec.heading}”, and "
                               "where does it apply in your own work?")
+    asked = [(sec.heading, q) for sec in [s.intro, *s.sections, *s.point_sections]
+             for q in sec.questions]
+    if asked:
+        heading, question = asked[0]
+        where = f"Under “{heading}” the chapter asks" if heading else "The chapter asks"
+        discussion.append(f"{where}: “{_unquote(question)}” How would you answer it for your "
+                          "own team, and why?")
     for text, who in s.quotes[:2]:
         source = f" ({who})" if who else ""
         discussion.append(f"The chapter quotes: “{text}”{source} Do you agree? What would it "
-                          "change in the way we serve customers?")
+                          "change in your own work?")
     for parent, items in s.lists[:2]:
         first = (_first_sentence(items[0]) or items[0]).rstrip(".")
         discussion.append(f"The chapter gives a list{_under(parent)}, starting with "
-                          f"“{first}”. Which of its {len(items)} items do we already do "
-                          "well, and which would we start with?")
+                          f"“{first}”. Which of its {len(items)} items does your team already "
+                          "do well, and which would you start with?")
     for sec in s.point_sections:
-        if len(discussion) >= 5 or not sec.first_sentence:
+        if len(discussion) >= 5 or not sec.key:
             continue
-        discussion.append(f"On “{sec.heading}” the chapter says: “{_unquote(sec.first_sentence)}”"
-                          " How does this apply to the way we serve customers?")
-    if len(discussion) < 3 and chapter.summary:
-        discussion.append(f"The chapter opens: “{_shorten(chapter.summary)}” What does this "
-                          "mean for the customers you serve?")
+        discussion.append(f"On “{sec.heading}” the chapter says: “{_unquote(sec.key)}” "
+                          f"{_follow_up(prompts)}")
+        prompts += 1
+    if len(discussion) < 3 and s.intro.key:
+        discussion.append(f"The chapter opens: “{_unquote(s.intro.key)}” "
+                          f"{_follow_up(prompts)}")
     if len(discussion) < 3:
         discussion.append(f"Which idea in “{title}” surprised you most, and why?")
     if len(discussion) < 3:
         discussion.append(f"Which part of “{title}” would you explain to a new colleague "
                           "first, and how?")
     if len(objectives) < 2:
-        objectives.append(f"Apply one idea from “{title}” to a real customer interaction")
+        objectives.append(f"Apply one idea from “{title}” to a real situation in your own "
+                          "work")
     objectives = list(dict.fromkeys(objectives))[:4]
     discussion = list(dict.fromkeys(discussion))[:5]
 
@@ -273,8 +426,8 @@ def draft_for(chapter: Chapter, others: Sequence[Chapter]) -> Draft:
                  f"the chapter lists{_under(p.parent)}:"]
         steps += [f"- {item}" for item in p.items]
         steps += ["1. Restate your point in one sentence, using the chapter’s own words.",
-                  "2. Find one real example from our work where this point applies.",
-                  "3. Agree one practical step we could take because of it.",
+                  "2. Find one real example from your own work where this point applies.",
+                  "3. Agree one practical step you could take because of it.",
                   "4. Present your point, example and step to the room in two minutes."]
         exercises.append(DraftExercise(
             f"The {len(p.items)} points", "group", 20, steps,
@@ -286,7 +439,7 @@ def draft_for(chapter: Chapter, others: Sequence[Chapter]) -> Draft:
         steps = [f"Work on your own with the list the chapter gives{_under(parent)}:"]
         steps += [f"- {item}" for item in items]
         steps += ["1. Rate each item from 1 (we never do this) to 5 (we always do this).",
-                  "2. Choose the item with the lowest rating that matters most to customers.",
+                  "2. Choose the item with the lowest rating that matters most in your work.",
                   "3. Write one specific step you will take this week, and how you will know "
                   "it worked."]
         exercises.append(DraftExercise(
@@ -304,45 +457,27 @@ def draft_for(chapter: Chapter, others: Sequence[Chapter]) -> Draft:
                      "you: " + "; ".join(headings) + ".")
     else:
         steps.append(f"1. Write the main point of “{title}” in one sentence.")
-    steps += ["2. Note one recent customer situation where this would have made a difference.",
+    steps += ["2. Note one recent situation from your own work where this would have made a "
+              "difference.",
               "3. Write what you will do differently next time."]
     exercises.append(DraftExercise(
         "Reflection", "reflection", 10, steps,
         ["Invite, but do not require, volunteers to share.",
          "Write here which passage of the chapter to point back to."]))
 
-    if s.points and len(s.points[0].items) >= 3:
-        p = s.points[0]
-        own = {i for pts in s.points for i in pts.items} | {h.text for h in chapter.headings}
-        wrong = _distractors(chapter, others, own)
-        where = _under(p.parent)
-        listing = "; ".join(p.items)
-        explanation = f"The points the chapter lists{where} are: {listing}."
-        if len(wrong) >= 2:
-            seed = chapter.slug
-            quiz.append(DraftQuiz(
-                f"Which of these is one of the points the chapter lists{where}?",
-                _interleave([p.items[0]], wrong[:3], seed + "1"), [p.items[0]], explanation))
-            picked = p.items[1:3]
-            quiz.append(DraftQuiz(
-                f"Which of these are among the points the chapter lists{where}? "
-                "(Choose all that apply.)",
-                _interleave(picked, wrong[3:5] or wrong[:2], seed + "2"), picked, explanation))
-            others_ = p.items[-3:]
-            quiz.append(DraftQuiz(
-                f"Which of these is NOT one of the points the chapter lists{where}?",
-                _interleave(others_, [wrong[0]], seed + "3"), [wrong[0]], explanation))
+    quiz = (_point_items(s, seed) + _statement_items(s, seed))[:3]
     return Draft(objectives, discussion, exercises, quiz)
 
 
 def draft_yaml(chapter: Chapter, d: Draft) -> str:
     """The text of a draft course/<stem>.yaml."""
     out = [
-        f"# DRAFT course file for chapter {chapter.number}, “{_clean(chapter.title)}”.",
+        f"{DRAFT_MARKER} course file for chapter {chapter.number}, “{_clean(chapter.title)}”.",
         f"# Drafted by `cxbook draft-course` from manuscript/{chapter.stem}.md: its section",
-        "# headings, numbered points, lists and quotations. No trainer has checked it yet.",
-        "# Edit every item: keep what fits, rewrite the rest, write real debrief notes, make",
-        "# sure every question can be answered from the chapter, then delete this comment.",
+        "# headings and statements, numbered points, lists, quotations and questions. No",
+        "# trainer has checked it yet. Edit every item: keep what fits, rewrite the rest,",
+        "# write real debrief notes, make sure every question can be answered from the",
+        "# chapter, then delete this comment (`cxbook check` warns until you do).",
         "",
         "objectives:",
         *(f"  - {_q(o)}" for o in d.objectives),
@@ -360,9 +495,9 @@ def draft_yaml(chapter: Chapter, d: Draft) -> str:
                 "    debrief: " + _block(ex.debrief, 6).rstrip("\n")]
     out.append("")
     if d.quiz:
-        out.append("# Quiz items drafted from the chapter's numbered points; the wrong choices "
-                   "are")
-        out.append("# headings of other chapters. Check each one, and add items of your own.")
+        out.append("# Quiz items drafted from the chapter's points and statements; every wrong")
+        out.append("# choice is something this chapter says that does not answer the question.")
+        out.append("# Check each one, and add items of your own.")
         out.append("quiz:")
         for item in d.quiz:
             out.append(f"  - question: {_q(item.question)}")
@@ -376,7 +511,8 @@ def draft_yaml(chapter: Chapter, d: Draft) -> str:
             out.append(f"    explanation: {_q(item.explanation)}")
     else:
         out += [
-            "# No quiz items were drafted: the chapter has no numbered points to check against.",
+            "# No quiz items were drafted: the chapter has neither three numbered points nor",
+            "# three sections with a statement to check against.",
             "# Add 3 to 5 items whose answers the chapter states, for example:",
             "# quiz:",
             "#   - question: According to the chapter, …?",
@@ -430,7 +566,7 @@ def draft_course(project: Project, root: Path, stems: list[str] | None) -> list[
         if found is not None:
             messages.append(f"skipped course/{found.name}: exists")
             continue
-        d = draft_for(chapter, project.chapters)
+        d = draft_for(chapter)
         text = draft_yaml(chapter, d)
         if not _write_new(existing[0], text):
             messages.append(f"skipped course/{existing[0].name}: exists")

@@ -712,7 +712,7 @@ def _check_inline(
                             f"in it, so this is not read as {'an image' if image else 'a link'}"
                             " and would be printed as written; put the address in angle "
                             f"brackets: {image}[{label}](<{target.strip()}>)",
-                            f"{what}.space-in-address")
+                            "image.space-in-address" if image else "link.space-in-address")
     if tally.open:
         children.append(Token("html_inline", "", 0, content=tally.close(diags, "paragraph")))
     for offset, run, can_open, _ in unmatched.get(token.content, []):

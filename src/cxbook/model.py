@@ -142,6 +142,22 @@ class LabelOverride:
 
 
 @dataclass(frozen=True)
+class PrintEdition:
+    """The print edition's settings (book.yaml ``print:``). Lengths in PDF points (1/72 in).
+    ``standard`` is ``pdf/x-4`` or ``pdf/x-1a``; ``service`` a key of printing.SERVICES or
+    None; ``cover`` whether the interior file starts with the cover page."""
+
+    trim: str  # as written: a preset name or "WIDTH HEIGHT"
+    width: float
+    height: float
+    bleed: float
+    standard: str
+    service: str | None
+    cover: bool
+    location: SourceLocation  # the ``print:`` key in book.yaml
+
+
+@dataclass(frozen=True)
 class Book:
     title: str
     subtitle: str | None
@@ -156,6 +172,7 @@ class Book:
     theme: str
     slug: str
     location: SourceLocation
+    print_edition: PrintEdition | None = None  # None: book.yaml has no ``print:`` section
     labels: tuple[LabelOverride, ...] = ()  # book.yaml ``labels:``, in file order
 
 
@@ -243,6 +260,10 @@ class Course:
     mastery_score: int  # percent
     activities: tuple[ChapterActivities, ...]  # one per chapter, in book order
     location: SourceLocation | None
+    # course.yaml 'editions': False makes the reader editions (EPUB, reader PDF) a plain
+    # reading copy without activities; True puts each chapter's whole text in the workbook
+    reader_activities: bool = True
+    workbook_text: bool = False
 
     def for_chapter(self, stem: str) -> ChapterActivities:
         for item in self.activities:

@@ -23,10 +23,17 @@ class OutputFile:
     data: bytes
 
 
-def write_outputs(out_dir: Path, files: Sequence[OutputFile]) -> list[Path]:
+@dataclass(frozen=True)
+class WrittenFile:
+    path: Path
+    changed: bool  # False: the file already held these bytes and was not rewritten
+
+
+def write_outputs(out_dir: Path, files: Sequence[OutputFile]) -> list[WrittenFile]:
     """Write every file to a temporary file beside its target first; only when all of them
     are safely on disk are they renamed into place. A failure before that point removes the
-    temporary files and leaves every existing output untouched."""
+    temporary files and leaves every existing output untouched. A file that already holds
+    the same bytes is left alone (``changed`` False). Results keep the order of ``files``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
     unchanged: list[Path] = []
@@ -50,12 +57,12 @@ def write_outputs(out_dir: Path, files: Sequence[OutputFile]) -> list[Path]:
             with contextlib.suppress(OSError):
                 tmp.unlink()
         raise
-    written = list(unchanged)
+    written = [WrittenFile(target, False) for target in unchanged]
     for tmp, target in staged:
         os.replace(tmp, target)
-        written.append(target)
+        written.append(WrittenFile(target, True))
     order = {item.name: i for i, item in enumerate(files)}
-    return sorted(written, key=lambda p: order[p.name])
+    return sorted(written, key=lambda w: order[w.path.name])
 
 
 def _same_content(path: Path, data: bytes) -> bool:

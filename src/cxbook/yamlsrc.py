@@ -366,6 +366,14 @@ class YamlContext:
         text = self.string(node, what)
         return [(text.strip(), node)] if text is not None else []
 
+    def codes(self, node: yaml.Node | None, what: str = "'acknowledge'"
+              ) -> list[tuple[str, SourceLocation]]:
+        """An ``acknowledge:`` value: one diagnostic code or a list of them (or of code
+        families such as ``html``), each with the place it is written."""
+        if node is None or self.is_null(node):
+            return []
+        return [(text, self.loc(item)) for text, item in self.string_or_list(node, what)]
+
     def date(self, node: yaml.Node, what: str) -> str | None:
         """An ISO 8601 date (YYYY, YYYY-MM or YYYY-MM-DD), returned as written."""
         text = self.string(node, what)

@@ -111,8 +111,9 @@ class _Run:
 class _Font:
     to_unicode: dict[int, str]
     two_byte: bool
-    notdef_codes: set[int]  # codes that show glyph 0
-    glyph_count: int | None  # glyphs in the embedded program (Identity CIDToGIDMap)
+    cids: dict[int, int] | None  # code -> CID from an embedded CMap; None: Identity-H
+    gids: list[int] | None  # CID -> glyph id from a CIDToGIDMap stream; None: Identity
+    glyph_count: int | None  # glyphs in the embedded program
     has_to_unicode: bool
     embedded: bool
     name: str
@@ -462,22 +463,30 @@ def _parse_cmap(data: bytes) -> dict[int, str]:
     return mapping
 
 
-def _notdef_codes(encoding: pikepdf.Object) -> set[int]:
-    """Codes an embedded CMap sends to CID 0 (.notdef)."""
+def _cid_map(encoding: pikepdf.Object) -> dict[int, int] | None:
+    """The codes of an embedded CMap and their CIDs (codes it leaves out show CID 0);
+    None for Identity-H."""
     if not isinstance(encoding, pikepdf.Stream):
-        return set()
+        return None
     text = encoding.read_bytes().decode("latin-1")
-    codes: set[int] = set()
+    cids: dict[int, int] = {}
     for block in re.findall(r"begincidchar(.*?)endcidchar", text, re.S):
         for code, cid in re.findall(r"<([0-9A-Fa-f]+)>\s*(\d+)", block):
-            if int(cid) == 0:
-                codes.add(int(code, 16))
+            cids[int(code, 16)] = int(cid)
     for block in re.findall(r"begincidrange(.*?)endcidrange", text, re.S):
-        for low, _high, cid in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(\d+)",
+        for low, high, cid in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(\d+)",
                                          block):
-            if int(cid) == 0:
-                codes.add(int(low, 16))  # only the first code of the range shows CID 0
-    return codes
+            for offset in range(int(high, 16) - int(low, 16) + 1):
+                cids[int(low, 16) + offset] = int(cid) + offset
+    return cids
+
+
+def _gid_map(cid_to_gid: pikepdf.Object | None) -> list[int] | None:
+    """A CIDToGIDMap stream's glyph id per CID; None for /Identity."""
+    if not isinstance(cid_to_gid, pikepdf.Stream):
+        return None
+    data = cid_to_gid.read_bytes()
+    return [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data) - 1, 2)]
 
 
 def _font(c: _Checker, font: pikepdf.Object) -> _Font:
@@ -494,8 +503,7 @@ def _font(c: _Checker, font: pikepdf.Object) -> _Font:
             if name in descriptor:
                 program = descriptor[name]
     glyph_count = None
-    if (program is not None and two_byte
-            and target.get(Name.CIDToGIDMap, Name.Identity) == Name.Identity):
+    if program is not None and two_byte:
         try:
             glyph_count = TTFont(io.BytesIO(program.read_bytes()), lazy=True)[
                 "maxp"].numGlyphs
@@ -505,7 +513,8 @@ def _font(c: _Checker, font: pikepdf.Object) -> _Font:
     result = _Font(
         to_unicode=_parse_cmap(to_unicode.read_bytes()) if to_unicode is not None else {},
         two_byte=two_byte,
-        notdef_codes=_notdef_codes(font.get(Name.Encoding)) if two_byte else set(),
+        cids=_cid_map(font.get(Name.Encoding)) if two_byte else None,
+        gids=_gid_map(target.get(Name.CIDToGIDMap)) if two_byte else None,
         glyph_count=glyph_count,
         has_to_unicode=to_unicode is not None,
         embedded=program is not None or subtype == Name.Type3,
@@ -529,9 +538,12 @@ def _show(c: _Checker, font: _Font | None, strings: list[bytes]) -> tuple[str, b
         step = 2 if font.two_byte else 1
         for index in range(0, len(data) - step + 1, step):
             code = int.from_bytes(data[index:index + step], "big")
-            if font.two_byte and (code == 0 or code in font.notdef_codes or (
-                    font.glyph_count is not None and code >= font.glyph_count)):
-                notdef = True
+            if font.two_byte:
+                cid = code if font.cids is None else font.cids.get(code, 0)
+                gid = cid if font.gids is None else (
+                    font.gids[cid] if cid < len(font.gids) else 0)
+                if gid == 0 or (font.glyph_count is not None and gid >= font.glyph_count):
+                    notdef = True
             value = font.to_unicode.get(code)
             if value is None:
                 unmapped = True

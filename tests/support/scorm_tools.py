@@ -1,15 +1,15 @@
 """SCORM package test tools: manifest validation against the official XSDs, package
 extraction, a synthetic large course, and a learner who drives the course page.
 
-XSD handling follows /work/shared/scorm-schemas/README.md: SCORM 1.2's ``ims_xml.xsd`` is
-resolved to the 2004 set's W3C ``xml.xsd``, ``imsmd_rootv1p2p1.xsd`` is not loaded and
-``imsmd:`` metadata is removed from the copy that is validated.
+The XSDs are shipped in tests/schemas/scorm/ (see its README.md for where they come from):
+SCORM 1.2's ``ims_xml.xsd`` is resolved to the 2004 set's W3C ``xml.xsd``,
+``imsmd_rootv1p2p1.xsd`` is not loaded and ``imsmd:`` metadata is removed from the copy that
+is validated.
 """
 
 from __future__ import annotations
 
 import copy
-import os
 import textwrap
 import zipfile
 from pathlib import Path
@@ -19,7 +19,7 @@ from lxml import etree
 
 from .lms_harness import LmsSession
 
-SCHEMAS = Path(os.environ.get("CXBOOK_SCORM_SCHEMAS", "/work/shared/scorm-schemas"))
+SCHEMAS = Path(__file__).resolve().parents[1] / "schemas" / "scorm"
 IMSMD_NS = "http://www.imsglobal.org/xsd/imsmd_rootv1p2p1"
 NS = {
     "cp12": "http://www.imsproject.org/xsd/imscp_rootv1p1p2",
@@ -54,9 +54,7 @@ def _driver(imports: list[tuple[str, Path]]) -> str:
 
 def load_schema(version: str, base: Path | None = None) -> etree.XMLSchema:
     """The version's manifest schema, from ``base`` (a folder holding that version's schema
-    files, such as an unpacked package's root) or from the schema collection."""
-    if base is None and not SCHEMAS.is_dir():
-        raise RuntimeError(f"SCORM schemas not found at {SCHEMAS} (set CXBOOK_SCORM_SCHEMAS)")
+    files, such as an unpacked package's root) or from the copies shipped in tests/."""
     if version == "1.2":
         base = base or SCHEMAS / "scorm12"
         imports = [(NS["cp12"], base / "imscp_rootv1p1p2.xsd"),

@@ -9,15 +9,17 @@ from dataclasses import dataclass
 
 import yaml
 
-from .. import i18n
+from .. import i18n, printing
 from ..diagnostics import Diagnostics, SourceLocation, did_you_mean
-from ..model import LabelOverride
+from ..model import LabelOverride, PrintEdition
 from ..yamlsrc import YamlContext, compose_yaml
 
 BOOK_KEYS = (
     "title", "subtitle", "editor", "language", "identifier", "publisher", "date",
-    "description", "rights", "cover", "theme", "chapters", "max_image_mb", "labels",
+    "description", "rights", "cover", "theme", "chapters", "max_image_mb", "acknowledge",
+    "print", "labels",
 )
+PRINT_KEYS = ("trim", "bleed", "standard", "service", "cover")
 LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 DEFAULT_MAX_IMAGE_MB = 10
 
@@ -39,6 +41,10 @@ class BookSettings:
     chapters: tuple[tuple[str, SourceLocation], ...] | None  # None: take *.md by name
     max_image_mb: int
     location: SourceLocation
+    title_location: SourceLocation
+    # acknowledged warning codes for the whole project, with where each is written
+    acknowledge: tuple[tuple[str, SourceLocation], ...] = ()
+    print_edition: PrintEdition | None = None
     labels: tuple[LabelOverride, ...] = ()
 
 
@@ -115,6 +121,10 @@ def parse_book(text: str, path: str, diags: Diagnostics) -> BookSettings | None:
         if value_int is not None:
             max_image_mb = value_int
     identifier = opt("identifier")
+    acknowledge = tuple(ctx.codes(fields.get("acknowledge")))
+    print_edition = None
+    if "print" in fields:
+        print_edition = _print_edition(ctx, fields["print"])
     labels: tuple[LabelOverride, ...] = ()
     if "labels" in fields and language is not None:
         labels = parse_labels(ctx, fields["labels"], language.strip())
@@ -138,6 +148,9 @@ def parse_book(text: str, path: str, diags: Diagnostics) -> BookSettings | None:
         chapters=chapters,
         max_image_mb=max_image_mb,
         location=SourceLocation(path),
+        title_location=ctx.loc(fields["title"]),
+        acknowledge=acknowledge,
+        print_edition=print_edition,
         labels=labels,
     )
 
@@ -272,3 +285,69 @@ def _chapter_entries(
         seen[name] = loc
         out.append((name, loc))
     return out
+
+
+def _print_edition(ctx: YamlContext, node: yaml.Node) -> PrintEdition | None:
+    """book.yaml ``print:``: the print edition's settings, each checked with its location
+    (``print: {}`` or an empty ``print:`` takes every default)."""
+    location = ctx.loc(node)
+    values: dict[str, yaml.Node] = {}
+    if not ctx.is_null(node):
+        fields = ctx.mapping(node, allowed=PRINT_KEYS, what="'print'")
+        if fields is None:
+            return None
+        values = fields
+    ok = True
+
+    def text(key: str, default: str) -> str:
+        nonlocal ok
+        if key not in values:
+            return default
+        value = ctx.string(values[key], f"'print: {key}'")
+        if value is None:
+            ok = False
+            return default
+        return value.strip()
+
+    trim = text("trim", printing.DEFAULT_TRIM)
+    size = printing.parse_trim(trim)
+    if size is None:
+        ok = False
+        presets = ", ".join(printing.TRIM_PRESETS)
+        ctx.diags.error(ctx.loc(values["trim"]), f"'print: trim' must be a preset ({presets}) "
+                        f"or a width and a height such as '170mm 240mm', not '{trim}'"
+                        f"{did_you_mean(trim.lower(), printing.TRIM_PRESETS)}", "print.trim")
+    bleed_text = text("bleed", printing.DEFAULT_BLEED)
+    bleed = printing.parse_length(bleed_text)
+    if bleed is None or bleed > 10 * printing.POINTS["mm"]:
+        ok = False
+        ctx.diags.error(ctx.loc(values["bleed"]), "'print: bleed' must be a length from 0 to "
+                        f"10mm such as 3mm or 0.125in, not '{bleed_text}'", "print.bleed")
+    standard = text("standard", printing.STANDARDS[0]).lower()
+    if standard not in printing.STANDARDS:
+        ok = False
+        ctx.diags.error(ctx.loc(values["standard"]), "'print: standard' must be "
+                        f"{' or '.join(printing.STANDARDS)}, not '{standard}'"
+                        f"{did_you_mean(standard, printing.STANDARDS)}", "print.standard")
+    service: str | None = None
+    if "service" in values and not ctx.is_null(values["service"]):
+        service = text("service", "").lower()
+        if service not in printing.SERVICES:
+            ok = False
+            ctx.diags.error(ctx.loc(values["service"]), "'print: service' must be "
+                            f"{' or '.join(printing.SERVICES)} (or left out), not '{service}'"
+                            f"{did_you_mean(service, printing.SERVICES)}", "print.service")
+    cover = False
+    if "cover" in values:
+        cover_node = values["cover"]
+        if not (isinstance(cover_node, yaml.ScalarNode)
+                and cover_node.tag == "tag:yaml.org,2002:bool"):
+            ok = False
+            ctx.diags.error(ctx.loc(cover_node), "'print: cover' must be true or false",
+                            "schema.type")
+        else:
+            cover = cover_node.value.lower() in ("true", "yes", "on")
+    if not ok or size is None or bleed is None:
+        return None
+    return PrintEdition(trim=trim, width=size[0], height=size[1], bleed=bleed,
+                        standard=standard, service=service, cover=cover, location=location)

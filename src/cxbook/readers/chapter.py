@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from ..diagnostics import Diagnostics, SourceLocation
@@ -13,7 +14,7 @@ from ..transforms.normalize import chapter_slug
 from ..yamlsrc import YamlContext, compose_yaml
 
 FRONT_MATTER_KEYS = ("title", "author", "author_bio", "source", "notice", "license",
-                     "original")
+                     "original", "acknowledge")
 SOURCE_KEYS = ("title", "publication", "url", "date")
 MAX_CHAPTER_BYTES = 8 * 1024 * 1024
 
@@ -36,6 +37,8 @@ class ParsedChapter:
     digest: str
     title_location: SourceLocation
     failed: bool = False  # errors were reported: kept only for checking links into it
+    # warning codes acknowledged for this chapter, with where each is written
+    acknowledge: tuple[tuple[str, SourceLocation], ...] = ()
 
 
 def split_front_matter(
@@ -89,12 +92,14 @@ def parse_chapter(
     header = _parse_front_matter(front, path, diags)
     if header is not None and len(diags.errors) == before:  # a front matter with errors
         # is fixed first
-        _check_permissions(header[1], SourceLocation(path, body_line - 1), diags)
-    title = header[0] if header is not None else None
+        _check_permissions(header.attribution, SourceLocation(path, body_line - 1), diags)
+    title = header.title if header is not None else None
     parsed = _render_body(body, path, stem, language, diags, body_line, title)
     failed = header is None or title is None or len(diags.errors) > before
-    _, attribution, title_loc = header or (None, Attribution((), None, Source(), None, None),
-                                           SourceLocation(path))
+    if header is None:
+        header = FrontMatter(None, Attribution((), None, Source(), None, None),
+                             SourceLocation(path), ())
+    attribution, title_loc = header.attribution, header.title_location
     return ParsedChapter(
         stem=stem,
         slug=chapter_slug(stem),
@@ -112,6 +117,7 @@ def parse_chapter(
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         title_location=title_loc,
         failed=failed,
+        acknowledge=header.acknowledge,
     )
 
 
@@ -125,9 +131,16 @@ def _render_body(body: str, path: str, stem: str, language: str, diags: Diagnost
     return parsed
 
 
+class FrontMatter(NamedTuple):
+    title: str | None
+    attribution: Attribution
+    title_location: SourceLocation
+    acknowledge: tuple[tuple[str, SourceLocation], ...]  # warning codes, where written
+
+
 def _parse_front_matter(
     front: str, path: str, diags: Diagnostics
-) -> tuple[str | None, Attribution, SourceLocation] | None:
+) -> FrontMatter | None:
     """(title, attribution, the title's place), or None when the front matter is not a
     mapping. Problems are reported; a missing title gives None for it."""
     before = len(diags.errors)
@@ -170,7 +183,9 @@ def _parse_front_matter(
     attribution = Attribution(authors, opt("author_bio"), source, opt("notice"),
                               opt("license"), original)
     title_loc = ctx.loc(fields["title"]) if "title" in fields else SourceLocation(path)
-    return (" ".join(title.split()) if title is not None else None), attribution, title_loc
+    acknowledge = tuple(ctx.codes(fields.get("acknowledge")))
+    return FrontMatter(" ".join(title.split()) if title is not None else None, attribution,
+                       title_loc, acknowledge)
 
 
 def _check_permissions(attribution: Attribution, where: SourceLocation,

@@ -11,15 +11,20 @@ from ..diagnostics import Diagnostics, SourceLocation, did_you_mean
 from ..model import EXERCISE_KINDS
 from ..yamlsrc import BOOL_TAG, YamlContext, compose_yaml
 
-COURSE_KEYS = ("title", "id", "mastery_score", "templates")
+COURSE_KEYS = ("title", "id", "mastery_score", "templates", "editions", "acknowledge")
+EDITION_KEYS = ("reader", "workbook")
+# course.yaml 'editions': each key's values, the default first
+EDITION_VALUES = {"reader": ("with-activities", "plain"), "workbook": ("summary", "full-text")}
 TEMPLATE_KEYS = ("discussion", "exercises")
-CHAPTER_KEYS = ("objectives", "discussion", "exercises", "quiz")
+CHAPTER_KEYS = ("objectives", "discussion", "exercises", "quiz", "acknowledge")
 EXERCISE_KEYS = ("id", "title", "kind", "minutes", "instructions", "debrief")
 QUIZ_KEYS = ("id", "question", "choices", "answer", "explanation")
 PLACEHOLDERS = ("title", "author", "number", "publication")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 MAX_CHOICES = 26  # choices are lettered a) to z)
+# The first line of the comment that `cxbook draft-course` puts at the top of a draft.
+DRAFT_MARKER = "# DRAFT"
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,11 @@ class CourseSettings:
     discussion_templates: tuple[RawText, ...]
     exercise_templates: tuple[RawExercise, ...]
     location: SourceLocation
+    title_location: SourceLocation | None = None
+    id_location: SourceLocation | None = None
+    acknowledge: tuple[tuple[str, SourceLocation], ...] = ()
+    reader_activities: bool = True  # editions.reader: with-activities (True) or plain
+    workbook_text: bool = False  # editions.workbook: summary (False) or full-text
 
 
 @dataclass(frozen=True)
@@ -67,9 +77,26 @@ class ChapterCourse:
     exercises: tuple[RawExercise, ...]
     quiz: tuple[RawQuiz, ...]
     location: SourceLocation
+    acknowledge: tuple[tuple[str, SourceLocation], ...] = ()
+
+
+def warn_if_draft(text: str, path: str, diags: Diagnostics) -> None:
+    """A course file whose leading comment still carries the DRAFT marker of
+    ``cxbook draft-course`` has not been checked by a trainer yet."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return
+        if stripped.startswith(DRAFT_MARKER):
+            diags.warning(SourceLocation(path, number), "this course file is still marked as "
+                          f"a draft ('{DRAFT_MARKER}' comment written by 'cxbook "
+                          "draft-course'); check every item against the chapter, then delete "
+                          "the comment", "course.draft")
+            return
 
 
 def parse_course(text: str, path: str, diags: Diagnostics) -> CourseSettings | None:
+    warn_if_draft(text, path, diags)
     root = compose_yaml(text, path, diags)
     if root is None:
         return None
@@ -106,6 +133,9 @@ def parse_course(text: str, path: str, diags: Diagnostics) -> CourseSettings | N
                     if ex.id is not None:
                         _unique(ctx, seen_ids, ex.id, ex.location)
                     exercises.append(ex)
+    editions = {key: values[0] for key, values in EDITION_VALUES.items()}
+    if "editions" in fields and not ctx.is_null(fields["editions"]):
+        editions.update(_editions(ctx, fields["editions"]))
     return CourseSettings(
         title=title.strip() if title else None,
         id=course_id.strip() if course_id else None,
@@ -113,12 +143,36 @@ def parse_course(text: str, path: str, diags: Diagnostics) -> CourseSettings | N
         discussion_templates=tuple(discussion),
         exercise_templates=tuple(exercises),
         location=SourceLocation(path),
+        title_location=ctx.loc(fields["title"]) if "title" in fields else None,
+        id_location=ctx.loc(fields["id"]) if "id" in fields else None,
+        acknowledge=tuple(ctx.codes(fields.get("acknowledge"))),
+        reader_activities=editions["reader"] == "with-activities",
+        workbook_text=editions["workbook"] == "full-text",
     )
+
+
+def _editions(ctx: YamlContext, node: yaml.Node) -> dict[str, str]:
+    """course.yaml 'editions': what the reader editions and the workbook hold."""
+    fields = ctx.mapping(node, allowed=EDITION_KEYS, what="'editions'")
+    out: dict[str, str] = {}
+    for key, value_node in (fields or {}).items():
+        value = ctx.string(value_node, f"'editions.{key}'")
+        if value is None:
+            continue
+        allowed = EDITION_VALUES[key]
+        if value.strip() not in allowed:
+            ctx.diags.error(ctx.loc(value_node), f"'editions.{key}' must be "
+                            f"{' or '.join(allowed)}, not '{value}'"
+                            f"{did_you_mean(value.strip(), allowed)}", "course.edition")
+            continue
+        out[key] = value.strip()
+    return out
 
 
 def parse_chapter_course(
     text: str, path: str, stem: str, diags: Diagnostics
 ) -> ChapterCourse | None:
+    warn_if_draft(text, path, diags)
     root = compose_yaml(text, path, diags)
     if root is None:
         return None
@@ -147,7 +201,7 @@ def parse_chapter_course(
                 _unique(ctx, seen_ids, item.id, item.location)
             quiz.append(item)
     return ChapterCourse(stem, objectives, discussion, tuple(exercises), tuple(quiz),
-                         SourceLocation(path))
+                         SourceLocation(path), tuple(ctx.codes(fields.get("acknowledge"))))
 
 
 def _unique(ctx: YamlContext, seen: dict[str, SourceLocation], ident: str,

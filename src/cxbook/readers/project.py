@@ -8,16 +8,21 @@ import re
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from .. import scaffold
 from ..cache import BuildCache, Bundle, alias, fingerprint
+from ..codes import known_codes
 from ..course import build_activities, build_course
 from ..diagnostics import CxbookError, Diagnostic, Diagnostics, SourceLocation, did_you_mean
+from ..glyphs import Coverage, missing_glyphs
 from ..i18n import localizer
 from ..markdown import resolve_asset_path
 from ..model import Asset, Book, Chapter, ChapterActivities, Project, Theme
+from ..printing import image_warnings
 from ..transforms.links import check_links
 from .book import BookSettings, book_slug, parse_book
 from .chapter import MAX_CHAPTER_BYTES, ParsedChapter, parse_chapter
@@ -85,8 +90,7 @@ def _rel(path: Path, root: Path) -> str:
 
 def read_project(root: Path, cache: BuildCache | None = None) -> Project:
     """Read and validate everything; raises CxbookError with all errors found."""
-    diags = Diagnostics()
-    project = _read(root.resolve(), diags, cache)
+    project, diags = check_project(root, cache)
     diags.raise_if_errors()
     assert project is not None
     return project
@@ -96,9 +100,13 @@ def check_project(
     root: Path, cache: BuildCache | None = None
 ) -> tuple[Project | None, Diagnostics]:
     """Read and validate everything. ``cache`` keeps parsed chapters and activities between
-    runs, keyed by their exact input (see cache.py)."""
+    runs, keyed by their exact input (see cache.py). Acknowledged warnings are moved to
+    ``Diagnostics.acknowledged``; ``Project.diagnostics`` holds the others."""
     diags = Diagnostics()
     project = _read(root.resolve(), diags, cache)
+    diags.settle(known_codes)
+    if project is not None:
+        project = replace(project, diagnostics=tuple(diags.sorted()))
     return (None if diags.has_errors else project), diags
 
 
@@ -268,6 +276,11 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
     settings = parse_book(text, "manuscript/book.yaml", diags) if text is not None else None
     if settings is None:
         return None
+    diags.acknowledge(settings.acknowledge, None)
+    starter = scaffold.starter_values()
+    if settings.title == starter.book_title:
+        diags.warning(settings.title_location, f"the book title '{settings.title}' is the "
+                      "starter project's; give the book its own title", "starter.book-title")
     language = settings.language
 
     chapter_files, unlisted = _chapter_files(root, manuscript, settings, diags)
@@ -297,20 +310,32 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
                                    "the file")
         if chapter_text is None:
             continue
+        _warn_if_example(chapter_text, rel, diags)
         jobs.append((chapter_text, rel, unicodedata.normalize("NFC", name[:-3])))
     input_keys: dict[str, str] = {}  # chapter stem or "course:<stem>" -> cache key
     # The theme and the course files are read while worker processes parse the chapters.
     read_meanwhile: list[tuple[Theme | None, CourseFiles]] = []
 
+    course_texts: dict[str, str] = {}  # course file path -> text, for the glyph check
+
     def theme_and_course() -> None:
         theme = load_theme(settings.theme, root, diags, settings.theme_location)
         read_meanwhile.append((theme, _read_course(root, [stem for _, _, stem in jobs],
-                                                   diags, cache, input_keys)))
+                                                   diags, cache, input_keys, course_texts)))
 
     every = _parse_chapters(jobs, language, diags, cache, input_keys,
                             meanwhile=theme_and_course)
     parsed = [p for p in every if not p.failed]
     theme, (course_settings, chapter_courses) = read_meanwhile[0]
+    for ch in parsed:  # a chapter's list covers its file and its course file
+        diags.acknowledge(ch.acknowledge, (f"manuscript/{ch.stem}.md",
+                                           f"course/{ch.stem}.yaml", f"course/{ch.stem}.yml"))
+    if course_settings is not None:  # course.yaml's list covers every course file
+        diags.acknowledge(course_settings.acknowledge, ("course/",))
+    for own in chapter_courses.values():
+        diags.acknowledge(own.acknowledge, (own.location.path,))
+    if course_settings is not None:
+        _warn_if_starter_course(course_settings, diags)
 
     titles: dict[str, ParsedChapter] = {}
     for ch in parsed:
@@ -348,6 +373,7 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
         theme=settings.theme,
         slug=book_slug(settings.title),
         location=settings.location,
+        print_edition=settings.print_edition,
         labels=settings.labels,
     )
     chapters = tuple(
@@ -372,6 +398,12 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
         )
         for i, p in enumerate(parsed, start=1)
     )
+    if book.print_edition is not None:
+        diags.extend(image_warnings(
+            book.print_edition, book.cover,
+            [(a.path, a.data, a.location) for a in sorted(assets.values(), key=lambda a: a.path)],
+            settings.cover[1] if settings.cover else None,
+            {path for chapter in chapters for path in chapter.images}))
     if cache is not None:
         for chapter in chapters:  # a chapter is made from its file's text and its number
             alias(chapter, fingerprint("chapter-value", input_keys[chapter.stem],
@@ -384,6 +416,12 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
     if not chapters and not diags.has_errors:
         diags.error(settings.location, "the book has no chapters; add manuscript/*.md files "
                     "or list them under 'chapters'", "book.no-chapters")
+    if theme is not None:
+        coverage = Coverage(theme)
+        for rel_path, file_text in [("manuscript/book.yaml", text or ""),
+                                    *((rel, chapter_text) for chapter_text, rel, _ in jobs),
+                                    *sorted(course_texts.items())]:
+            diags.extend(missing_glyphs(coverage, rel_path, file_text))
     if diags.has_errors or theme is None:
         return None
     course = build_course(book, chapters, course_settings, chapter_courses,
@@ -398,6 +436,28 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
         assets=tuple(sorted(assets.values(), key=lambda a: a.path)),
         diagnostics=tuple(diags.sorted()),
     )
+
+
+def _warn_if_example(text: str, rel: str, diags: Diagnostics) -> None:
+    """A chapter or course file that is still one of the starter project's examples."""
+    kind = scaffold.starter_values().examples.get(scaffold.text_digest(text))
+    if kind is not None:
+        diags.warning(SourceLocation(rel), f"this {kind} is still the starter project's "
+                      "example; replace it with your own, or delete it", "starter.example")
+
+
+def _warn_if_starter_course(settings: CourseSettings, diags: Diagnostics) -> None:
+    """A course title or id that is still the starter's would reach the LMS manifest."""
+    starter = scaffold.starter_values()
+    if settings.title == starter.course_title and settings.title_location is not None:
+        diags.warning(settings.title_location, f"the course title '{settings.title}' is the "
+                      "starter project's; learners see it in the LMS, so give the course its "
+                      "own title", "starter.course-title")
+    if settings.id == starter.course_id and settings.id_location is not None:
+        diags.warning(settings.id_location, f"the course id '{settings.id}' is the starter "
+                      "project's, so other projects made from the starter have it too and an "
+                      "LMS would take them for one course; give 'id' a value of this course's "
+                      "own (letters, digits, '-' and '_')", "starter.course-id")
 
 
 def _chapter_files(
@@ -504,7 +564,7 @@ CourseFiles = tuple[CourseSettings | None, dict[str, ChapterCourse]]
 
 def _read_course(
     root: Path, stems: list[str], diags: Diagnostics, cache: Bundle | None = None,
-    keys: dict[str, str] | None = None,
+    keys: dict[str, str] | None = None, texts: dict[str, str] | None = None,
 ) -> CourseFiles:
     folder = root / "course"
     settings = None
@@ -525,6 +585,8 @@ def _read_course(
                             what="course.yaml", advice="shorten it")
         text = decode_text(data, "course/course.yaml", diags, what="course.yaml") \
             if data is not None else None
+        if text is not None and texts is not None:
+            texts["course/course.yaml"] = text
         if text is not None:
             settings = _cached_parse(
                 cache, "course", ("course", text), diags,
@@ -559,6 +621,9 @@ def _read_course(
         text = decode_text(data, rel, diags, what="course file") if data is not None else None
         if text is None:
             continue
+        _warn_if_example(text, rel, diags)
+        if texts is not None:
+            texts[rel] = text
         parsed = _cached_parse(
             cache, "course", ("chapter-course", text, rel, stem), diags,
             partial(parse_chapter_course, text, rel, stem), keys, "course:" + stem)

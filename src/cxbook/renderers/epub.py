@@ -103,6 +103,7 @@ class EpubRenderer:
     """Renders the book as one reflowable EPUB 3 file."""
 
     name = "epub"
+    edition = "reader"
 
     def output_name(self, book: Book) -> str:
         return f"{book.slug}.epub"

@@ -30,9 +30,10 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from ..build import BuildOptions
 from ..diagnostics import SourceLocation
+from ..glyphs import Coverage
 from ..model import DEFAULT_COLORS, Book, Project, Theme
 from ..output import OutputFile
-from .pdf_html import Edition, front_html, main_sections, part_html, toc_entries
+from .pdf_html import Edition, front_html, main_sections, opens_right, part_html, toc_entries
 from .pdf_layout import LaidOutPart, finish, lay_out
 from .pdf_merge import PartPdf, merge
 
@@ -145,9 +146,19 @@ def _collect_weasyprint_log() -> Iterator[_LogCollector]:
 
 def plan_parts(sections: list[str], part_size: int | None = None) -> list[list[str]]:
     """The main-matter sections in consecutive runs of about ``part_size`` characters of
-    HTML each (at most MAX_PARTS runs). Depends on the content only, never on the machine,
-    so that the PDF's bytes do not either."""
+    HTML each (at most MAX_PARTS runs), each run starting with a section that opens on a
+    right-hand page. Depends on the content only, never on the machine, so that the PDF's
+    bytes do not either."""
     size = part_size or PART_SIZE
+    # A part opens on a right-hand page; sections that need not (the answer key, the
+    # sources) stay in the part before them, so that no empty page is added for them.
+    glued: list[str] = []
+    for section in sections:
+        if glued and not opens_right(section):
+            glued[-1] += section
+        else:
+            glued.append(section)
+    sections = glued
     total = sum(len(s) for s in sections)
     count = max(1, min(MAX_PARTS, len(sections), round(total / size)))
     groups: list[list[str]] = [[]]
@@ -375,18 +386,21 @@ def _receive(connection: Any, expected: str) -> Any:
 
 
 def render_pdf(project: Project, options: BuildOptions, edition: Edition,
-               name: str) -> bytes:
+               name: str, *, extra_css: str = "", pdf_variant: str = "pdf/ua-1") -> bytes:
     """One edition as PDF bytes: the main matter laid out in parts (in parallel when
     ``options.jobs`` allows), then the front matter with the page numbers now known, then
-    all parts joined into one PDF."""
+    all parts joined into one PDF. ``extra_css`` comes after the theme's stylesheet (and
+    ``--paper``); ``pdf_variant`` is WeasyPrint's (the parts stay tagged, to be joined)."""
     progress: Callable[[str], None] = options.progress or (lambda message: None)
     css_text = generated_css(project.theme) + project.theme.css("print")
     if options.paper:
         css_text += f"\n@page {{ size: {options.paper}; }}\n"
+    css_text += extra_css
     identifier = hashlib.sha256(
-        f"{project.book.identifier}\n{edition}".encode()).hexdigest()[:32].encode()
+        f"{project.book.identifier}\n{edition}{'' if extra_css == '' else name}".encode()
+    ).hexdigest()[:32].encode()
     pdf_options: dict[str, Any] = {
-        "pdf_variant": "pdf/ua-1",
+        "pdf_variant": pdf_variant,
         "pdf_tags": True,
         "pdf_identifier": identifier,
         "uncompressed_pdf": False,
@@ -441,7 +455,10 @@ def _render_front(job: _PartsJob, plan: _Plan) -> _PartsDone:
 def _check_log(name: str, project: Project, options: BuildOptions,
                results: list[_PartsDone]) -> None:
     """Errors fail the build; warnings become the build's located warnings (at the theme's
-    print stylesheet, which is what they are about), missing glyphs once."""
+    print stylesheet, which is what they are about). A character drawn as the empty .notdef
+    box must be one that reading the project already reported as missing from every theme
+    font (font.missing-glyph, located); any other fails the build instead of printing a box
+    unnoticed."""
     theme_css = SourceLocation(f"themes/{project.theme.name}/print.css")
 
     def progress(message: str) -> None:
@@ -454,18 +471,20 @@ def _check_log(name: str, project: Project, options: BuildOptions,
     errors = [message for level, message in log if level >= logging.ERROR]
     if errors:
         raise PdfRenderError(f"{name}: WeasyPrint failed: " + "; ".join(errors))
-    missing_glyphs: list[str] = []
+    boxes: set[int] = set()
     warned: set[str] = set()
     for _, message in log:
         found = NOTDEF_RE.match(message)
         if found:
-            missing_glyphs.extend(c for c in found.group(1) if c not in missing_glyphs)
+            boxes.update(ord(c) for c in found.group(1))
         elif message not in warned:
             warned.add(message)
             progress(f"{name}: warning: {message}")
-    if missing_glyphs:
-        progress(f"{name}: warning: no font in the theme or on this system has these "
-                 f"characters (printed as boxes): {''.join(missing_glyphs)}")
+    unreported = boxes - Coverage(project.theme).missing(boxes)
+    if unreported:
+        listing = ", ".join(f"U+{c:04X}" for c in sorted(unreported))
+        raise PdfRenderError(f"{name}: characters drawn as empty boxes although a font of the "
+                             f"theme has them: {listing}")
     for url in sorted({u for r in results for u in r.refused}):
         progress(f"{name}: warning: not included (outside the project): {url}")
 

@@ -137,7 +137,52 @@ def print_body(chapter: Chapter) -> str:
     missing = [a for a in notes if a not in placed]
     if missing:
         raise ValueError(f"chapter {chapter.stem}: footnotes without a reference: {missing}")
+    for cell in container.iter("td", "th"):
+        _mark_long_words(cell)
     return _serialize_children(container)
+
+
+# A word this long (a URL, a compound, an identifier) may be broken anywhere in a table cell
+# when it cannot fit its column; shorter words stay whole (print.css: .cx-long-word).
+LONG_WORD_RE = re.compile(r"\S{25,}")
+
+
+def _mark_long_words(cell: etree._Element) -> None:
+    """Wrap each long word of a table cell's text in ``<span class="cx-long-word">``.
+
+    Table columns are at least as wide as their widest unbreakable word, so one long word
+    would widen its column past the page; breaking anywhere in every cell instead squeezes
+    narrow columns to a letter a line and costs WeasyPrint minutes on long cells. Only the
+    long words get ``overflow-wrap: anywhere``."""
+    targets: list[tuple[etree._Element, bool]] = []  # (element, its tail rather than text)
+    for element in cell.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.text and LONG_WORD_RE.search(element.text):
+            targets.append((element, False))
+        if element is not cell and element.tail and LONG_WORD_RE.search(element.tail):
+            targets.append((element, True))
+    for element, is_tail in targets:
+        text = (element.tail if is_tail else element.text) or ""
+        pieces = LONG_WORD_RE.split(text)
+        words = LONG_WORD_RE.findall(text)
+        spans = []
+        for word, after in zip(words, pieces[1:], strict=True):
+            span = etree.Element("span", {"class": "cx-long-word"})
+            span.text = word
+            span.tail = after or None
+            spans.append(span)
+        if is_tail:
+            element.tail = pieces[0] or None
+            parent = element.getparent()
+            assert parent is not None
+            at = parent.index(element) + 1
+            for offset, span in enumerate(spans):
+                parent.insert(at + offset, span)
+        else:
+            element.text = pieces[0] or None
+            for offset, span in enumerate(spans):
+                element.insert(offset, span)
 
 
 def running_head(title: str, limit: int = 60) -> str:
@@ -171,8 +216,10 @@ def _ruled(match: re.Match[str]) -> str:
 
 
 def _print_chapter(chapter: Chapter, activities: ChapterActivities | None,
-                   edition: Edition, loc: Localizer) -> str:
-    if edition != "reader":
+                   edition: Edition, loc: Localizer, *, full_text: bool = False) -> str:
+    """A chapter of an edition. ``full_text``: the workbook gives the chapter's whole text
+    (course.yaml ``editions: {workbook: full-text}``) instead of its opening."""
+    if edition == "facilitator" or (edition == "workbook" and not full_text):
         html = chapter_html(chapter, activities, edition, loc)
         if edition == "workbook":
             html = _WRITE_IN_RE.sub(_ruled, html)
@@ -187,7 +234,10 @@ def _print_chapter(chapter: Chapter, activities: ChapterActivities | None,
         f'<div class="chapter-body">\n{print_body(chapter)}</div>\n',
         bio_html(chapter, loc),
     ]
-    if activities is not None:
+    if activities is not None and edition == "workbook":
+        parts.append(_WRITE_IN_RE.sub(_ruled, activities_html(chapter, activities,
+                                                              "workbook", loc)))
+    elif activities is not None:
         parts.append(activities_html(chapter, activities, "book", loc,
                                      page_ref=PAGE_REF_PLACEHOLDER))
     parts.append("</section>\n")
@@ -262,7 +312,8 @@ def main_sections(project: Project, edition: Edition) -> list[str]:
     sections: list[str] = []
     if edition == "facilitator":
         sections.append(_session_plan(project))
-    sections.extend(_print_chapter(ch, project.course.for_chapter(ch.stem), edition, loc)
+    sections.extend(_print_chapter(ch, project.course.for_chapter(ch.stem), edition, loc,
+                                   full_text=project.course.workbook_text)
                     for ch in project.chapters)
     if edition != "workbook":
         key = answer_key_html(project, page_ref=PAGE_REF_PLACEHOLDER)
@@ -270,6 +321,15 @@ def main_sections(project: Project, edition: Edition) -> list[str]:
             sections.append(key)
     sections.append(sources_html(project))
     return sections
+
+
+_RIGHT_HAND_OPENING_RE = re.compile(r'\s*<section class="(chapter|session-plan)[ "]')
+
+
+def opens_right(section: str) -> bool:
+    """Whether a main-matter section (from ``main_sections``) opens on a right-hand page:
+    the session plan and the chapters do; the answer key and the sources do not."""
+    return _RIGHT_HAND_OPENING_RE.match(section) is not None
 
 
 def _has_answer_key(project: Project, edition: Edition) -> bool:

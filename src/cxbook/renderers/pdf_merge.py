@@ -10,7 +10,7 @@ other part are appended with everything they use, and so are its:
 - named destinations: one sorted name tree; a stand-in destination a part was lent for a
   link into another part (pdf_layout.py) gives way to the real one;
 - bookmarks: the parts' outlines, one after another;
-- fonts: each subset named by a tag derived from its program, one copy of each.
+- fonts: one font dictionary and one program per font (pdf_fonts.py).
 
 The joined structure tree is then put into the shapes PDF/UA asks for (pdf_structure.py).
 
@@ -20,9 +20,7 @@ next part opens on a right-hand page as it would in one long document.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,9 +28,8 @@ from dataclasses import dataclass
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
+from .pdf_fonts import unify_fonts
 from .pdf_structure import repair_structure
-
-SUBSET_TAG_RE = re.compile(r"^/[A-Z]{6}\+")
 
 
 @dataclass(frozen=True)
@@ -95,7 +92,7 @@ def merge(parts: Sequence[PartPdf], main_start: int) -> bytes:
     _set_outline(out, items)
     out.Root[Name.PageLabels] = _page_labels(main_start)
     repair_structure(out)
-    _name_font_subsets(out)
+    unify_fonts(out)
     buffer = io.BytesIO()
     out.save(buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
              compress_streams=True)
@@ -121,98 +118,6 @@ def _prefix_ids(tree: pikepdf.Object, prefix: str) -> None:
                                             for header in entry.Headers)
         kids = element.get(Name.K)
         todo.extend(kids if isinstance(kids, Array) else [kids] if kids is not None else [])
-
-
-def _name_font_subsets(pdf: pikepdf.Pdf) -> None:
-    """Give every embedded font subset a tag derived from its font program, and keep one
-    copy of each program and of each font dictionary.
-
-    Each part embeds its own subset of a font, and WeasyPrint derives the six-letter subset
-    tag from the font's name, so the joined parts would call different subsets by one name
-    (ISO 32000-1, 9.6.4: distinct subsets need distinct tags; some RIPs drop glyphs when
-    they meet this). The tag is made from a hash of the program: the same subset keeps the
-    same tag, in every build."""
-    programs: dict[bytes, pikepdf.Object] = {}  # program bytes -> the stream kept
-    fonts: dict[tuple[bytes, ...], pikepdf.Object] = {}  # font contents -> the font kept
-    renamed: set[tuple[int, int]] = set()
-    for resources in _all_resources(pdf):
-        font_names = resources.get(Name.Font)
-        if not isinstance(font_names, Dictionary):
-            continue
-        for key in list(font_names.keys()):
-            font = font_names[key]
-            if font.objgen not in renamed:
-                renamed.add(font.objgen)
-                _retag(font, programs)
-            identity = _font_identity(font)
-            if identity is None:
-                continue
-            kept = fonts.setdefault(identity, font)
-            if kept.objgen != font.objgen:
-                font_names[key] = kept
-
-
-def _retag(font: pikepdf.Object, programs: dict[bytes, pikepdf.Object]) -> None:
-    descendants = font.get(Name.DescendantFonts)
-    target = descendants[0] if descendants is not None else font
-    descriptor = target.get(Name.FontDescriptor)
-    if descriptor is None:
-        return
-    for file_key in (Name.FontFile, Name.FontFile2, Name.FontFile3):
-        if file_key not in descriptor:
-            continue
-        data = descriptor[file_key].read_bytes()
-        kept = programs.setdefault(data, descriptor[file_key])
-        if kept.objgen != descriptor[file_key].objgen:
-            descriptor[file_key] = kept
-        digest = hashlib.sha256(data).digest()
-        tag = "".join(chr(65 + byte % 26) for byte in digest[:6])
-        for holder, key in ((font, Name.BaseFont), (target, Name.BaseFont),
-                            (descriptor, Name.FontName)):
-            name = str(holder.get(key, ""))
-            if SUBSET_TAG_RE.match(name):
-                holder[key] = Name(f"/{tag}{name[7:]}")
-        return
-
-
-def _font_identity(font: pikepdf.Object) -> tuple[bytes, ...] | None:
-    """What makes two font dictionaries interchangeable: their name, widths, Unicode map
-    and font program."""
-    descendants = font.get(Name.DescendantFonts)
-    target = descendants[0] if descendants is not None else font
-    descriptor = target.get(Name.FontDescriptor)
-    if descriptor is None:
-        return None
-    program = next((descriptor[k] for k in (Name.FontFile, Name.FontFile2, Name.FontFile3)
-                    if k in descriptor), None)
-    to_unicode = font.get(Name.ToUnicode)
-    encoding = font.get(Name.Encoding)
-    return (str(font.get(Name.BaseFont, "")).encode(),
-            repr(target.get(Name.W, target.get(Name.Widths))).encode(),
-            to_unicode.read_bytes() if to_unicode is not None else b"",
-            encoding.read_bytes() if isinstance(encoding, pikepdf.Stream)
-            else str(encoding).encode(),
-            str(program.objgen if program is not None else None).encode())
-
-
-def _all_resources(pdf: pikepdf.Pdf) -> list[pikepdf.Object]:
-    """The resource dictionaries of every page and of every form XObject they use."""
-    found: list[pikepdf.Object] = []
-    seen: set[tuple[int, int]] = set()
-    todo = [page.obj.get(Name.Resources) for page in pdf.pages]
-    while todo:
-        resources = todo.pop()
-        if not isinstance(resources, Dictionary):
-            continue
-        if resources.is_indirect:
-            if resources.objgen in seen:
-                continue
-            seen.add(resources.objgen)
-        found.append(resources)
-        for xobject in resources.get(Name.XObject, Dictionary()).values():
-            if xobject.get(Name.Subtype) == Name.Form and Name.Resources in xobject:
-                todo.append(xobject.Resources)
-    return found
 
 
 def _copy(out: pikepdf.Pdf, src: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf.Object:
