@@ -491,7 +491,7 @@ def test_course_page_is_self_contained(project: Project, built: dict[str, Path])
         assert directive in page.csp
     assert "unsafe-inline" not in page.csp
     assert page.scripts == [{"src": f"cxbook/{name}", "defer": "defer"} for name in (
-        "player.js", "scorm-api.js", "track-scorm12.js", "track-local.js")]
+        "locale.js", "player.js", "scorm-api.js", "track-scorm12.js", "track-local.js")]
     assert page.styles == 0 and page.style_attrs == 0 and page.handlers == []
     assert all(not re.match(r"^[a-z]+:|^//", u) for u in page.urls), page.urls
     # every chapter with its attribution and quiz; the sources page last
@@ -1148,7 +1148,8 @@ def test_rich_project_package(tmp_path: Path) -> None:
     for html in pages.values():
         page = scan(html)
         assert [s.get("src") for s in page.scripts] == [
-            "cxbook/player.js", "cxbook/scorm-api.js", "cxbook/track-scorm12.js",
+            "cxbook/locale.js", "cxbook/player.js", "cxbook/scorm-api.js",
+            "cxbook/track-scorm12.js",
             "cxbook/track-local.js"]
         assert page.handlers == [] and page.style_attrs == 0
         assert not re.search(r"""(href|src)=["']?\s*javascript:""", html, re.I)

@@ -403,11 +403,27 @@ class Text(Markup):
     __slots__ = ()
 
 
+class Isolated(Markup):
+    """XHTML already isolated (a ``<bdi>`` with its own ``lang`` and ``dir``): put into a
+    label as it is."""
+
+    __slots__ = ()
+
+
+def foreign(text: str, language: str | None) -> str | Isolated:
+    """``text`` in another language than the book's (a chapter title with the chapter's
+    own ``language``) as a ``<bdi>`` saying so; ``text`` itself when ``language`` is None."""
+    if not language:
+        return text
+    return Isolated(Markup('<bdi lang="%s" dir="%s">%s</bdi>') % (
+        language, text_direction(language), text))
+
+
 def _isolate(value: object) -> Markup:
     """A value inside a label isolated in a ``<bdi>`` element (HTML's bidirectional
     isolate): text escaped, Markup (a link, a <cite>) as it is inside, labels' own Text
-    not isolated."""
-    if isinstance(value, Text):
+    and values already isolated as they are."""
+    if isinstance(value, (Text, Isolated)):
         return value
     return Markup("<bdi>%s</bdi>") % (value if isinstance(value, Markup) else str(value))
 

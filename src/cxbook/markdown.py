@@ -595,7 +595,7 @@ def render_markdown(
     body_html = _clean(renderer.render(main, md.options, env))
     done = normalize_chapter(
         body_html, [(a, n, h) for a, _, n, h in notes], names=names,
-        locations=places.locations, fallback=places.line(0), diags=diags)
+        locations=places.locations, fallback=places.line(0), diags=diags, language=language)
     refs_of = {a: r for a, r, _, _ in notes}
     return ParsedBody(
         html=done.html,

@@ -122,6 +122,9 @@ class Chapter:
     location: SourceLocation  # the chapter file, line 1
     body_line: int  # line where the Markdown body starts (after front matter)
     digest: str  # sha256 of the chapter file's bytes
+    # front matter ``language``: the text's own language when it is not the book's (its
+    # title, body, notes and author bio are marked with it; generated labels are not)
+    language: str | None = None
 
     @property
     def anchor(self) -> str:

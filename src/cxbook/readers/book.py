@@ -20,7 +20,6 @@ BOOK_KEYS = (
     "print", "labels",
 )
 PRINT_KEYS = ("trim", "bleed", "standard", "service", "cover")
-LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 DEFAULT_MAX_IMAGE_MB = 10
 
 
@@ -82,12 +81,7 @@ def parse_book(text: str, path: str, diags: Diagnostics) -> BookSettings | None:
     title = ctx.string(fields["title"], "'title'") if "title" in fields else None
     language = None
     if "language" in fields:
-        language = ctx.string(fields["language"], "'language'")
-        if language is not None and not LANGUAGE_RE.match(language.strip()):
-            diags.error(ctx.loc(fields["language"]),
-                        f"'language' must be a BCP 47 tag such as en, en-GB or fr, not "
-                        f"'{language}'", "book.language")
-            language = None
+        language = ctx.language(fields["language"], "'language'")
     editors: tuple[str, ...] = ()
     if "editor" in fields and not ctx.is_null(fields["editor"]):
         editors = tuple(t for t, _ in ctx.string_or_list(fields["editor"], "'editor'"))

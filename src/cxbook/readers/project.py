@@ -395,6 +395,7 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
             location=SourceLocation(f"manuscript/{p.stem}.md"),
             body_line=p.body_line,
             digest=p.digest,
+            language=p.language,
         )
         for i, p in enumerate(parsed, start=1)
     )

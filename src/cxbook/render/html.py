@@ -14,7 +14,7 @@ from typing import Literal
 import jinja2
 from markupsafe import Markup, escape
 
-from ..i18n import Localizer, Text, localizer
+from ..i18n import Isolated, Localizer, Text, foreign, localizer, text_direction
 from ..model import Book, Chapter, ChapterActivities, Project, QuizItem, Source
 
 Mode = Literal["book", "workbook", "facilitator", "course"]
@@ -46,7 +46,8 @@ def environment() -> jinja2.Environment:
     env.newstyle_gettext = True  # type: ignore[attr-defined]
     env.globals.update(letters=LETTERS, write_lines=write_lines, kind_label=kind_label,
                        first_published=first_published, title_with_subtitle=title_with_subtitle,
-                       answer_choices=answer_choices)
+                       answer_choices=answer_choices, chapter_title=chapter_title,
+                       own_language=own_language, foreign=foreign)
     return env
 
 
@@ -54,6 +55,22 @@ def render_template(template: str, loc: Localizer, **context: object) -> str:
     """A template rendered with the book's labels and formats."""
     return environment().get_template(template).render(
         **loc.template_context(), **context).strip() + "\n"
+
+
+def chapter_title(chapter: Chapter) -> str | Isolated:
+    """A chapter's title to put into a label: with the chapter's own language marked when
+    it has one (see i18n.foreign)."""
+    return foreign(chapter.title, chapter.language)
+
+
+def own_language(chapter: Chapter) -> Markup:
+    """``lang`` and ``dir`` attributes (with a leading space) for an element holding the
+    chapter's own text, when the chapter is in another language than the book; empty
+    otherwise."""
+    if not chapter.language:
+        return Markup("")
+    return Markup(' lang="%s" dir="%s"') % (chapter.language,
+                                            text_direction(chapter.language))
 
 
 def kind_label(loc: Localizer, kind: str) -> str:
@@ -176,7 +193,7 @@ def chapter_header_html(chapter: Chapter, loc: Localizer, *, number_label: bool 
         label = f'<p class="chapter-number">{text}</p>\n'
     title = escape(chapter.title)
     return (f'<header class="chapter-head">\n{label}<h1 id="{chapter.anchor}" '
-            f'class="chapter-title">{title}</h1>\n</header>\n')
+            f'class="chapter-title"{own_language(chapter)}>{title}</h1>\n</header>\n')
 
 
 def chapter_html(
@@ -191,11 +208,13 @@ def chapter_html(
         attribution_html(chapter, loc),
     ]
     if mode != "workbook" and mode != "facilitator":
-        parts.append(f'<div class="chapter-body">\n{chapter.body_html}</div>\n')
+        parts.append(f'<div class="chapter-body"{own_language(chapter)}>\n'
+                     f'{chapter.body_html}</div>\n')
         parts.append(footnotes_html(chapter, loc, epub=epub))
         parts.append(bio_html(chapter, loc))
     elif mode == "workbook" and chapter.summary:
-        parts.append(f'<p class="summary">{escape(chapter.summary)}</p>\n')
+        parts.append(f'<p class="summary"{own_language(chapter)}>{escape(chapter.summary)}'
+                     '</p>\n')
     if activities is not None:
         parts.append(activities_html(chapter, activities, mode, loc,
                                      answer_key_href=answer_key_href))

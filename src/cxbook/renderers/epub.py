@@ -27,7 +27,7 @@ from markupsafe import escape
 from ..build import BuildOptions
 from ..cache import BuildCache, Bundle, fingerprint
 from ..diagnostics import CxbookError, SourceLocation
-from ..i18n import Localizer, localizer, text_direction
+from ..i18n import Localizer, foreign, localizer, text_direction
 from ..markdown import resolve_asset_path
 from ..model import Book, Chapter, ChapterActivities, Project
 from ..output import OutputFile, reproducible_zip
@@ -301,7 +301,8 @@ def _nav_body(docs: list[Doc], project: Project) -> str:
         chapter = by_file.get(doc.file)
         if chapter is not None:
             label = loc.markup("entry.numbered", "%(number)s. %(title)s",
-                               number=loc.number(chapter.number), title=chapter.title)
+                               number=loc.number(chapter.number),
+                               title=foreign(chapter.title, chapter.language))
             entry = f'<li><a href="{doc.file}">{label}</a>'
             levels = outline_levels(chapter)
             subs = [h for h in chapter.headings if levels[h.anchor] == 2]

@@ -31,6 +31,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from ..build import BuildOptions
 from ..diagnostics import SourceLocation
 from ..glyphs import Coverage
+from ..i18n import text_direction
 from ..model import DEFAULT_COLORS, Book, Project, Theme
 from ..output import OutputFile
 from .pdf_html import Edition, front_html, main_sections, opens_right, part_html, toc_entries
@@ -263,8 +264,18 @@ class _Session:
               page_numbers: dict[str, str]) -> None:
         self.done.pages[index] = part.page_count
         finish(part, first_page, page_numbers)
-        self.done.pdfs[index] = (part.document.write_pdf(**self.job.pdf_options),
-                                 part.borrowed)
+        rtl = text_direction(self.job.project.book.language) == "rtl"
+        self.done.pdfs[index] = (part.document.write_pdf(
+            finisher=_right_to_left if rtl else None, **self.job.pdf_options), part.borrowed)
+
+
+def _right_to_left(document: Any, pdf: Any) -> None:
+    """A right-to-left book's reading order for viewers (PDF 1.7, 12.2 "Viewer Preferences":
+    /Direction /R2L shows facing pages right to left, like the EPUB's
+    page-progression-direction)."""
+    preferences = pdf.catalog.get("ViewerPreferences") or pydyf.Dictionary()
+    preferences["Direction"] = "/R2L"
+    pdf.catalog["ViewerPreferences"] = preferences
 
 
 @contextmanager

@@ -72,6 +72,7 @@ class TocEntry:
     number: int | None = None
     authors: tuple[str, ...] = ()
     kind: str = "chapter"
+    language: str | None = None  # a chapter's own language, when not the book's
 
 
 def _parse_fragment(fragment: str) -> etree._Element:
@@ -286,7 +287,7 @@ def _toc_entries(project: Project, edition: Edition, *, has_key: bool) -> list[T
                                 kind="front"))
     for ch in project.chapters:
         entries.append(TocEntry(ch.anchor, ch.title, ch.number, ch.attribution.authors,
-                                "chapter"))
+                                "chapter", ch.language))
     if has_key and edition != "workbook":
         entries.append(TocEntry("answer-key-h", loc.pgettext("answer-key.title", "Answer key"),
                                 kind="back"))

@@ -34,7 +34,7 @@ import lxml.html
 from ..build import BuildOptions
 from ..cache import Bundle, fingerprint
 from ..diagnostics import CxbookError, Diagnostic, Severity, SourceLocation
-from ..i18n import Localizer, localizer
+from ..i18n import Localizer, foreign, localizer
 from ..markdown import resolve_asset_path
 from ..model import DEFAULT_COLORS, Book, Chapter, ChapterActivities, Project, QuizItem, Theme
 from ..output import OutputFile, reproducible_zip
@@ -254,7 +254,7 @@ def course_pages(project: Project, images: Mapping[str, str],
             key = fingerprint("scorm-page", ch, acts, sorted(renames.items()), loc.key)
             html = cache.fragment("scorm-page", key, make).decode("utf-8")
         label = loc.markup("entry.numbered", "%(number)s. %(title)s",
-                           number=loc.number(ch.number), title=ch.title)
+                           number=loc.number(ch.number), title=foreign(ch.title, ch.language))
         pages.append(Page(f"page-{ch.slug}", ch.slug, label, html))
     pages.append(Page("page-sources", "",
                       loc.markup("sources.title", "Sources and permissions"),
