@@ -68,9 +68,11 @@ def placeholder_values(chapter: Chapter, loc: Localizer) -> dict[str, str]:
     a = chapter.attribution
     return {
         "title": chapter.title,
+        # L10N: {author} in course texts for a chapter whose source names nobody
         "author": loc.names(a.authors) if a.authors else loc.pgettext(
             "course.no-author", "an unnamed author"),
         "number": loc.number(chapter.number),
+        # L10N: {publication} in course texts when the source names none
         "publication": a.source.publication or loc.pgettext(
             "course.no-publication", "its original publication"),
     }

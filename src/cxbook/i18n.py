@@ -339,6 +339,7 @@ class Localizer:
         items: list[str] = []
         for run in runs:
             if len(run) >= 3:
+                # L10N: a run of chapter numbers, as in "chapters 2–5"
                 items.append(self.pgettext("format.range", "%(first)s–%(last)s",
                                            first=self.number(run[0]),
                                            last=self.number(run[-1])))
@@ -352,6 +353,8 @@ class Localizer:
         out: Text | None = None
         for sentence in sentences:
             item = sentence if isinstance(sentence, Text) else Text(escape(sentence))
+            # L10N: a sentence run on after another in one paragraph (no space in Chinese
+            # and Japanese)
             out = item if out is None else self.markup(
                 "format.next-sentence", "%(text)s %(sentence)s", text=out, sentence=item)
         return out if out is not None else Text("")

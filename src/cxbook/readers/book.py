@@ -197,24 +197,19 @@ def parse_labels(ctx: YamlContext, node: yaml.Node, language: str
     known = i18n.labels()
     by_text = {label.text.casefold(): name for name, label in known.items()}
     out: list[LabelOverride] = []
-    seen: set[str] = set()
     for key, value in node.value:
         name = key.value if isinstance(key, yaml.ScalarNode) else ""
         where = ctx.loc(key)
         if name not in known:
-            hint = did_you_mean(name, known)
-            if not hint and name.casefold() in by_text:
+            if name.casefold() in by_text:
                 hint = f" (did you mean '{by_text[name.casefold()]}', the label whose English " \
                        f"text is '{name}'?)"
+            else:
+                hint = did_you_mean(name, known)
             ctx.diags.error(where, f"unknown label '{name}' in 'labels'{hint}; label names "
                             "are listed under \"Labels\" in docs/FORMAT.md",
                             "book.unknown-label")
             continue
-        if name in seen:
-            ctx.diags.error(where, f"label '{name}' is given twice in 'labels'; keep one",
-                            "book.duplicate-label")
-            continue
-        seen.add(name)
         label = known[name]
         forms: list[tuple[str, str]] = []
         if isinstance(value, yaml.MappingNode) and label.plural is not None:

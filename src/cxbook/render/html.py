@@ -89,10 +89,12 @@ def answer_choices(loc: Localizer, item: QuizItem) -> Text:
     """A quiz item's right choices for the answer key: "a) Action; c) Luck"."""
     out: Text | None = None
     for index in item.correct:
+        # L10N: a right choice in the answer key: its letter (a, b, c …) and its text
         choice = loc.markup("answer-key.choice", "%(letter)s) %(choice)s",
                             letter=LETTERS[index], choice=item.choices[index].text)
+        # L10N: items run on in a list, separated by semicolons in English
         out = choice if out is None else loc.markup(
-            "answer-key.choice-list", "%(choices)s; %(choice)s", choices=out, choice=choice)
+            "format.semicolon-list", "%(items)s; %(item)s", items=out, item=choice)
     return out if out is not None else Text("")
 
 
@@ -100,6 +102,7 @@ def title_with_subtitle(loc: Localizer, book: Book) -> str:
     """The book's title with its subtitle, as one line of text."""
     if not book.subtitle:
         return book.title
+    # L10N: the book's title and subtitle on one line (metadata, cover description)
     return loc.pgettext("book.title-with-subtitle", "%(title)s: %(subtitle)s",
                         title=book.title, subtitle=book.subtitle)
 

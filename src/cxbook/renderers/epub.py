@@ -300,6 +300,7 @@ def _nav_body(docs: list[Doc], project: Project) -> str:
         entry = f'<li><a href="{doc.file}">{escape(doc.title)}</a>'
         chapter = by_file.get(doc.file)
         if chapter is not None:
+            # L10N: a chapter's number and title in the contents and in lists
             label = loc.markup("entry.numbered", "%(number)s. %(title)s",
                                number=loc.number(chapter.number),
                                title=foreign(chapter.title, chapter.language))
@@ -312,6 +313,7 @@ def _nav_body(docs: list[Doc], project: Project) -> str:
                     for h in subs
                 ) + "</ol>\n"
         items.append(entry + "</li>\n")
+    # L10N: the EPUB landmark that leads to the first chapter
     start = loc.pgettext("landmarks.start", "Start of content")
     marks = "".join(
         f'<li><a epub:type="{d.landmark}" href="{d.file}">'

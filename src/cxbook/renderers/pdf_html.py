@@ -261,6 +261,7 @@ def pdf_title(book: Book, edition: Edition) -> str:
     loc = localizer(book)
     label = edition_label(edition, loc)
     if label:
+        # L10N: the PDF's title: the book's title and the edition's name
         return loc.pgettext("edition.document-title", "%(title)s — %(edition)s",
                             title=book.title, edition=label)
     return title_with_subtitle(loc, book)

@@ -277,6 +277,7 @@ def runtime_messages(loc: Localizer) -> dict[str, object]:
         "nextSentence": loc.raw("format.next-sentence", "%(text)s %(sentence)s"),
         "noData": loc.raw("course.no-data", "The answers cannot be checked here: open the "
                           "course from an LMS or a web server."),
+        # L10N: %(num)s is the number of questions checked on the page
         "answeredRight": loc.forms("course.answered-right",
                                    "You answered %(right)s of %(num)s correctly.",
                                    "You answered %(right)s of %(num)s correctly."),
@@ -289,9 +290,11 @@ def runtime_messages(loc: Localizer) -> dict[str, object]:
                                        "%(answered)s of %(num)s question answered",
                                        "%(answered)s of %(num)s questions answered"),
         "score": loc.raw("course.score", "score %(score)s"),
+        # L10N: the parts of the course page's status line, joined
         "statusPart": loc.raw("course.status-part", "%(status)s · %(part)s"),
         "sentence": loc.raw("format.sentence", "%(text)s."),
         "review": loc.raw("course.review", "Review: nothing you do here is recorded"),
+        # L10N: what the learning platform recorded, shown when the course is reviewed
         "passed": loc.raw("course.recorded-passed", "passed"),
         "failed": loc.raw("course.recorded-failed", "failed"),
         "completed": loc.raw("course.recorded-completed", "completed"),
@@ -534,6 +537,7 @@ def _rights_text(project: Project) -> str:
         a = ch.attribution
         entry = loc.pgettext("entry.numbered", "%(number)s. %(title)s",
                              number=loc.number(ch.number), title=ch.title)
+        # L10N: the manifest's rights description, which learning platforms show
         who = (loc.pgettext("manifest.by", "by %(authors)s", authors=loc.names(a.authors))
                if a.authors else
                loc.pgettext("manifest.no-author", "author not named in the source"))
