@@ -15,7 +15,7 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 from cxbook import i18n
-from cxbook.catalogs import extract, po_bytes
+from cxbook.catalogs import extract, po_bytes, with_label_table
 from cxbook.i18n import Localizer, negotiate, text_direction
 from cxbook.readers.project import read_project
 
@@ -248,3 +248,11 @@ def test_the_default_book_in_english_reads_as_before() -> None:
     for message in i18n.template():
         if message.id and not isinstance(message.id, (list, tuple)):
             assert loc.raw(str(message.context), str(message.id)) == message.id
+
+
+def test_docs_list_every_label() -> None:
+    """docs/FORMAT.md's table of labels is the one tools/update-catalogs.py makes."""
+    text = (REPO / "docs" / "FORMAT.md").read_text(encoding="utf-8")
+    assert with_label_table(text, i18n.template()) == text
+    for name in i18n.labels():
+        assert f"| `{name}` |" in text

@@ -1,5 +1,6 @@
-"""Re-extract cxbook's labels into src/cxbook/locale/cxbook.pot and bring every shipped
-catalog (src/cxbook/locale/<name>/LC_MESSAGES/cxbook.po) up to date with it.
+"""Re-extract cxbook's labels into src/cxbook/locale/cxbook.pot, bring every shipped
+catalog (src/cxbook/locale/<name>/LC_MESSAGES/cxbook.po) up to date with it, and rewrite
+the table of labels in docs/FORMAT.md.
 
     .venv/bin/python tools/update-catalogs.py [NEW-LOCALE …]
 
@@ -19,11 +20,9 @@ from cxbook.catalogs import PACKAGE, update_all
 def main(argv: list[str]) -> int:
     for name in argv:
         (PACKAGE / "locale" / name / "LC_MESSAGES").mkdir(parents=True, exist_ok=True)
-    changed = update_all()
-    for name in changed:
-        print(f"updated {Path('src/cxbook') / name}")
-    if not changed:
-        print("catalogs are up to date")
+    docs = Path(__file__).resolve().parents[1] / "docs" / "FORMAT.md"
+    for name in update_all(docs=docs):
+        print(f"updated {'docs/FORMAT.md' if name == str(docs) else Path('src/cxbook') / name}")
     return 0
 
 

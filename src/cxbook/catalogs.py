@@ -135,7 +135,39 @@ def _translated(message: Message) -> bool:
     return all(strings)
 
 
-def update_all(root: Path = PACKAGE) -> list[str]:
+LABELS_START = "<!-- labels: made by tools/update-catalogs.py -->"
+LABELS_END = "<!-- /labels -->"
+
+
+def label_table(template: Catalog) -> str:
+    """The documentation's table of labels: name, English text (placeholders as
+    ``{name}``, as book.yaml writes them), and what the message is for."""
+    rows = ["| label | English | note |", "|---|---|---|"]
+    for message in template:
+        if not message.id:
+            continue
+        ids = list(message.id) if isinstance(message.id, (list, tuple)) else [message.id]
+        english = " / ".join(i18n.brace_text(str(i)) for i in dict.fromkeys(ids))
+        note = " ".join(" ".join(c.split()) for c in message.auto_comments)
+        if len(ids) > 1:
+            note = ("depends on a count (plural categories)" + (": " + note if note else ""))
+        cell = english.replace("|", "\\|")
+        rows.append(f"| `{message.context}` | {cell} | {note.replace('|', '/')} |")
+    return "\n".join(rows) + "\n"
+
+
+def with_label_table(document: str, template: Catalog) -> str:
+    """``document`` (docs/FORMAT.md) with its table of labels made from ``template``."""
+    head, found, rest = document.partition(LABELS_START)
+    if not found:
+        raise CatalogError(f"docs/FORMAT.md has no '{LABELS_START}' line")
+    _, found, tail = rest.partition(LABELS_END)
+    if not found:
+        raise CatalogError(f"docs/FORMAT.md has no '{LABELS_END}' line")
+    return f"{head}{LABELS_START}\n{label_table(template)}{LABELS_END}{tail}"
+
+
+def update_all(root: Path = PACKAGE, docs: Path | None = None) -> list[str]:
     """Write the template and every shipped catalog; names of the files changed."""
     folder = root / "locale"
     template = extract(root)
@@ -153,4 +185,10 @@ def update_all(root: Path = PACKAGE) -> list[str]:
         po = folder / name / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
         existing = po.read_bytes() if po.is_file() else None
         write(po, po_bytes(updated(template, existing, name)))
+    if docs is not None and docs.is_file():
+        text = docs.read_text(encoding="utf-8")
+        new = with_label_table(text, template)
+        if new != text:
+            docs.write_text(new, encoding="utf-8")
+            changed.append(str(docs))
     return changed
