@@ -3,12 +3,14 @@ and the built-in theme's CJK and emoji fonts in the PDFs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from cxbook.build import BuildOptions
 from cxbook.glyphs import Coverage, font_urls, missing_glyphs
 from cxbook.readers.project import read_project
 from cxbook.renderers.pdf import PdfRenderError, _check_log, _PartsDone
@@ -123,6 +125,7 @@ def test_a_box_for_a_character_the_theme_has_fails_the_build() -> None:
     def done(chars: str) -> _PartsDone:
         return _PartsDone({}, {}, [(logging.WARNING, message.format(chars))], [], [])
 
-    _check_log(project, "pdf", lambda m: None, [done(RARE)])  # reported by check
+    options = BuildOptions(source_date=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    _check_log("pdf", project, options, [done(RARE)])  # reported by check
     with pytest.raises(PdfRenderError, match=r"U\+0020"):
-        _check_log(project, "pdf", lambda m: None, [done(" ")])
+        _check_log("pdf", project, options, [done(" ")])

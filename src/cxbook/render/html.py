@@ -47,7 +47,9 @@ def environment() -> jinja2.Environment:
     env.globals.update(letters=LETTERS, write_lines=write_lines, kind_label=kind_label,
                        first_published=first_published, title_with_subtitle=title_with_subtitle,
                        answer_choices=answer_choices, chapter_title=chapter_title,
-                       own_language=own_language, foreign=foreign)
+                       own_language=own_language, foreign=foreign,
+                       page_ref_span=page_ref_span)
+    env.filters["page_tail"] = page_tail
     return env
 
 
@@ -55,6 +57,27 @@ def render_template(template: str, loc: Localizer, **context: object) -> str:
     """A template rendered with the book's labels and formats."""
     return environment().get_template(template).render(
         **loc.template_context(), **context).strip() + "\n"
+
+
+def page_ref_span(target: str, stand_in: str) -> Isolated:
+    """The page number of ``target`` in print, as text that stands in for it until pages
+    are known (see renderers/pdf_layout.py); not isolated, so what follows it in its label
+    can join it (page_tail)."""
+    return Isolated(Markup('<span class="cx-page-ref" data-cx-page-ref="%s">%s</span>')
+                    % (target, stand_in))
+
+
+def page_tail(label: Markup) -> Markup:
+    """A label with a page reference, the text after the reference moved into it (``page
+    8888.`` → the span holds ``8888.``): the stand-in is wider than the real number, and
+    text of its own after it would keep the stand-in's place, leaving a gap. Left as it is
+    when markup follows the reference."""
+    text = str(label)
+    at = text.find('class="cx-page-ref"')
+    end = text.find("</span>", at)
+    if at < 0 or end < 0 or "<" in text[end + len("</span>"):]:
+        return label
+    return Text(text[:end] + text[end + len("</span>"):] + "</span>")
 
 
 def chapter_title(chapter: Chapter) -> str | Isolated:

@@ -94,8 +94,13 @@ def _nested_link_boxes(box: Any, link: Any, found: set[int]) -> set[int]:
         found.add(id(box))
     current = own or link
     for child in getattr(box, "children", ()):
-        if isinstance(child, boxes.Box):
-            _nested_link_boxes(child, current, found)
+        # a positioned box (the contents' chapter number) sits in a placeholder, which is
+        # what WeasyPrint lists among the links
+        inner = child._box if isinstance(child, AbsolutePlaceholder) else child
+        if isinstance(inner, boxes.Box):
+            _nested_link_boxes(inner, current, found)
+            if inner is not child and id(inner) in found:
+                found.add(id(child))
     return found
 
 
