@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -256,3 +257,60 @@ def test_docs_list_every_label() -> None:
     assert with_label_table(text, i18n.template()) == text
     for name in i18n.labels():
         assert f"| `{name}` |" in text
+
+
+def test_a_changed_label_is_never_served_from_the_cache(tmp_path: Path) -> None:
+    """The cache keys every output on the book's labels: changing an override (or the
+    language) rebuilds what shows it."""
+    root = _book(tmp_path, "title: Essays\nlanguage: de\n")
+    out = tmp_path / "out"
+
+    def key_text() -> str:
+        assert run_cli("build", str(root), "-f", "epub,scorm12", "--out", str(out),
+                       "--quiet").code == 0
+        with zipfile.ZipFile(out / "essays.epub") as archive:
+            epub = archive.read("EPUB/ch-one.xhtml").decode("utf-8")
+        with zipfile.ZipFile(out / "essays-scorm12.zip") as archive:
+            page = archive.read("index.html").decode("utf-8")
+        return epub + page
+
+    assert "Kapitel" in key_text()
+    book = root / "manuscript" / "book.yaml"
+    book.write_text(book.read_text("utf-8") + "labels:\n  chapter.number: Lektion {number}\n",
+                    "utf-8")
+    text = key_text()
+    assert "Lektion" in text and "Kapitel <bdi>" not in text
+    book.write_text("title: Essays\nlanguage: fr\n", "utf-8")
+    assert "Chapitre" in key_text()
+
+
+def test_draft_course_writes_in_the_books_language(tmp_path: Path) -> None:
+    """The prompts draft-course writes are labels too; the draft passes check."""
+    root = tmp_path / "book"
+    (root / "manuscript").mkdir(parents=True)
+    (root / "manuscript" / "book.yaml").write_text("title: Aufsätze\nlanguage: de\n", "utf-8")
+    (root / "manuscript" / "01-eins.md").write_text(
+        "---\ntitle: Guter Service\nauthor: A. Writer\noriginal: true\n---\n\n"
+        "Guter Service beginnt beim Zuhören. Er hat vier Schritte:\n\n"
+        "1. Zuhören\n2. Antworten\n3. Nachfassen\n4. Danken\n\n"
+        "## Ruhig bleiben\n\nWer ruhig bleibt, versteht die Kundschaft besser.\n\n"
+        "## Klar sprechen\n\nEine Antwort soll kurz und klar sein.\n\n"
+        "## Später fragen\n\nNach einer Woche fragen wir freundlich nach.\n", "utf-8")
+    assert run_cli("draft-course", str(root)).code == 0
+    draft = (root / "course" / "01-eins.yaml").read_text("utf-8")
+    assert "Das Kapitel nennt 4 Punkte:" in draft
+    assert "Welche dieser Punkte führt das Kapitel auf? (Alle zutreffenden Antworten wählen.)" \
+        in draft
+    assert "Arbeiten Sie allein und in Stille." in draft
+    assert "The chapter" not in draft and "Which of these" not in draft
+    result = run_cli("check", str(root))
+    assert result.code == 0, result.err
+    # the question already says to choose every right answer: no hint added to it
+    project = read_project(root)
+    html = i18n.localizer(project.book)
+    assert html.catalog == "de"
+    from cxbook.render.html import activities_html
+
+    chapter = project.chapters[0]
+    text = activities_html(chapter, project.course.for_chapter(chapter.stem), "book", html)
+    assert "(alle zutreffenden Antworten wählen)" not in text

@@ -126,6 +126,8 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         result = run_cli("build", str(root), "--format", formats, "--out",
                          str(root / "dist"), "--quiet", "--no-cache")
         assert result.code == 0, result.err
+        # every script printed with the theme's fonts: no box, no font warning
+        assert "[pdf.warning]" not in result.err and "[font." not in result.err, result.err
         out[language] = root / "dist"
     return out
 
@@ -303,6 +305,10 @@ def test_right_to_left_epub(books: dict[str, Path], language: str) -> None:
     assert any(n.endswith("nav.xhtml") for n in documents)
     for name, root in documents.items():
         assert (root.get("dir"), root.get("lang")) == ("rtl", language), name
+    chapter = next(root for name, root in documents.items() if "ch-" in name)
+    byline = next(p for p in chapter.iter(f"{XHTML}p") if p.get("class") == "byline")
+    bdi = byline.find(f"{XHTML}bdi")
+    assert bdi is not None and bdi.text == backwards("Flavio Martins")  # isolated name
     (english,) = books["en"].glob("*.epub")
     with zipfile.ZipFile(english) as archive:
         opf_name = next(n for n in archive.namelist() if n.endswith(".opf"))
@@ -340,6 +346,16 @@ def _page_of(pdf: Path, word: str) -> int:
         if any(_is(w[0], word) for w in _words(pdf, page)):
             return page
     raise AssertionError(f"{word!r} is on no page of {pdf.name}")
+
+
+def test_rebuilding_gives_the_same_bytes(books: dict[str, Path], tmp_path: Path) -> None:
+    root = books["ar"].parent
+    again = tmp_path / "again"
+    result = run_cli("build", str(root), "--format", "epub,pdf,scorm2004", "--out", str(again),
+                     "--quiet", "--no-cache")
+    assert result.code == 0, result.err
+    for path in sorted(again.iterdir()):
+        assert path.read_bytes() == (books["ar"] / path.name).read_bytes(), path.name
 
 
 @pytest.mark.parametrize("language", ["he", "ar"])
@@ -423,6 +439,9 @@ def test_right_to_left_course_page(books: dict[str, Path], language: str, browse
                     assert summary[1] > width - 60 and summary[0] > width / 2
                 assert prev["x"] > nxt["x"]
                 assert page.evaluate("document.documentElement.dir") == "rtl"
+                # the catalog's plural rule, run by the page as Babel runs it
+                forms = page.evaluate("[...Array(230).keys()].map(window.cxcourseLocale.plural)")
+                assert forms == [i18n.Localizer(language).plural_index(n) for n in range(230)]
                 page.screenshot(path=str(tmp_path / f"course-{language}-{width}.png"),
                                 full_page=False)
                 violations = run_axe(page)
@@ -466,3 +485,69 @@ def test_the_course_player_speaks_the_books_language(books: dict[str, Path], bro
             assert [f for f in fragments if _has(text, f)] == []
         finally:
             page.close()
+
+
+def test_a_chapter_or_passage_keeps_its_own_language_and_direction(tmp_path: Path) -> None:
+    """A Hebrew book with an English chapter (front matter ``language: en``) and a Hebrew
+    chapter holding an English passage and a Hebrew one: each keeps its lang and direction
+    in the EPUB, the PDF (its tagged structure and the text's positions) and the course
+    page, while the labels around them stay Hebrew."""
+    root = tmp_path / "book"
+    (root / "manuscript").mkdir(parents=True)
+    (root / "manuscript" / "book.yaml").write_text("title: ספר\nlanguage: he\n", "utf-8")
+    (root / "manuscript" / "01-english.md").write_text(
+        "---\ntitle: An English Article\nauthor: Ann Writer\nlanguage: en\noriginal: true\n"
+        "---\n\nThis article is written in English from its first line to its last, and it "
+        "is long enough to need a second line in every edition, so that its lines show "
+        "which side they start on.\n\n1. First point of the list\n2. Second point\n",
+        "utf-8")
+    (root / "manuscript" / "02-hebrew.md").write_text(
+        "---\ntitle: פרק בעברית\nauthor: דנה כהן\noriginal: true\n---\n\nזהו פרק בעברית.\n\n"
+        '<p lang="en">An English quotation inside the Hebrew chapter, long enough to wrap '
+        "onto a second line of the page so that its alignment shows.</p>\n\n"
+        '<div lang="en"><p lang="he">שורה בעברית בתוך קטע באנגלית.</p></div>\n', "utf-8")
+    result = run_cli("build", str(root), "--format", "epub,pdf,scorm12", "--out",
+                     str(root / "dist"), "--quiet", "--no-cache")
+    assert result.code == 0, result.err
+    dist = root / "dist"
+    with zipfile.ZipFile(next(dist.glob("*.epub"))) as archive:
+        english = ET.fromstring(archive.read("EPUB/ch-english.xhtml"))
+        hebrew = ET.fromstring(archive.read("EPUB/ch-hebrew.xhtml"))
+    assert (english.get("lang"), english.get("dir")) == ("he", "rtl")
+    body = next(d for d in english.iter(f"{XHTML}div") if d.get("class") == "chapter-body")
+    title = english.find(f".//{XHTML}h1")
+    assert title is not None and (title.get("lang"), title.get("dir")) == ("en", "ltr")
+    assert (body.get("lang"), body.get("dir")) == ("en", "ltr")
+    label = next(p for p in english.iter(f"{XHTML}p") if p.get("class") == "chapter-number")
+    assert "".join(label.itertext()) == "פרק 1"  # the labels stay in the book's language
+    passage = next(p for p in hebrew.iter(f"{XHTML}p") if p.get("lang") == "en")
+    assert passage.get("dir") == "ltr"
+    inner = next(p for p in hebrew.iter(f"{XHTML}p") if p.get("lang") == "he")
+    assert inner.get("dir") == "rtl"  # written the other way from the passage around it
+    with zipfile.ZipFile(next(dist.glob("*-scorm12.zip"))) as archive:
+        html = archive.read("index.html").decode("utf-8")
+    assert '<div class="chapter-body" lang="en" dir="ltr">' in html
+    assert '<p lang="en" dir="ltr">An English quotation' in html
+    # the PDF: the English lines start at the left edge of the text block, the Hebrew
+    # book's own lines end at the right one
+    pdf = next(dist.glob("*.pdf"))
+    number = _page_of(pdf, "article")
+    words = _words(pdf, number)
+    width = float(PdfReader(pdf).pages[number - 1].mediabox.width)
+    first = next(w for w in words if w[0] == "This")
+    assert first[1] < width * 0.2
+    point = next(w for w in words if w[0] == "First")
+    marker = next(w for w in words if round(w[2]) == round(point[2]) and
+                  re.fullmatch(r"\.?1\.?", w[0]))
+    assert marker[3] < point[1]  # an English list's numbers are on its left
+    reader = PdfReader(pdf)
+    langs = set()
+    todo = [reader.trailer["/Root"]["/StructTreeRoot"]]
+    while todo:
+        element = todo.pop().get_object()
+        if isinstance(element, dict):
+            if "/Lang" in element:
+                langs.add(str(element["/Lang"]))
+            kids = element.get("/K")
+            todo.extend(kids if isinstance(kids, list) else [kids] if kids is not None else [])
+    assert {"en"} <= langs

@@ -34,6 +34,7 @@ from ..render.html import (
     chapter_html,
     copyright_html,
     environment,
+    own_language,
     render_template,
     sources_html,
     title_with_subtitle,
@@ -232,7 +233,7 @@ def _print_chapter(chapter: Chapter, activities: ChapterActivities | None,
         f'aria-labelledby="{chapter.anchor}">\n',
         chapter_header_html(chapter, loc),
         attribution_html(chapter, loc),
-        f'<div class="chapter-body">\n{print_body(chapter)}</div>\n',
+        f'<div class="chapter-body"{own_language(chapter)}>\n{print_body(chapter)}</div>\n',
         bio_html(chapter, loc),
     ]
     if activities is not None and edition == "workbook":
