@@ -1,7 +1,10 @@
 """cxbook benchmark: synthetic books of 5, 50 and 200 chapters, every format, side by side
-with pandoc on the same Markdown, plus no-change and one-chapter rebuilds.
+with pandoc on the same Markdown, plus no-change and one-chapter rebuilds, and the live
+preview's edit-to-browser time (cxbook serve, measured in Chromium).
 
-    python bench/run.py [--sizes 5,50,200] [--no-pandoc] [--no-pdf] [--out bench/RESULTS.md]
+    python bench/run.py [--sizes 5,50,200] [--no-pandoc] [--no-pdf] [--formats pdf,epub]
+                        [--out bench/RESULTS.md]
+    python bench/run.py --preview-only
 
 Prints, per size and format: wall time, peak memory (RSS of the process tree's largest
 process), output size, and cxbook/pandoc ratios. Figures, not assertions: targets are
@@ -16,6 +19,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -38,6 +42,7 @@ class Run:
     peak_mb: float  # the largest single process
     total_mb: float = 0.0  # all the command's processes at once (PSS), sampled
     size_kb: float | None = None
+    cpu: float = 0.0  # CPU seconds (user + system) of the command and its processes
 
 
 def _tree_memory_kb(root: int) -> int:
@@ -99,7 +104,8 @@ def run_measured(cmd: list[str], *, cwd: Path | None = None,
     # On Linux, wait4's ru_maxrss is the largest of the child and the descendants it
     # waited for (worker processes, pandoc's weasyprint).
     peak_mb = usage.ru_maxrss / 1024
-    return Run(seconds, peak_mb, max(total_kb[0] / 1024, peak_mb))
+    return Run(seconds, peak_mb, max(total_kb[0] / 1024, peak_mb),
+               cpu=usage.ru_utime + usage.ru_stime)
 
 
 # -- synthetic books ------------------------------------------------------------------
@@ -202,9 +208,11 @@ def result_row(lines: list[str], chapters: int, words: int, label: str, run: Run
     """One row of the results table, printed and added to ``lines``."""
     ratio = f"{run.seconds / theirs.seconds:.2f}×" if theirs else "—"
     their_time = f"{theirs.seconds:.2f} s" if theirs else "—"
+    their_cpu = f"{theirs.cpu:.2f} s" if theirs else "—"
+    cpu_ratio = f"{run.cpu / theirs.cpu:.2f}×" if theirs and theirs.cpu else "—"
     line = (f"| {chapters} | {words:,} | {label} | {run.seconds:.2f} s "
-            f"| {run.peak_mb:.0f} MB | {run.total_mb:.0f} MB | {run.size_kb:,.0f} KB "
-            f"| {their_time} | {ratio} |")
+            f"| {run.peak_mb:.0f} MB | {run.total_mb:.0f} MB | {run.size_kb or 0:,.0f} KB "
+            f"| {their_time} | {ratio} | {run.cpu:.2f} s | {their_cpu} | {cpu_ratio} |")
     print(line, flush=True)
     lines.append(line)
 
@@ -272,6 +280,27 @@ def measure_pandoc(book: Path, fmt: str, out: Path) -> Run | None:
     return run
 
 
+def measure_default_book(lines: list[str], pandoc: bool) -> None:
+    """The repository's own book: its reader PDF beside pandoc's on the same chapters,
+    and all its outputs in one cold build (each the median of three runs)."""
+    out = WORK / "default-cold"
+    book = WORK / "book-default-chapters"
+    if book.exists():
+        shutil.rmtree(book)
+    shutil.copytree(REPO / "manuscript", book / "manuscript")
+    words = sum(len(p.read_text("utf-8").split()) for p in book.glob("manuscript/*.md"))
+    chapters = len(list(book.glob("manuscript/*.md")))
+    run = measure_cxbook(REPO, "pdf", WORK / "dist-default-pdf")
+    theirs = measure_pandoc(book, "pdf", WORK / "pandoc-default") if pandoc else None
+    result_row(lines, chapters, words, "pdf, the default book", run, theirs)
+    cmd = [*cxbook_cmd(), "build", str(REPO), "--out", str(out), "--quiet", "--no-cache"]
+    runs = [run_measured(cmd) for _ in range(3)]
+    best = _median(runs)
+    best.size_kb = sum(p.stat().st_size for p in out.iterdir()) / 1024
+    result_row(lines, chapters, words, "all formats, the default book, one build", best,
+               None)
+
+
 def measure_rebuilds(lines: list[str]) -> None:
     """No-change rebuild of the default book (all formats) and a one-chapter change at 200
     chapters without the PDFs; each the median of three runs (a fraction of a second is
@@ -295,6 +324,114 @@ def measure_rebuilds(lines: list[str]) -> None:
         times.append(run_measured(cmd).seconds)
     lines.append(f"| one-chapter change, 200 chapters, EPUB + both SCORM "
                  f"| {statistics.median(times):.2f} s | target < 1 s |")
+    # Every format after a one-sentence edit, against a cold build of every format: the
+    # PDFs lay out only the parts whose content or first page changed.
+    every = [*cxbook_cmd(), "build", str(book), "--out", str(book / "dist-all"), "--quiet"]
+    shutil.rmtree(book / ".cxbook-cache", ignore_errors=True)
+    cold = run_measured(every)  # with an empty cache: a cold build, which fills the cache
+    chapter = book / "manuscript" / "137-chapter-137.md"
+    edits = []
+    for n in range(3):
+        text = chapter.read_text("utf-8")
+        at = text.index(". ", text.index("## Part 2")) + 1
+        chapter.write_text(f"{text[:at]} One sentence more ({n}).{text[at:]}", "utf-8")
+        edits.append(run_measured(every))
+    edit = _median(edits)
+    lines.append(f"| one-sentence edit, 200 chapters, all formats | {edit.seconds:.2f} s "
+                 f"({edit.seconds / cold.seconds:.2f}× of {cold.seconds:.2f} s cold; CPU "
+                 f"{edit.cpu:.1f} s, {edit.cpu / cold.cpu:.2f}× of {cold.cpu:.1f} s) "
+                 f"| target ≤ 0.25× |")
+
+
+def _serve(book: Path) -> tuple[subprocess.Popen[str], str, list[str]]:
+    """``cxbook serve`` on ``book`` (any free port): the process, its address, and the
+    lines it prints to stderr (filled by a thread)."""
+    proc = subprocess.Popen([*cxbook_cmd(), "serve", str(book), "--port", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line.rstrip("\n"))
+            if " is at http://" in line:
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not ready.wait(600):
+        proc.kill()
+        raise RuntimeError("cxbook serve did not start:\n" + "\n".join(lines))
+    url = re.search(r"is at (http://\S+/) ", next(x for x in lines if " is at " in x))
+    assert url is not None
+    return proc, url.group(1), lines
+
+
+def measure_preview(lines: list[str], runs: int = 5) -> None:
+    """`cxbook serve`: from saving a one-sentence edit to Chromium's reloaded page with the
+    new text (its DOMContentLoaded; the page open at that chapter), on the default book and
+    on the 200-chapter book; the median of ``runs`` edits, and the server's own rebuild
+    time for them."""
+    from playwright.sync_api import expect, sync_playwright
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from support.lms_harness import launch_chromium
+
+    default = WORK / "preview-default"
+    if default.exists():
+        shutil.rmtree(default)
+    for name in ("manuscript", "course", "themes"):
+        if (REPO / name).exists():
+            shutil.copytree(REPO / name, default / name)
+    books = [("default book (5 chapters)", default, "02-worry-less-do-more", "Stop it."),
+             ("200 chapters", make_book(200, WORK / "book-200-preview"), "100-chapter-100",
+              "Stop it.")]
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            for label, book, stem, sentence in books:
+                chapter = book / "manuscript" / f"{stem}.md"
+                if sentence not in chapter.read_text("utf-8"):
+                    sentence = chapter.read_text("utf-8").split("\n\n")[-1].split(". ")[0]
+                proc, url, printed = _serve(book)
+                page = browser.new_page()
+                # When the reloaded document's text is there (Playwright's own polling of
+                # a condition would add up to a few hundred ms of its own).
+                loaded: list[float] = []
+                page.on("domcontentloaded",
+                        lambda _, loaded=loaded: loaded.append(time.perf_counter()))
+                try:
+                    slug = re.sub(r"^\d+[-_. ]*", "", stem)
+                    page.goto(f"{url}book/ch-{slug}.xhtml")
+                    expect(page.locator("html[data-cxbook-preview]")).to_have_count(1)
+                    shown, rebuilt = [], []
+                    for n in range(runs):
+                        marker = f"One more sentence, edit {n}."
+                        text = chapter.read_text("utf-8")
+                        seen = len(printed)
+                        started = time.perf_counter()
+                        chapter.write_text(text.replace(sentence, f"{sentence} {marker}", 1),
+                                           "utf-8")
+                        expect(page.locator("body")).to_contain_text(marker, timeout=30_000)
+                        shown.append(max(loaded) - started)
+                        while not any("preview updated in" in x for x in printed[seen:]):
+                            time.sleep(0.05)
+                        line = next(x for x in printed[seen:] if "preview updated in" in x)
+                        found = re.search(r"updated in ([0-9.]+) s", line)
+                        assert found is not None
+                        rebuilt.append(float(found.group(1)))
+                        sentence = f"{sentence} {marker}"
+                        time.sleep(0.5)
+                finally:
+                    page.close()
+                    proc.send_signal(signal.SIGINT)
+                    proc.wait(60)
+                lines.append(f"| `serve`: one-sentence edit shown in the browser, {label} "
+                             f"| {statistics.median(shown):.2f} s (rebuild "
+                             f"{statistics.median(rebuilt):.2f} s) | target < 1 s |")
+                print(lines[-1], flush=True)
+        finally:
+            browser.close()
 
 
 def machine() -> str:
@@ -321,10 +458,21 @@ def main() -> int:
     parser.add_argument("--sizes", default="5,50,200")
     parser.add_argument("--no-pandoc", action="store_true")
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF formats")
+    parser.add_argument("--formats", default=",".join(FORMATS),
+                        help="the formats measured one by one (all of them by default)")
     parser.add_argument("--out", default=str(REPO / "bench" / "RESULTS.md"))
+    parser.add_argument("--rebuilds-only", action="store_true",
+                        help="measure the rebuilds only (the table after the first)")
+    parser.add_argument("--preview-only", action="store_true", help="measure only the live "
+                        "preview (cxbook serve; needs Playwright and Chromium) and print it")
     args = parser.parse_args()
+    if args.preview_only:
+        WORK.mkdir(parents=True, exist_ok=True)
+        measure_preview([])
+        return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     formats = [f for f in FORMATS if not (args.no_pdf and f in PDF_FORMATS)]
+    alone = [f for f in args.formats.split(",") if f in formats]
     WORK.mkdir(parents=True, exist_ok=True)
     lines = [
         "# cxbook benchmark results",
@@ -337,13 +485,15 @@ def main() -> int:
         "pypandoc-binary wheel, one process; its PDF via",
         "`--pdf-engine=weasyprint`, which lays it out on A4, so cxbook's PDFs are built with",
         "`--paper a4` here). Peak RSS is the largest process; total is the memory of all of",
-        "a run's processes at once (proportional set size, sampled every 0.5 s).",
+        "a run's processes at once (proportional set size, sampled every 0.5 s). CPU is",
+        "the user and system time of a run's processes together: on a machine that other",
+        "work keeps busy, the CPU ratio is the steadier figure.",
         "",
         "| chapters | words | format | cxbook time | peak RSS | total | size "
-        "| pandoc time | ratio |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| pandoc time | ratio | cxbook CPU | pandoc CPU | CPU ratio |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for size in sizes:
+    for size in [] if args.rebuilds_only else sizes:
         book = make_book(size, WORK / f"book-{size}")
         words = sum(len(p.read_text("utf-8").split())
                     for p in (book / "manuscript").glob("*.md"))
@@ -353,7 +503,7 @@ def main() -> int:
                 words: int = words) -> None:
             result_row(lines, size, words, label, run, theirs)
 
-        for fmt in formats:
+        for fmt in alone:
             run = measure_cxbook(book, fmt, WORK / f"dist-{size}-{fmt}")
             theirs = None
             if not args.no_pandoc and fmt in ("epub", "pdf"):
@@ -370,21 +520,23 @@ def main() -> int:
             shutil.copytree(book / "manuscript", bare / "manuscript")
             run = measure_cxbook(bare, "pdf", WORK / f"dist-{size}-pdf-chapters-only")
             row("pdf, chapters only (no course)", run, pandoc_pdf)
-        started = time.perf_counter()
         out = WORK / f"dist-{size}-all"
         if out.exists():
             shutil.rmtree(out)
-        run_measured([*cxbook_cmd(), "build", str(book), "--out", str(out), "--quiet",
-                      "--no-cache", *[x for f in formats for x in ("-f", f)]])
-        line = (f"| {size} | {words:,} | all formats, one build | "
-                f"{time.perf_counter() - started:.2f} s | | | | | |")
-        print(line, flush=True)
-        lines.append(line)
-    if "pdf" in formats:
+        run = run_measured([*cxbook_cmd(), "build", str(book), "--out", str(out), "--quiet",
+                            "--no-cache", *[x for f in formats for x in ("-f", f)]])
+        run.size_kb = sum(p.stat().st_size for p in out.iterdir()) / 1024
+        row("all formats, one build", run, None)
+    if "pdf" in formats and not args.rebuilds_only:
+        measure_default_book(lines, not args.no_pandoc)
         measure_tall_table(lines, not args.no_pandoc)
     lines += ["", "| rebuild | time | target |", "|---|---:|---|"]
     measure_rebuilds(lines)
-    print("\n".join(lines[-3:]))
+    try:
+        measure_preview(lines)
+    except ImportError:  # Playwright comes with the test tools ('.[test]')
+        lines.append("| `serve`: edit shown in the browser | not measured (no Playwright) | |")
+    print("\n".join(lines[-5:]))
     Path(args.out).write_text("\n".join(lines) + "\n", "utf-8")
     print(f"written to {args.out}")
     return 0

@@ -16,12 +16,24 @@ import pytest
 
 from cxbook.build import available_formats, default_formats, load_renderer
 from cxbook.course import fill_placeholders, text_hash
-from cxbook.model import Choice, Course, Project, QuizItem
+from cxbook.model import (
+    Choice,
+    ChoiceQuestion,
+    Course,
+    FillInQuestion,
+    MatchingQuestion,
+    NumericQuestion,
+    OrderingQuestion,
+    Project,
+    Question,
+    QuizItem,
+)
 from cxbook.readers import read_project
 from cxbook.readers.project import check_project
 from cxbook.scoring import course_score, item_correct, passed, score_percent, scoring_rules
 
 from conftest import REPO, run_cli
+from support.answers import plain, right_response
 
 NO_AUTHOR = "an unnamed author"  # {author} of a chapter whose source names none
 NO_PUBLICATION = "its original publication"
@@ -115,11 +127,11 @@ def test_unknown_keys(default_project_copy: Path) -> None:
     assert errors_for(default_project_copy, {f"{CH1}.yaml": chapter,
                                              "course.yaml": course}) == [
         f"course/{CH1}.yaml:1:1: error: unknown key 'discusion' in course/{CH1}.yaml (did you "
-        "mean 'discussion'?); allowed keys: objectives, discussion, exercises, quiz, acknowledge "
-        "[schema.unknown-key]",
+        "mean 'discussion'?); allowed keys: objectives, discussion, exercises, quiz, acknowledge, "
+        "discussion_minutes [schema.unknown-key]",
         f"course/{CH1}.yaml:7:5: error: unknown key 'explaination' in a quiz item (did you "
-        "mean 'explanation'?); allowed keys: id, question, choices, answer, explanation "
-        "[schema.unknown-key]",
+        "mean 'explanation'?); allowed keys: id, question, choices, answer, explanation, type, "
+        "shuffle, minutes [schema.unknown-key]",
         "course/course.yaml:3:3: error: unknown key 'discusion' in 'templates' (did you mean "
         "'discussion'?); allowed keys: discussion, exercises [schema.unknown-key]",
     ]
@@ -314,6 +326,22 @@ def test_fill_placeholders_keeps_unknown_text_and_literal_braces() -> None:
 # -- 3. stable ids ------------------------------------------------------------------------
 
 
+def entry_groups(q: Question) -> list[tuple[Choice, ...]]:
+    """A question's lists of choices (entries, prompts and targets), each with ids unique
+    within it."""
+    if isinstance(q, ChoiceQuestion):
+        return [q.choices]
+    if isinstance(q, MatchingQuestion):
+        return [q.prompts, q.targets]
+    if isinstance(q, OrderingQuestion):
+        return [q.entries]
+    return []
+
+
+def entries(q: Question) -> list[Choice]:
+    return [c for group in entry_groups(q) for c in group]
+
+
 def all_ids(course: Course) -> dict[str, object]:
     out: dict[str, object] = {}
     for acts in course.activities:
@@ -322,7 +350,7 @@ def all_ids(course: Course) -> dict[str, object]:
         for e in acts.exercises:
             out[e.id] = e.title
         for q in acts.quiz:
-            out[q.id] = (q.question, tuple(sorted((c.id, c.text) for c in q.choices)))
+            out[q.id] = (q.question, tuple(sorted((c.id, c.text) for c in entries(q))))
     return out
 
 
@@ -334,8 +362,9 @@ def test_ids_are_unique_valid_and_documented_shape(default_project: Project) -> 
             assert item.id.startswith(ch.slug + "-")
             ids.append(item.id)
         for q in acts.quiz:
-            assert len({c.id for c in q.choices}) == len(q.choices)
-            assert all(re.fullmatch(r"c[0-9a-f]{6}\d*", c.id) for c in q.choices)
+            for group in entry_groups(q):
+                assert len({c.id for c in group}) == len(group)
+                assert all(re.fullmatch(r"c[0-9a-f]{6}\d*", c.id) for c in group)
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", i) for i in ids)
     acts1 = default_project.course.for_chapter(CH1)
@@ -380,8 +409,10 @@ def test_ids_survive_reordering_and_unrelated_edits(default_project_copy: Path) 
     text = course_file.read_text(encoding="utf-8")
     for key in ("discussion", "exercises", "quiz"):
         text = _reverse_list(text, key)
-    text = text.replace("      - Luck\n      - A new manager\n",
-                        "      - A new manager\n      - Luck\n")
+    reordered = text.replace("      - A new manager\n      - A bigger budget\n",
+                             "      - A bigger budget\n      - A new manager\n")
+    assert reordered != text
+    text = reordered
     edited = "When self-doubt creeps in during a difficult moment with a customer"
     assert edited in text
     text = text.replace(edited, "When self-doubt creeps in during a hard moment with a customer")
@@ -394,7 +425,7 @@ def test_ids_survive_reordering_and_unrelated_edits(default_project_copy: Path) 
     p = read_project(root)
     assert p.chapters[-1].stem == "06-positive-service-experiences"
     acts = p.course.for_chapter("06-positive-service-experiences")
-    assert next(q.id for q in acts.quiz) == "positive-service-experiences-answer-self-doubt"
+    assert next(q.id for q in acts.quiz) == "positive-service-experiences-how-many-myths"
     after = all_ids(p.course)
     changed = {k for k in before.keys() | after.keys() if k not in before or k not in after}
     # only the edited question changed its id; everything else kept id (and content)
@@ -483,13 +514,13 @@ def test_score_rounds_half_up_and_passes_at_mastery(default_project: Project) ->
     assert score_percent(0, 0) is None
     course = default_project.course
     items = course.quiz_items
-    assert len(items) == 25 and course.mastery_score == 80
-    right = {q.id: [q.choices[i].id for i in q.correct] for q in items}
+    assert len(items) == 30 and course.mastery_score == 80
+    right = {q.id: right_response(q) for q in items}
     assert course_score(course, right) == 100
-    wrong_five = dict(list(right.items())[5:])
-    assert course_score(course, wrong_five) == 80 and passed(course, 80)
     wrong_six = dict(list(right.items())[6:])
-    assert course_score(course, wrong_six) == 76 and not passed(course, 76)
+    assert course_score(course, wrong_six) == 80 and passed(course, 80)
+    wrong_seven = dict(list(right.items())[7:])
+    assert course_score(course, wrong_seven) == 77 and not passed(course, 77)
     assert course_score(course, {}) == 0
 
 
@@ -503,11 +534,15 @@ def test_scoring_rules_table(default_project: Project) -> None:
     rules = scoring_rules(default_project.course)
     assert rules["mastery"] == 80
     table = rules["items"]
-    assert isinstance(table, dict) and len(table) == 25
+    assert isinstance(table, dict) and len(table) == 30
     factors = table["five-factors-five-factors"]
     q = next(q for q in default_project.course.quiz_items
              if q.id == "five-factors-five-factors")
-    assert factors == sorted(c.id for c in q.correct_choices) and len(factors) == 3
+    assert isinstance(q, ChoiceQuestion)
+    assert factors == {"type": "choice", "correct": sorted(c.id for c in q.correct_choices)}
+    assert len(factors["correct"]) == 3
+    order = table["five-factors-factor-order"]
+    assert order["type"] == "ordering" and len(order["sequence"]) == 5
 
 
 # -- 5. the default course ------------------------------------------------------------------
@@ -545,11 +580,28 @@ def test_default_course_has_the_required_content(default_project: Project) -> No
         assert 1 <= len(own_exercises) <= 3, ch.stem
         assert len({e.kind for e in own_exercises}) == len(own_exercises), ch.stem
         assert all(e.minutes and e.debrief_html for e in acts.exercises), ch.stem
-        assert 3 <= len(acts.quiz) <= 5, ch.stem
+        assert 3 <= len(acts.quiz) <= 6, ch.stem
         assert all(q.explanation for q in acts.quiz), ch.stem
-    kinds = {q.multiple for q in default_project.course.quiz_items}
-    assert kinds == {True, False}
-    assert any(q.is_true_false for q in default_project.course.quiz_items)
+    items = default_project.course.quiz_items
+    choices = [q for q in items if isinstance(q, ChoiceQuestion)]
+    assert {q.multiple for q in choices} == {True, False}
+    assert any(q.is_true_false for q in choices)
+    assert any(c.feedback for q in choices for c in q.choices)  # feedback per choice
+    # every question type is in the default course
+    assert {q.type for q in items} == {"choice", "fill-in", "numeric", "matching", "ordering"}
+
+
+def question_texts(q: Question) -> list[str]:
+    """Every text a question shows or accepts besides its question and explanation."""
+    if isinstance(q, ChoiceQuestion):
+        return [c.text for c in q.choices] + [c.feedback for c in q.choices if c.feedback]
+    if isinstance(q, FillInQuestion):
+        return list(q.answers)
+    if isinstance(q, NumericQuestion):
+        return [q.unit] if q.unit else []
+    if isinstance(q, MatchingQuestion):
+        return [c.text for c in (*q.prompts, *q.targets)]
+    return [e.text for e in q.entries]
 
 
 def test_default_course_quotations_match_the_chapters(default_project: Project) -> None:
@@ -559,7 +611,7 @@ def test_default_course_quotations_match_the_chapters(default_project: Project) 
         acts = default_project.course.for_chapter(ch.stem)
         texts = [d.text for d in acts.discussion if not d.generated]
         texts += [q.question for q in acts.quiz] + [q.explanation or "" for q in acts.quiz]
-        texts += [c.text for q in acts.quiz for c in q.choices]
+        texts += [text for q in acts.quiz for text in question_texts(q)]
         texts += [e.instructions_text for e in acts.exercises if not e.generated]
         for t in texts:
             for span in quoted_spans(t):
@@ -640,6 +692,20 @@ def built_text(default_build: Path, default_project: Project) -> dict[str, str]:
     return out
 
 
+def key_texts(q: Question) -> list[str]:
+    """What the answer key must say for a question."""
+    if isinstance(q, ChoiceQuestion):  # and what each choice with feedback says
+        return [c.text for c in q.correct_choices] + [c.feedback for c in q.choices
+                                                      if c.feedback]
+    if isinstance(q, FillInQuestion):
+        return list(q.answers)
+    if isinstance(q, NumericQuestion):
+        return [plain(q.answer)] if q.answer is not None else [plain(q.low), plain(q.high)]
+    if isinstance(q, MatchingQuestion):
+        return [t.text for _, t in q.pair_choices]
+    return [e.text for e in q.entries]
+
+
 @pytest.mark.parametrize("fmt", ["epub", "pdf", "workbook", "facilitator", "scorm12",
                                  "scorm2004"])
 def test_every_chapter_shows_its_activities(fmt: str, built_text: dict[str, str],
@@ -664,7 +730,7 @@ def test_book_answers_are_in_an_answer_key(fmt: str, built_text: dict[str, str],
     assert key, f"{fmt}: no answer key"
     for q in default_project.course.quiz_items:
         assert _squash(q.question) in key, q.id
-        for c in q.correct_choices:
-            assert _squash(c.text) in key, q.id
+        for text in key_texts(q):
+            assert _squash(text) in key, q.id
     # the answers are not marked next to the questions
     assert "(correct)" not in built_text[fmt]

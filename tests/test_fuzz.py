@@ -48,6 +48,10 @@ YAML_PIECES = [
     ":", ": ", "- ", "  ", "\t", "\n", "#", "'", '"', "[", "]", "{", "}", ",", "&a", "*a",
     "!!python/object", "? ", "|", ">", "---", "...", "null", "~", "yes", "2013-05-01",
     "0x1F", "1e3", "\ufeff", "\x00", "é", "{title}", "{nope}", "<<: ", "%YAML 1.2",
+    "type", "fill-in", "numeric", "matching", "ordering", "pairs", "targets", "sequence",
+    "range", "tolerance", "unit", "case_sensitive", "shuffle", "feedback", "text",
+    "discussion_minutes", "session_minutes", "prompt_minutes", "question_minutes", "-2.5",
+    ".inf", "[1, 2]", "{a: b}",
 ]
 MARKDOWN_PIECES = [
     "# ", "## ", "###### ", "*", "_", "**", "`", "```", "~~~", "> ", "- ", "1. ", "\n",
@@ -180,6 +184,17 @@ def test_course_yaml_is_settings_or_located_errors(text: str) -> None:
 @example("quiz:\n  - question: Q?\n    choices: [a, b]\n    answer: []\n")
 @example("quiz:\n  - question: Q?\n    choices: [a, a]\n    answer: [a, a]\n")
 @example("exercises:\n  - title: T\n    kind: nope\n    minutes: -1\n    instructions: x\n")
+@example("quiz:\n  - type: numeric\n    question: Q?\n    answer: .inf\n    range: [5, 1]\n")
+@example("quiz:\n  - type: numeric\n    question: Q?\n    range: [a, {b: c}, 3]\n"
+         "    tolerance: -0\n")
+@example("quiz:\n  - type: matching\n    question: Q?\n    pairs: {a: b, ' a ': c, '': ''}\n"
+         "    targets: [x, [y]]\n")
+@example("quiz:\n  - type: ordering\n    question: Q?\n    sequence: [a, a, {b: c}]\n")
+@example("quiz:\n  - type: fill-in\n    question: Q?\n    answer: ['', Ab, ab, null]\n"
+         "    case_sensitive: maybe\n")
+@example("quiz:\n  - pairs: {a: b}\n    sequence: [a]\n    question: Q?\n  - type: [x]\n")
+@example("quiz:\n  - question: Q?\n    choices: [{text: a, feedback: [x]}, {feedback: y}, b]\n"
+         "    answer: a\n")
 def test_chapter_course_is_parsed_or_located_errors(text: str) -> None:
     diags = Diagnostics()
     parsed = parse_chapter_course(text, "course/01-a.yaml", "01-a", diags)

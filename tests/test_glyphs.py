@@ -13,7 +13,7 @@ import pytest
 from cxbook.build import BuildOptions
 from cxbook.glyphs import Coverage, font_urls, missing_glyphs
 from cxbook.readers.project import read_project
-from cxbook.renderers.pdf import PdfRenderError, _check_log, _PartsDone
+from cxbook.renderers.pdf import PdfRenderError, _check_log, _PartPdfData
 
 from conftest import REPO, copy_project, run_cli
 
@@ -122,10 +122,10 @@ def test_a_box_for_a_character_the_theme_has_fails_the_build() -> None:
     project = read_project(REPO)
     message = '.notdef glyph rendered for Unicode string unsupported by fonts: "{}"'
 
-    def done(chars: str) -> _PartsDone:
-        return _PartsDone({}, {}, [(logging.WARNING, message.format(chars))], [], [])
+    def done(chars: str) -> _PartPdfData:
+        return _PartPdfData(b"", (), ((logging.WARNING, message.format(chars)),), (), ())
 
-    options = BuildOptions(source_date=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    options = BuildOptions(source_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
     _check_log("pdf", project, options, [done(RARE)])  # reported by check
-    with pytest.raises(PdfRenderError, match=r"U\+0020"):
+    with pytest.raises(PdfRenderError, match=r"^pdf: characters drawn as empty boxes .*U\+0020$"):
         _check_log("pdf", project, options, [done(" ")])

@@ -40,7 +40,7 @@ LANGUAGES = ("de", "fr", "ar", "he", "ja")
 PLACEHOLDER_RE = re.compile(r"%\(\w+\)s|%%")
 WORD_RE = re.compile(r"\{[^{}]*\}|[A-Za-z]{2,}")
 SCALAR_KEYS = {"kind", "minutes", "id", "mastery_score", "original", "language", "theme",
-               "date", "url", "acknowledge"}
+               "date", "url", "acknowledge", "type", "tolerance", "range", "session_minutes"}
 BLOCK_RE = re.compile(r"^(\s*)(?:- )?[A-Za-z_]+:\s*[|>][-+]?\s*$")
 KEY_RE = re.compile(r"^(\s*(?:- )?)([A-Za-z_]+)(:\s*)(.*)$")
 ITEM_RE = re.compile(r"^(\s*- )(.*)$")

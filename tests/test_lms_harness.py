@@ -229,6 +229,26 @@ REFUSED_12 = [
     ("cmi.interactions.0.time", "25:00:00", "405"),
     ("cmi.interactions.0.result", "incorrect", "405"),  # a 2004 word
     ("cmi.interactions.0.weighting", "one", "405"),
+    # the other interaction types' CMIFeedback
+    ("cmi.interactions.1.id", "q-fill", "0"),
+    ("cmi.interactions.1.type", "fill-in", "0"),
+    ("cmi.interactions.1.student_response", "x" * 256, "405"),  # a CMIString255
+    ("cmi.interactions.2.id", "q-number", "0"),
+    ("cmi.interactions.2.type", "numeric", "0"),
+    ("cmi.interactions.2.student_response", "4,5", "405"),  # a CMIDecimal has a point
+    ("cmi.interactions.2.student_response", "1e3", "405"),
+    ("cmi.interactions.2.correct_responses.0.pattern", "3[:]5", "405"),  # a 2004 range
+    ("cmi.interactions.3.id", "q-match", "0"),
+    ("cmi.interactions.3.type", "matching", "0"),
+    ("cmi.interactions.3.student_response", "1.b,2", "405"),  # a pair has both halves
+    ("cmi.interactions.3.student_response", "1-b", "405"),
+    ("cmi.interactions.3.student_response", "10.b", "405"),  # single characters
+    ("cmi.interactions.3.student_response", "1[.]b", "405"),  # a 2004 record
+    ("cmi.interactions.4.id", "q-order", "0"),
+    ("cmi.interactions.4.type", "sequencing", "0"),
+    ("cmi.interactions.4.student_response", "cadeb", "405"),  # comma-separated
+    ("cmi.interactions.4.student_response", "c;a;d", "405"),
+    ("cmi.interactions.4.student_response", "context,culture", "405"),
 ]
 ACCEPTED_12 = [
     ("cmi.core.lesson_status", "incomplete"),
@@ -242,6 +262,15 @@ ACCEPTED_12 = [
     ("cmi.interactions.0.time", "13:45:00"),
     ("cmi.interactions.0.result", "wrong"),
     ("cmi.interactions.0.weighting", "1"),
+    ("cmi.interactions.1.correct_responses.0.pattern", "enemies"),
+    ("cmi.interactions.1.correct_responses.1.pattern", "worst enemies"),
+    ("cmi.interactions.1.student_response", "Worst enemies, right? " + "x" * 233),
+    ("cmi.interactions.2.correct_responses.0.pattern", "4"),
+    ("cmi.interactions.2.student_response", "-2.5"),
+    ("cmi.interactions.3.correct_responses.0.pattern", "{1.b,2.a}"),
+    ("cmi.interactions.3.student_response", "1.b,2.a,3.c,4.e"),
+    ("cmi.interactions.4.correct_responses.0.pattern", "c,a,d,e,b"),
+    ("cmi.interactions.4.student_response", "a,c,d,e,b"),
 ]
 REFUSED_2004 = [
     ("cmi.completion_status", "done", "406"),
@@ -269,6 +298,36 @@ REFUSED_2004 = [
     ("cmi.interactions.0.description", "x" * 251, "406"),  # SPM 250
     ("cmi.interactions.0.timestamp", "2023-13-01T00:00:00", "406"),
     ("cmi.interactions.0.result", "wrong", "406"),  # a 1.2 word
+    # the other interaction types' formats
+    ("cmi.interactions.1.id", "q-fill", "0"),
+    ("cmi.interactions.1.type", "fill-in", "0"),
+    ("cmi.interactions.1.learner_response", "{enemies}", "406"),  # reads as a delimiter
+    ("cmi.interactions.1.learner_response", "{lang=fr}{ennemis}", "406"),
+    ("cmi.interactions.1.learner_response", "x" * 251, "406"),  # SPM 250
+    ("cmi.interactions.1.learner_response", "[,]".join(["a"] * 11), "406"),  # SPM 10
+    ("cmi.interactions.1.correct_responses.0.pattern", "{case_matters=yes}enemies", "406"),
+    ("cmi.interactions.1.correct_responses.0.pattern",
+     "{case_matters=true}{case_matters=false}enemies", "406"),
+    ("cmi.interactions.1.correct_responses.0.pattern", "{lang=}enemies", "406"),
+    ("cmi.interactions.2.id", "q-number", "0"),
+    ("cmi.interactions.2.type", "numeric", "0"),
+    ("cmi.interactions.2.learner_response", "4,5", "406"),
+    ("cmi.interactions.2.learner_response", "1e3", "406"),
+    ("cmi.interactions.2.correct_responses.0.pattern", "5[:]3", "406"),  # min above max
+    ("cmi.interactions.2.correct_responses.0.pattern", "3-5", "406"),
+    ("cmi.interactions.2.correct_responses.0.pattern", "[:]", "406"),
+    ("cmi.interactions.2.correct_responses.0.pattern", "3[:]5", "0"),
+    ("cmi.interactions.2.correct_responses.1.pattern", "4", "351"),  # one pattern only
+    ("cmi.interactions.3.id", "q-match", "0"),
+    ("cmi.interactions.3.type", "matching", "0"),
+    ("cmi.interactions.3.learner_response", "the_finch_effect.we_need_to_adapt", "406"),
+    ("cmi.interactions.3.learner_response", "a[.]b[.]c", "406"),
+    ("cmi.interactions.3.learner_response", "shine[.]choose to be the best", "406"),
+    ("cmi.interactions.3.correct_responses.0.pattern", "1.b,2.a", "406"),  # a 1.2 pattern
+    ("cmi.interactions.4.id", "q-order", "0"),
+    ("cmi.interactions.4.type", "sequencing", "0"),
+    ("cmi.interactions.4.learner_response", "context culture", "406"),
+    ("cmi.interactions.4.learner_response", "[,]".join(["c"] * 37), "406"),  # SPM 36
 ]
 ACCEPTED_2004 = [
     ("cmi.completion_status", "incomplete"),
@@ -285,6 +344,18 @@ ACCEPTED_2004 = [
     ("cmi.interactions.0.result", "incorrect"),
     ("cmi.interactions.0.weighting", "1"),
     ("cmi.exit", "suspend"),
+    ("cmi.interactions.1.learner_response", "Worst enemies, right?"),
+    ("cmi.interactions.1.learner_response", "{lang=fr}réponse {entre accolades}[,]" + "x" * 250),
+    ("cmi.interactions.1.correct_responses.0.pattern", "{case_matters=false}enemies"),
+    ("cmi.interactions.1.correct_responses.1.pattern",
+     "{order_matters=true}{case_matters=true}Worst[,]enemies"),
+    ("cmi.interactions.2.learner_response", "-2.5"),
+    ("cmi.interactions.2.correct_responses.0.pattern", "[:]5"),
+    ("cmi.interactions.3.correct_responses.0.pattern",
+     "the_finch_effect[.]we_need_to_adapt[,]shine[.]you_just_have_to_choose_to_be"),
+    ("cmi.interactions.3.learner_response", "shine[.]we_need_to_adapt"),
+    ("cmi.interactions.4.correct_responses.0.pattern", "context[,]culture[,]caring"),
+    ("cmi.interactions.4.learner_response", "caring[,]context[,]culture"),
 ]
 
 

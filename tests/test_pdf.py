@@ -26,7 +26,15 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from cxbook.build import BuildOptions
-from cxbook.model import Project
+from cxbook.model import (
+    ChoiceQuestion,
+    FillInQuestion,
+    MatchingQuestion,
+    NumericQuestion,
+    OrderingQuestion,
+    Project,
+    Question,
+)
 from cxbook.readers.project import read_project
 from cxbook.renderers import pdf as pdf_renderer
 from cxbook.renderers.pdf import (
@@ -41,6 +49,7 @@ from cxbook.renderers.pdf_html import main_sections, print_body
 
 from conftest import REPO, SOURCE_DATE_EPOCH, copy_project, run_cli
 from support import pdfua
+from support.answers import plain
 from support.fonts import pdffonts
 
 pytestmark = pytest.mark.slow
@@ -136,21 +145,23 @@ class Pdf:
 
 class Editions(dict[str, Pdf]):
     """The three editions of one build; ``part_size`` is the part size it was built with
-    (None: the renderer's own, which keeps the default book in one part)."""
+    when that cuts the book into parts (None: WHOLE_BOOK, one part)."""
 
     part_size: int | None = None
 
 
 # Small enough to cut the default book into several parts (see plan_parts).
 SPLIT_PART_SIZE = 15_000
+# Large enough to keep any test book in one part.
+WHOLE_BOOK = 10**9
 
 
 @pytest.fixture(scope="module", params=["one part", "parts"])
 def default_pdfs(request: pytest.FixtureRequest,
                  tmp_path_factory: pytest.TempPathFactory) -> Editions:
-    """The default book's three editions: laid out in one part, as its size asks for, and
-    cut into several parts laid out by worker processes side by side, so that every test
-    below checks the joined PDF too."""
+    """The default book's three editions: laid out in one part, and cut into several parts
+    laid out by worker processes side by side, so that every test below checks the joined
+    PDF both ways."""
     out = tmp_path_factory.mktemp("pdf-default")
     started = time.perf_counter()
     editions = Editions()
@@ -159,8 +170,12 @@ def default_pdfs(request: pytest.FixtureRequest,
         jobs = "1"
         if request.param == "parts":
             patch.setattr(pdf_renderer, "PART_SIZE", SPLIT_PART_SIZE)
+            # each edition alone, its parts in three processes (see busy_processes)
+            patch.setattr(pdf_renderer, "ALONE_SIZE", 0)
             editions.part_size = SPLIT_PART_SIZE
-            jobs = "3"  # each edition alone, its parts in three processes
+            jobs = "3"
+        else:
+            patch.setattr(pdf_renderer, "PART_SIZE", WHOLE_BOOK)
         result = run_cli("build", str(REPO), "--no-cache", "--out", str(out), "--jobs", jobs,
                          *[arg for name in EDITIONS for arg in ("-f", name)])
     seconds = time.perf_counter() - started
@@ -248,8 +263,10 @@ def test_printed_contents_match_page_labels(default_pdfs: Editions,
 
 
 def test_parts_build_cuts_the_book(default_pdfs: Editions, default_project: Project) -> None:
+    # Small books too are cut into parts, which the processes of a build share.
+    assert len(plan_parts(main_sections(default_project, "reader"))) >= 2
     if not default_pdfs.part_size:
-        assert len(plan_parts(main_sections(default_project, "reader"))) == 1
+        assert len(plan_parts(main_sections(default_project, "reader"), WHOLE_BOOK)) == 1
         return
     for edition in ("reader", "workbook", "facilitator"):
         sections = main_sections(default_project, edition)  # type: ignore[arg-type]
@@ -466,10 +483,12 @@ def test_workbook_has_no_answers(default_pdfs: Editions,
     assert "Answer key" not in pdf.text
     for q in default_project.course.quiz_items:
         assert norm(q.question) in body
-        for choice in q.choices:
-            assert norm(choice.text) in body
+        for choice in shown_texts(q):
+            assert norm(choice) in body
         if q.explanation:
             assert norm(q.explanation) not in body, q.explanation
+        if isinstance(q, FillInQuestion):  # no accepted answer is printed
+            assert all(norm(f"Answer: {a}") not in body for a in q.answers)
     for ch in default_project.chapters:
         acts = default_project.course.for_chapter(ch.stem)
         for d in acts.discussion:
@@ -490,18 +509,47 @@ def test_workbook_has_no_answers(default_pdfs: Editions,
             assert norm(ch.attribution.notice) in body
 
 
+def shown_texts(q: Question) -> list[str]:
+    """The texts a question shows to the reader besides the question."""
+    if isinstance(q, ChoiceQuestion):
+        return [c.text for c in q.choices]
+    if isinstance(q, MatchingQuestion):  # table cells: their first words, on one line
+        return [" ".join(c.text.split()[:3]) for c in (*q.prompts, *q.targets)]
+    if isinstance(q, OrderingQuestion):
+        return [c.text for c in q.entries]
+    return [q.unit] if isinstance(q, NumericQuestion) and q.unit else []
+
+
+def answer_texts(q: Question) -> list[str]:
+    """What the facilitator guide says a question's answer is: the right choices, every
+    accepted answer, the number, each matching pair's letter, the right order."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    if isinstance(q, ChoiceQuestion):
+        return [c.text for c in q.correct_choices]
+    if isinstance(q, FillInQuestion):
+        return [f"Answer: {q.answers[0]}", *q.answers[1:]]
+    if isinstance(q, NumericQuestion):
+        return [f"Answer: {plain(q.answer) if q.answer is not None else plain(q.low)}"]
+    if isinstance(q, MatchingQuestion):  # a prompt's last word, then its target's letter
+        return [f"{p.text.split()[-1]} → {letters[t]})"
+                for p, t in zip(q.prompts, q.pairs, strict=True)]
+    shown = list(q.presented)
+    return ["Answer: " + ", ".join(f"{letters[shown.index(e)]}) {e.text}" for e in q.entries)]
+
+
 def test_facilitator_guide_has_every_answer(default_pdfs: Editions,
                                             default_project: Project) -> None:
     pdf = default_pdfs["facilitator"]
     body = pdf.flow
     items = default_project.course.quiz_items
-    assert pdf.text.count("(correct)") == sum(len(q.correct) for q in items)
+    choices = [q for q in items if isinstance(q, ChoiceQuestion)]
+    assert pdf.text.count("(correct)") == sum(len(q.correct) for q in choices)
     for q in items:
         assert norm(q.question) in body
         if q.explanation:
             assert norm(q.explanation) in body
-        for choice in q.correct_choices:
-            assert norm(choice.text) in body
+        for answer in answer_texts(q):
+            assert norm(answer) in body, (q.id, answer)
     total = 0
     for ch in default_project.chapters:
         acts = default_project.course.for_chapter(ch.stem)
@@ -516,7 +564,8 @@ def test_facilitator_guide_has_every_answer(default_pdfs: Editions,
     plan = " ".join(pdf.pages_text[pdf.bookmark("Session plan").page:
                                    pdf.bookmark(default_project.chapters[0].title).page])
     assert f"{total} minutes" in " ".join(plan.split())
-    assert re.search(rf"Total\s+\d+\s+\d+\s+{total}\b", plan)
+    assert re.search(rf"Total\s+\d+\s+\d+\s+\d+\s+{total}\b", plan)
+    assert total == default_project.course.minutes
 
 
 # ---- Pages as a reader sees them ------------------------------------------------------------
@@ -605,8 +654,7 @@ def test_same_input_gives_identical_bytes(default_pdfs: Editions,
         progress=messages.append, jobs=1 if default_pdfs.part_size else 3)
     started = time.perf_counter()
     with pytest.MonkeyPatch.context() as patch:
-        if default_pdfs.part_size:
-            patch.setattr(pdf_renderer, "PART_SIZE", default_pdfs.part_size)
+        patch.setattr(pdf_renderer, "PART_SIZE", default_pdfs.part_size or WHOLE_BOOK)
         files = ReaderPdfRenderer().render(default_project, options)
     print(f"reader edition rendered in {time.perf_counter() - started:.1f} s")
     assert [f.name for f in files] == [default_pdfs["pdf"].path.name]
@@ -627,7 +675,7 @@ def test_identical_bytes_in_another_process(default_pdfs: Editions,
     workbook, byte for byte."""
     env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH, "PYTHONHASHSEED": "4242"}
     code = ("import sys; import cxbook.renderers.pdf as pdf; "
-            f"pdf.PART_SIZE = {default_pdfs.part_size or pdf_renderer.PART_SIZE}; "
+            f"pdf.PART_SIZE = {default_pdfs.part_size or WHOLE_BOOK}; "
             "from cxbook.cli import main; sys.exit(main(sys.argv[1:]))")
     subprocess.run([sys.executable, "-c", code, "build", str(REPO), "-q", "--no-cache",
                     "--jobs", "1" if default_pdfs.part_size else "2",

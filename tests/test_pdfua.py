@@ -18,9 +18,12 @@ import pikepdf
 import pytest
 from pikepdf import Array, Dictionary, Name
 from pypdf import PdfReader
+from weasyprint import CSS, HTML
 
 from cxbook.renderers import pdf as pdf_renderer
 from cxbook.renderers.pdf_breaks import add_break_opportunities, with_breaks
+from cxbook.renderers.pdf_layout import finish, lay_out, write
+from cxbook.renderers.pdf_merge import PartPdf, merge
 
 from conftest import PROJECTS, SOURCE_DATE_EPOCH, copy_project, run_cli
 from support.fonts import pdffonts
@@ -97,6 +100,33 @@ def test_hyphens_added_at_line_ends_are_soft(passages: dict[str, Path]) -> None:
     assert any("\u00ad" in page.extract_text() for page in reader.pages)
 
 
+def test_hooks_change_only_the_editions(tmp_path: Path) -> None:
+    """With cxbook's PDF renderer imported, WeasyPrint used directly (as for the EPUB cover,
+    or by a program that imports cxbook) works as shipped: the hyphen it adds at a line end
+    is its hyphenate-character and its tags carry no /Lang; an edition's part, laid out and
+    written through pdf_layout, gets the soft hyphen and the passage's /Lang."""
+    html = ('<!DOCTYPE html><html lang="en"><head><title>Hooks</title></head><body>'
+            '<p lang="de" style="hyphens: auto; width: 30mm">Die Donaudampfschifffahrts'
+            'gesellschaft und die Rechtsschutzversicherungsgesellschaften.</p></body></html>')
+    options = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
+    sheet = CSS(string="@page { size: 60mm 80mm; margin: 5mm }")
+    plain = tmp_path / "plain.pdf"
+    plain.write_bytes(HTML(string=html).write_pdf(stylesheets=[sheet], **options))
+    part = lay_out(HTML(string=html), stylesheets=[sheet])
+    finish(part, 1, {})
+    edition = tmp_path / "edition.pdf"
+    edition.write_bytes(write(part, **options))
+    texts = {path.stem: "".join(page.extract_text() for page in PdfReader(path).pages)
+             for path in (plain, edition)}
+    assert "\u2010" in texts["plain"] and "\u00ad" not in texts["plain"]
+    assert "\u00ad" in texts["edition"] and "\u2010" not in texts["edition"]
+    langs = {}
+    for path in (plain, edition):
+        with pikepdf.open(path) as pdf:
+            langs[path.stem] = {str(e.Lang) for e in _elements(pdf) if Name.Lang in e}
+    assert langs == {"plain": set(), "edition": {"de"}}
+
+
 def test_each_font_is_listed_once(passages: dict[str, Path]) -> None:
     """pdffonts lists every font once: the parts' subsets of a font are one program."""
     for path in passages.values():
@@ -115,6 +145,74 @@ def test_break_opportunities() -> None:
     assert with_breaks("a//b--c.") == "a//\u200bb--\u200bc."
     assert add_break_opportunities("<p>Plain text, e.g. this.</p>") == (
         "<p>Plain text, e.g. this.</p>")
+
+
+# ---- One Link element per link, whatever markup is in or around it ------------------------
+
+PIXEL = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+         "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+# A link's markup (in a paragraph unless said otherwise) -> the /Contents of its
+# annotations (one per fragment of the <a>).
+LINK_MARKUP = {
+    "block link straight in the body": ('<a href="#t" style="display: block">Title</a>',
+                                        ["Title"]),
+    "spans in and around": ('<span class="cx-url"><a href="https://example.com/"><span><em>'
+                            'Deep</em> text</span></a></span>', ["Deep text"]),
+    "positioned number in a block link": (
+        '<a href="#t" style="display: block; position: relative; padding-left: 2em">'
+        '<span style="position: absolute; left: 0; top: 0">1</span> <span>Title</span></a>',
+        ["1 Title"]),
+    "fixed box": ('<a href="#t"><span style="position: fixed; top: 30mm">1</span> Title</a>',
+                  ["1 Title"]),
+    "positioned box in a positioned box": (
+        '<a href="#t"><span style="position: absolute; left: 0"><span style="position: '
+        'absolute; left: 1em">1</span>2</span> Title</a>', ["1 2 Title"]),
+    "leader in a positioned box": (
+        '<a href="#t" style="display: block; position: relative">Title<span style="position: '
+        'absolute; right: 0; width: 50%; text-align: right">'
+        '<span class="dots"></span>7</span></a>', ["Title 7"]),
+    "block link over two lines": (
+        '<a href="#t" style="display: block; width: 30mm">A title that takes two lines</a>',
+        ["A title that takes two lines"]),
+    "float": ('<a href="#t"><span style="float: left">1</span> Title</a>', ["1 Title"]),
+    "inline block": ('<a href="#t"><span style="display: inline-block">1</span> Title</a>',
+                     ["1 Title"]),
+    "generated content": ('<a href="#t" class="gen">Title</a>', ["> Title 7"]),
+    "image": (f'<a href="#t"><img alt="A pixel" src="{PIXEL}" width="12" height="12"> '
+              'Title</a>', ["Title"]),
+    "table cell": ('<table><tr><th scope="col">Head</th></tr><tr><td><a href="#t"><span '
+                   'class="cx-long-word">Kundendienstqualitätssicherung</span></a></td></tr>'
+                   '</table>', ["Kundendienstqualitätssicherung"]),
+    "two lines": ('<a href="#t"><b>Two</b> <span style="display: inline-block; width: 100%">'
+                  'lines</span></a>', ["Two", "lines"]),
+}
+LINK_CSS = """
+@page { size: 120mm 80mm; margin: 10mm }
+.gen::before { content: "> " } .gen::after { content: leader(". ") " 7" }
+.dots::before { content: leader(". ") }
+"""
+
+
+@pytest.mark.parametrize("markup", LINK_MARKUP)
+def test_each_link_is_one_link_element_whatever_its_markup(tmp_path: Path, markup: str) -> None:
+    """Only the boxes of the <a> itself keep a link annotation, tagged Link; boxes laid out
+    inside it (positioned, floated, inline blocks, nested spans) share it, and a
+    positioned box's leader is an artifact. Through the edition's own layout, tagging and
+    joining."""
+    body, contents = LINK_MARKUP[markup]
+    body = body if markup == "block link straight in the body" else f"<p>{body}</p>"
+    html = ('<!DOCTYPE html><html lang="en"><head><title>Links</title></head><body>'
+            f'{body}<h1 id="t">Target</h1></body></html>')
+    part = lay_out(HTML(string=html, base_url=str(tmp_path)),
+                   stylesheets=[CSS(string=LINK_CSS)])
+    finish(part, 1, {})
+    path = tmp_path / "links.pdf"
+    path.write_bytes(merge([PartPdf(write(part, pdf_variant="pdf/ua-1", pdf_tags=True))], 0))
+    assert [str(f) for f in check(path)] == []
+    with pikepdf.open(path) as pdf:
+        annotations = [a for page in pdf.pages for a in page.obj.get(Name.Annots, [])]
+        assert [str(a.Contents) for a in annotations] == contents
+        assert len([e for e in _elements(pdf) if e.get(Name.S) == Name.Link]) == len(contents)
 
 
 # ---- The checker fails on PDFs broken on purpose ------------------------------------------

@@ -152,12 +152,10 @@ def test_passage_in_another_language_hyphenates_in_it(epubs: dict[str, Path], br
 
 
 def _hyphenated(text: str) -> list[tuple[str, int]]:
-    """(word, where) for every word a line of ``text`` ends inside with a hyphen: U+2010,
-    or the soft hyphen (U+00AD) WeasyPrint writes instead once cxbook's PDF renderer is
-    loaded in the same process (renderers/pdf_tags.py: hyphenated words read back whole)."""
+    """(word, where) for every word a line of ``text`` ends inside with a hyphen (U+2010)."""
     joined, breaks = "", []
     for line in text.splitlines():
-        if line.endswith(("\u2010", "\u00ad")):
+        if line.endswith("\u2010"):
             joined += line[:-1]
             breaks.append(len(joined))
         else:

@@ -25,7 +25,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # works with any pytes
 
 from cxbook.build import BuildOptions, check_formats, load_renderer
 from cxbook.diagnostics import CxbookError
-from cxbook.model import Choice, Project, QuizItem
+from cxbook.model import (
+    Choice,
+    ChoiceQuestion,
+    FillInQuestion,
+    MatchingQuestion,
+    NumericQuestion,
+    Project,
+    Question,
+    QuizItem,
+)
 from cxbook.readers.project import read_project
 from cxbook.renderers.scorm import (
     Scorm12Renderer,
@@ -39,9 +48,20 @@ from cxbook.renderers.scorm import (
 from cxbook.scoring import course_score, passed
 
 from conftest import copy_project, run_cli
+from support.answers import (
+    expected_patterns,
+    expected_response,
+    interaction_type,
+    right_pick,
+    right_response,
+    shown_answer,
+    wrong_pick,
+    wrong_response,
+)
 from support.lms_harness import (
     LmsSession,
     run_axe,
+    serious_violations,
     serve_directory,
 )
 from support.scorm_tools import (
@@ -107,13 +127,13 @@ def sco(lms: LmsSession) -> Learner:
     return learner
 
 
-def correct_texts(q: QuizItem) -> list[str]:
-    return [c.text for c in q.correct_choices]
+def correct_texts(q: Question) -> Any:
+    """The right answer as the learner gives it (see support.answers)."""
+    return right_pick(q)
 
 
-def wrong_texts(q: QuizItem) -> list[str]:
-    wrong = [c.text for i, c in enumerate(q.choices) if i not in q.correct]
-    return wrong[:1]
+def wrong_texts(q: Question) -> Any:
+    return wrong_pick(q)
 
 
 def status_of(state: dict[str, Any], version: str) -> tuple[str, str]:
@@ -131,23 +151,11 @@ def interactions(state: dict[str, Any]) -> dict[int, dict[str, str]]:
     return out
 
 
-CHOICE_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
-
-
-def expected_response(q: QuizItem, chosen: list[str], version: str) -> str:
-    """A choice response as each version must record it: 1.2 one character per choice by
-    position, 2004 the readable identifiers; both in the choices' order."""
-    if version == "1.2":
-        return ",".join(CHOICE_CHARACTERS[i] for i, c in enumerate(q.choices) if c.id in chosen)
-    ids = response_identifiers(q)
-    return "[,]".join(ids[c.id] for c in q.choices if c.id in chosen)
-
-
-def run_learner(lms: LmsSession, project: Project, answer: dict[str, list[str]],
+def run_learner(lms: LmsSession, project: Project, answer: dict[str, Any],
                 stop_after: int | None = None) -> Learner:
     """Visit chapters in order with "Next", answering each chapter's quiz from ``answer``
-    (item id -> choice texts). ``stop_after``: stay on that chapter number, else go on to
-    the sources page."""
+    (item id -> the answer as a learner gives it, see support.answers). ``stop_after``:
+    stay on that chapter number, else go on to the sources page."""
     learner = sco(lms)
     for ch in project.chapters:
         assert learner.heading() == ch.title
@@ -272,7 +280,7 @@ def test_awkward_ids_and_texts_pass_a_strict_lms(browser: Browser, tmp_path: Pat
     assert set(records) == {interaction_id(q.id) for q in items}
     for q in items:
         r = records[interaction_id(q.id)]
-        wanted = expected_response(q, [c.id for c in q.correct_choices], version)
+        wanted = expected_response(q, right_response(q), version)
         assert r["correct_responses.0.pattern"] == wanted
         assert r["student_response" if version == "1.2" else "learner_response"] == wanted
         if version == "2004":
@@ -503,12 +511,22 @@ def test_course_page_is_self_contained(project: Project, built: dict[str, Path])
     assert html.count('class="attribution"') == len(project.chapters)
     assert html.rindex('id="page-sources"') > html.rindex('class="cx-page"') - 200
     assert "Sources and permissions" in html
-    # every choice is a native input labelled with its text
+    # every choice is a native input labelled with its text; a fill-in or numeric question
+    # has one text field, labelled
     items = project.course.quiz_items
-    assert len(page.inputs) == sum(len(q.choices) for q in items)
-    for q in items:
+    choices = [q for q in items if isinstance(q, ChoiceQuestion)]
+    typed = [q for q in items if isinstance(q, FillInQuestion | NumericQuestion)]
+    assert len(page.inputs) == sum(len(q.choices) for q in choices) + len(typed)
+    for q in choices:
         for c in q.choices:
             assert page.labels[f"{q.id}-{c.id}"] == c.text
+    for q in typed:
+        assert page.labels[f"{q.id}-answer"].startswith("Your answer")
+    # each matching prompt labels its list of targets
+    for q in items:
+        if isinstance(q, MatchingQuestion):
+            for prompt in q.prompts:
+                assert page.labels[f"{q.id}-{prompt.id}"] == prompt.text
     data = json.loads((pkg_dir(built, "1.2") / "cxbook" / "course-data.json").read_text())
     assert data["rules"]["mastery"] == 80
     assert len(data["rules"]["items"]) == len(items)
@@ -535,7 +553,8 @@ def test_suspend_data_bound_of_a_sixty_chapter_course(tmp_path: Path) -> None:
     assert len(big.chapters) == 60 and len(big.course.quiz_items) == 300
     bound = max_suspend_length(big)
     assert bound <= 4096
-    assert bound == 3 + 8 + 1 + 2 + 1 + 12 + 1 + 300  # 1 base-36 digit per 5-choice item
+    # c2.<key>.<seed>.<page>.<visited>.<answers>: 1 base-36 digit per 5-choice item
+    assert bound == 3 + 8 + 1 + 4 + 1 + 2 + 1 + 12 + 1 + 300
 
 
 def test_courses_beyond_the_scorm12_limit_are_refused(project: Project) -> None:
@@ -662,12 +681,14 @@ def test_learner_who_answers_correctly_completes_and_passes(
     assert set(by_id) == {interaction_id(q.id) for q in items}
     for q in items:
         r = by_id[interaction_id(q.id)]
-        assert r["type"] == "choice"
+        assert r["type"] == interaction_type(q)
         assert r["result"] == "correct"
         # one canonical order (the choices' order) for the pattern and the response
-        wanted = expected_response(q, [c.id for c in q.correct_choices], version)
-        assert r["correct_responses.0.pattern"] == wanted
-        assert r["student_response" if version == "1.2" else "learner_response"] == wanted
+        patterns = [r[f"correct_responses.{n}.pattern"] for n in range(10)
+                    if f"correct_responses.{n}.pattern" in r]
+        assert patterns == expected_patterns(q, version), q.id
+        assert r["student_response" if version == "1.2" else "learner_response"] == (
+            expected_response(q, right_response(q), version))
         if version == "2004":
             assert r["description"] == q.question  # an English book: no {lang=en}
     if version == "1.2":
@@ -696,7 +717,7 @@ def test_learner_who_answers_wrongly_fails_with_the_lower_score(
         for q in project.course.for_chapter(ch.stem).quiz:
             good = ch.number <= 3
             answers[q.id] = correct_texts(q) if good else wrong_texts(q)
-            ids[q.id] = [c.id for c in q.choices if c.text in answers[q.id]]
+            ids[q.id] = right_response(q) if good else wrong_response(q)
     expected = course_score(project.course, ids)
     assert expected == 60 and not passed(project.course, expected)
     with LmsSession(browser, package, version,
@@ -708,9 +729,9 @@ def test_learner_who_answers_wrongly_fails_with_the_lower_score(
         assert lms.problems() == []
     records = interactions(state)
     assert len(records) == len(project.course.quiz_items)
-    assert sum(r["result"] == "correct" for r in records.values()) == 15
+    assert sum(r["result"] == "correct" for r in records.values()) == 18
     wrong = "wrong" if version == "1.2" else "incorrect"
-    assert sum(r["result"] == wrong for r in records.values()) == 10
+    assert sum(r["result"] == wrong for r in records.values()) == 12
     if version == "1.2":
         assert state["cmi.core.lesson_status"] == "failed"
         assert state["cmi.core.score.raw"] == "60"
@@ -771,9 +792,7 @@ def test_learner_who_leaves_halfway_resumes_where_they_left(
         assert learner.heading() == third.title
         frame = learner.frame
         for q in first_two:
-            for c in q.choices:
-                box = frame.locator(f"#{q.id}-{c.id}")
-                assert box.is_checked() == (c in q.correct_choices), (q.id, c.text)
+            assert shown_answer(frame, q) == right_pick(q), q.id
             assert frame.locator(f"#{q.id} .feedback").inner_text().startswith("Correct.")
         # go back with "Previous" and on to the end, answering the rest
         learner.previous()
@@ -789,7 +808,7 @@ def test_learner_who_leaves_halfway_resumes_where_they_left(
     records = interactions(final)
     if version == "1.2":
         # write-only journal: the second session adds the chapters it checked
-        assert len(records) == 15
+        assert len(records) == 18
         assert final["cmi.core.lesson_status"] == "passed"
         assert final["cmi.core.score.raw"] == "100"
     else:
@@ -811,13 +830,14 @@ def test_rechecking_updates_the_score(
         raw = "cmi.core.score.raw" if version == "1.2" else "cmi.score.raw"
         assert lms.get_value(raw) == "100"
         q = project.course.for_chapter(last.stem).quiz[0]
+        assert isinstance(q, ChoiceQuestion)
         page = learner.frame.locator(".cx-page:not([hidden])")
         for c in q.choices:
             box = page.locator(f"#{q.id}-{c.id}")
             if box.is_checked() and box.get_attribute("type") == "checkbox":
                 box.uncheck()
         learner.answer_visible_quiz({q.id: wrong_texts(q)})
-        assert lms.get_value(raw) == "96"
+        assert lms.get_value(raw) == "97"  # 29 of 30
         lms.unload()
         assert lms.problems() == []
 
@@ -846,6 +866,7 @@ def test_a_question_checked_with_nothing_selected_is_not_answered(
         assert f" · 2 of {total} questions answered · " in status.inner_text()
         learner.answer_visible_quiz({several.id: correct_texts(several)})
         assert f" · 3 of {total} questions answered · " in status.inner_text()
+        assert isinstance(several, ChoiceQuestion)
         for c in several.correct_choices:  # every box unticked again, then checked
             frame.locator(f"#{several.id}-{c.id}").uncheck()
         learner.answer_visible_quiz({})
@@ -901,14 +922,14 @@ def test_a_finished_attempt_reopened_in_review_mode_is_read_only(
         items = project.course.quiz_items
         # the answers cannot be changed or checked again
         assert frame.locator("form.quiz-form input:enabled").count() == 0
-        assert frame.locator("button.check:enabled").count() == 0
+        assert frame.locator("form.quiz-form select:enabled").count() == 0
+        assert frame.locator("form.quiz-form button:enabled").count() == 0
         first = project.course.for_chapter(project.chapters[0].stem).quiz[0]
         if version == "2004":  # the LMS kept each interaction's learner response
             assert status == (f"Review: nothing you do here is recorded · passed · score 100% "
                               f"· {len(items)} of {len(items)} questions answered.")
-            for c in first.choices:
-                assert frame.locator(f"#{first.id}-{c.id}").is_checked() == (
-                    c in first.correct_choices)
+            for q in items:  # every type's answer, read back from its learner_response
+                assert shown_answer(frame, q) == right_pick(q), q.id
             assert frame.locator(f"#{first.id} .feedback").inner_text().startswith("Correct.")
         else:  # 1.2 interactions are write-only: status and score only
             assert status == "Review: nothing you do here is recorded · passed · score 100%."
@@ -984,6 +1005,7 @@ def test_plain_web_page_keeps_progress_in_local_storage(
             page.reload()
             learner.wait_ready()
             assert learner.heading() == project.chapters[2].title
+            assert isinstance(q, ChoiceQuestion)
             box = page.locator(f"#{q.id}-{q.correct_choices[0].id}")
             assert box.is_checked()
             status = page.locator("#cx-status").inner_text()
@@ -998,16 +1020,21 @@ def test_python_and_javascript_scoring_agree(
     course = project.course
     items = course.quiz_items
     rng = random.Random(20240601)
-    cases: list[dict[str, list[str]]] = [
+    cases: list[dict[str, Any]] = [
         {},
-        {q.id: [c.id for c in q.correct_choices] for q in items},
-        {q.id: [c.id for c in q.correct_choices][::-1] * 2 for q in items},  # order, dupes
-        {q.id: [c.id for c in q.choices] for q in items},
-        {q.id: [c.id for c in q.correct_choices] + ["unknown"] for q in items},
+        {q.id: right_response(q) for q in items},
+        {q.id: wrong_response(q) for q in items},
+        {q.id: [c.id for c in q.correct_choices][::-1] * 2 for q in items  # order, dupes
+         if isinstance(q, ChoiceQuestion)},
+        {q.id: [c.id for c in q.choices] for q in items if isinstance(q, ChoiceQuestion)},
+        {q.id: [c.id for c in q.correct_choices] + ["unknown"] for q in items
+         if isinstance(q, ChoiceQuestion)},
+        {q.id: "x" for q in items},  # a text where a list belongs and the reverse
+        {q.id: ["x"] for q in items},
         {"not-an-item": ["x"]},
     ]
     for _ in range(25):
-        cases.append({q.id: [c.id for c in q.choices if rng.random() < 0.4]
+        cases.append({q.id: right_response(q) if rng.random() < 0.6 else wrong_response(q)
                       for q in items if rng.random() < 0.8})
     rules = json.loads((pkg_dir(built, "1.2") / "cxbook" / "course-data.json").read_text())
     with serve_directory(pkg_dir(built, "1.2")) as base:
@@ -1071,9 +1098,6 @@ def test_sixty_chapter_course_stays_within_scorm12_suspend_data(
 # -------------------------------------------------------------- accessibility
 
 
-def serious(violations: list[dict[str, Any]]) -> list[str]:
-    return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in violations
-            if v.get("impact") in ("serious", "critical")]
 
 
 @pytest.mark.parametrize("width", [1280, 320])
@@ -1088,16 +1112,16 @@ def test_axe_finds_no_serious_violations(browser: Browser, project: Project,
             page.goto(f"{base}/index.html")
             learner = Learner(page.main_frame)
             learner.wait_ready()
-            assert serious(run_axe(page)) == []
+            assert serious_violations(run_axe(page)) == []
             q = project.course.for_chapter(project.chapters[0].stem).quiz
             learner.answer_visible_quiz({x.id: wrong_texts(x) for x in q})
             assert page.locator(".feedback:visible").count() == len(q)
-            assert serious(run_axe(page)) == []
+            assert serious_violations(run_axe(page)) == []
             if not page.locator("#cx-toc-box").evaluate("d => d.open"):
                 page.locator("#cx-toc-box summary").click()  # closed on narrow screens
             page.get_by_role("link", name="Sources and permissions").click()
             assert learner.heading() == "Sources and permissions"
-            assert serious(run_axe(page)) == []
+            assert serious_violations(run_axe(page)) == []
             if width == 320:
                 overflow = page.evaluate(
                     "document.documentElement.scrollWidth - document.documentElement.clientWidth")

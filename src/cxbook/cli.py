@@ -10,9 +10,11 @@ import argparse
 import os
 import shlex
 import shutil
+import signal
 import sys
 import time
 import traceback
+import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -58,6 +60,7 @@ FORMAT_NOTES = {
     "scorm2004": "SCORM 2004 4th edition package",
 }
 PDF_EDITIONS = ("pdf", "workbook", "facilitator")
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000  # `serve`
 PROJECT_HELP = ("project folder, the one that holds manuscript/book.yaml (default: the current "
                 "folder)")
 
@@ -132,6 +135,35 @@ def _parser() -> argparse.ArgumentParser:
                          help="draft only this chapter, named by its file name without .md "
                          "(repeatable)")
     p_draft.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    p_import = sub.add_parser("import", help="turn saved web pages and documents into "
+                              "chapters with their credits")
+    p_import.add_argument("sources", nargs="+", metavar="SOURCE", help="a web page saved by "
+                          "a browser (its .html file), or an .html, .txt, .md or .docx file")
+    p_import.add_argument("--into", default=".", metavar="PROJECT", help="the project to "
+                          "add the chapters to (default: .)")
+    p_import.add_argument("--draft-course", action="store_true", help="also draft a course "
+                          "file for each imported chapter")
+    p_import.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    p_serve = sub.add_parser("serve", help="live preview of the book and the course while "
+                             "you write",
+                             description="Serve a preview of the book (the EPUB's pages) "
+                             "and of the course page, and rebuild what changed whenever a "
+                             "project file is saved: open pages reload, problems show over "
+                             "the page and in the terminal, and each chapter has a PDF "
+                             "link. Runs until Ctrl-C.")
+    p_serve.add_argument("project", nargs="?", default=".", help=PROJECT_HELP)
+    p_serve.add_argument("--port", "-p", type=int, default=DEFAULT_PORT, metavar="N",
+                         help=f"port to listen on (default: {DEFAULT_PORT}; 0: any free "
+                         "port)")
+    p_serve.add_argument("--host", default=DEFAULT_HOST, metavar="H",
+                         help=f"address to listen on (default: {DEFAULT_HOST}, this "
+                         "machine only); another address lets other machines see the "
+                         "preview")
+    p_serve.add_argument("--open", action="store_true", help="open the preview in the web "
+                         "browser")
+    p_serve.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -335,8 +367,135 @@ def cmd_draft_course(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importers import missing_libraries
+
+    root = Path(args.into)
+    if not (root / "manuscript" / "book.yaml").is_file():
+        raise UsageError(f"{args.into} is not a cxbook project (it has no manuscript/book.yaml);"
+                         " give the project with --into, or make one with 'cxbook new DIR'")
+    for source in args.sources:
+        if not Path(source).exists():
+            raise UsageError(f"no such file: {source}")
+    missing = missing_libraries()
+    if missing:
+        raise UsageError("importing needs the libraries of cxbook's 'import' extra ("
+                         + ", ".join(missing) + " missing); install them with: "
+                         "pip install 'cxbook[import]' (in a checkout: pip install -e "
+                         "'.[import]')")
+    from .importers.run import draft_courses, import_sources
+
+    result = import_sources([(Path(s), s) for s in args.sources], root)
+    _print_diagnostics(result.warnings)
+    for chapter in result.chapters:
+        print(f"wrote {chapter}")
+    if result.images:
+        print(f"wrote {len(result.images)} image{'s' if len(result.images) != 1 else ''} "
+              "into manuscript/images/")
+    if result.book_yaml_changed:
+        print("added to manuscript/book.yaml: " + ", ".join(
+            Path(c).name for c in result.chapters))
+    if args.draft_course:
+        messages, problems = draft_courses(root, result.stems)
+        _print_diagnostics(problems)
+        for message in messages:
+            print(message)
+        if any(d.severity is Severity.ERROR for d in problems):
+            print("cxbook import: imported, but the course was not drafted: the project has "
+                  "errors; fix them, then run 'cxbook draft-course' with --chapter for "
+                  "each new chapter", file=sys.stderr)
+            return EXIT_PROJECT
+    print(f"cxbook import: {len(result.chapters)} chapter"
+          f"{'s' if len(result.chapters) != 1 else ''} ({_summary(result.warnings)}); "
+          "review them, then run 'cxbook check'", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .preview import Rebuild, Session
+
+    root = _project_folder(args.project).resolve()
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is not a port; give a number from 1 to 65535, "
+                         "or 0 for any free port")
+
+    def warn(diagnostic: Diagnostic) -> None:
+        print(diagnostic.format(), file=sys.stderr, flush=True)
+
+    try:
+        session = Session(root, args.host, args.port, warn=warn)
+    except OSError as e:
+        raise UsageError(f"cannot listen on {args.host} port {args.port}: "
+                         f"{e.strerror or e}; choose another with --port N (0: any free "
+                         "port) or --host H") from e
+    stopped: list[int] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        if stopped:  # asked twice: stop now
+            raise KeyboardInterrupt
+        stopped.append(signum)
+        session.stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    shown: list[tuple[Diagnostic, ...]] = []
+
+    def on_rebuild(result: Rebuild) -> None:
+        if result.internal:
+            print(f"cxbook serve: internal error: {result.internal}. This is a bug in "
+                  "cxbook; please report it. The preview keeps its last good version",
+                  file=sys.stderr)
+            if args.debug:
+                print(result.details, file=sys.stderr)
+        if not shown or shown[-1] != result.problems:
+            _print_diagnostics(result.problems)
+            if result.acknowledged:
+                print(result.acknowledged, file=sys.stderr)
+            shown.append(result.problems)
+        what = ", ".join(result.changed[:3]) + (
+            f" and {len(result.changed) - 3} more" if len(result.changed) > 3 else "")
+        head = f"changed {what}: " if result.changed else ""
+        if result.current and not result.changed:
+            state = f"preview made in {result.seconds:.2f} s"
+        elif result.current:
+            pages = len(result.updated)
+            state = (f"preview updated in {result.seconds:.2f} s ({result.reread} chapter"
+                     f"{'' if result.reread == 1 else 's'} read again, {pages} page"
+                     f"{'' if pages == 1 else 's'} changed)")
+        elif session.preview.site is not None:
+            state = "the preview keeps its last version without errors"
+        else:
+            state = "no preview until the errors are fixed"
+        print(f"cxbook serve: {head}{state} ({_summary(result.problems)})", file=sys.stderr,
+              flush=True)
+
+    try:
+        first = session.start()
+        if any(d.code in ("project.missing", "project.no-book") for d in first.problems):
+            _print_diagnostics(first.problems)
+            print("cxbook serve: failed (not a project folder)", file=sys.stderr)
+            return EXIT_PROJECT
+        on_rebuild(first)
+        if not session.loopback:
+            print(f"cxbook serve: warning: listening on {args.host}, which other machines "
+                  "can reach: anyone on the network can read the preview; use the default "
+                  f"--host {DEFAULT_HOST} to keep it on this machine", file=sys.stderr)
+        print(f"cxbook serve: the preview of {root.name} is at {session.url} (the course "
+              f"page at {session.url}course/); press Ctrl-C to stop", file=sys.stderr,
+              flush=True)
+        if args.open:
+            webbrowser.open(session.url)
+        session.serve(on_rebuild)
+    finally:
+        session.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("cxbook serve: stopped", file=sys.stderr)
+    return 128 + stopped[0] if stopped else EXIT_OK
+
+
 COMMANDS = {"build": cmd_build, "check": cmd_check, "new": cmd_new,
-            "draft-course": cmd_draft_course}
+            "draft-course": cmd_draft_course, "import": cmd_import,
+            "serve": cmd_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -358,7 +517,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_diagnostics(e.diagnostics)
         print(f"cxbook{' ' + command if command else ''}: failed "
               f"({_summary(e.diagnostics)})"
-              + ("; nothing was written" if command in ("build", "draft-course") else ""),
+              + ("; nothing was written" if command in ("build", "draft-course", "import")
+                 else ""),
               file=sys.stderr)
         return EXIT_PROJECT
     except WriteError as e:

@@ -3,7 +3,8 @@
 A code is a string literal given as a diagnostic's code: the last argument of
 ``Diagnostics.warning(...)`` / ``.warn(...)`` / ``.error(...)`` /
 ``CxbookError.single(...)``, the code of a ``Diagnostic(...)``, a ``code=`` keyword, or the
-default of a parameter named ``code``; either branch of a conditional expression of two
+default of a parameter named ``code``, the last item of a (message, code) pair appended
+to a list of warnings; either branch of a conditional expression of two
 literals, and a module-level constant holding one, count as well. The catalogue is read from
 the source rather than kept as a second list, so a code added anywhere is known the moment
 it exists (no list to keep in step). It is used only to answer an ``acknowledge:`` entry
@@ -58,6 +59,9 @@ def codes_in_source(text: str) -> dict[str, set[str]]:
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else \
                 func.id if isinstance(func, ast.Name) else ""
+            if name == "append" and node.args and isinstance(node.args[0], ast.Tuple) \
+                    and _names_warnings(func):  # warnings.append((message, "a.code"))
+                add(node.args[0].elts[-1], "warning")
             if name in _CALLS:
                 position, severity = _CALLS[name]
                 if len(node.args) > position:
@@ -76,6 +80,14 @@ def codes_in_source(text: str) -> dict[str, set[str]]:
                 if arg.arg == "code":
                     add(default, "")
     return found
+
+
+def _names_warnings(func: ast.expr) -> bool:
+    """``…warnings.append``: a list of (message, code) warnings reported later."""
+    owner = func.value if isinstance(func, ast.Attribute) else None
+    label = owner.attr if isinstance(owner, ast.Attribute) else \
+        owner.id if isinstance(owner, ast.Name) else ""
+    return label.endswith("warnings")
 
 
 @cache

@@ -24,19 +24,34 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from .diagnostics import Diagnostic, Severity
 from .i18n import Localizer, localizer
 from .markdown import render_inline_block
 from .model import (
+    DEFAULT_QUESTION_MINUTES,
     Book,
     Chapter,
     ChapterActivities,
     Choice,
+    ChoiceQuestion,
     Course,
     Discussion,
     Exercise,
-    QuizItem,
+    FillInQuestion,
+    MatchingQuestion,
+    NumericQuestion,
+    OrderingQuestion,
+    Question,
+    scramble,
 )
-from .readers.course import PLACEHOLDER_RE, ChapterCourse, CourseSettings, RawExercise
+from .readers.course import (
+    DEFAULT_PROMPT_MINUTES,
+    PLACEHOLDER_RE,
+    ChapterCourse,
+    CourseSettings,
+    RawExercise,
+    RawQuiz,
+)
 
 
 def id_base(chapter: Chapter) -> str:
@@ -113,6 +128,44 @@ def _choices(texts: Sequence[str]) -> tuple[Choice, ...]:
     return tuple(out)
 
 
+def _filled(texts: Sequence[str], fill: Callable[[str], str],
+            feedback: Sequence[str | None] = ()) -> tuple[Choice, ...]:
+    """Choices with ids from their texts as written, texts (and feedback) filled in."""
+    notes = list(feedback) or [None] * len(texts)
+    return tuple(Choice(c.id, fill(c.text), fill(note) if note else None)
+                 for c, note in zip(_choices(texts), notes, strict=True))
+
+
+def _question(q: RawQuiz, ident: str, fill: Callable[[str], str],
+              minutes: int) -> Question:
+    """The model question of a quiz item of the course file (placeholders filled in)."""
+    question = fill(q.question)
+    explanation = fill(q.explanation) if q.explanation else None
+    if q.kind == "fill-in":
+        return FillInQuestion(ident, question, tuple(fill(a) for a in q.answers),
+                              q.case_sensitive, explanation, q.location, minutes)
+    if q.kind == "numeric":
+        if q.low is None or q.high is None:
+            raise ValueError(f"numeric quiz item {ident} has no range")
+        return NumericQuestion(ident, question, q.low, q.high, q.value,
+                               fill(q.unit) if q.unit else None, explanation, q.location,
+                               minutes)
+    if q.kind == "matching":
+        # the targets are shown in a fixed mixed order that never lines up with the prompts
+        order = list(scramble(ident + "/targets", len(q.targets)))
+        if all(order.index(t) == p for p, t in enumerate(q.pairs)):
+            order = order[1:] + order[:1]
+        targets = tuple(_filled(q.targets, fill)[i] for i in order)
+        pairs = tuple(order.index(i) for i in q.pairs)
+        return MatchingQuestion(ident, question, _filled(q.prompts, fill), targets, pairs,
+                                explanation, q.location, q.shuffle, minutes)
+    if q.kind == "ordering":
+        return OrderingQuestion(ident, question, _filled(q.entries, fill), explanation,
+                                q.location, q.shuffle, minutes)
+    return ChoiceQuestion(ident, question, _filled(q.choices, fill, q.feedback), q.correct,
+                          explanation, q.location, q.shuffle, minutes)
+
+
 def build_activities(
     chapter: Chapter,
     own: ChapterCourse | None,
@@ -130,7 +183,8 @@ def build_activities(
 
     discussion: list[Discussion] = []
     exercises: list[Exercise] = []
-    quiz: list[QuizItem] = []
+    quiz: list[Question] = []
+    question_minutes = settings.question_minutes if settings else DEFAULT_QUESTION_MINUTES
     objectives: tuple[str, ...] = ()
     if own is not None:
         objectives = tuple(fill(o) for o in own.objectives)
@@ -142,9 +196,8 @@ def build_activities(
             exercises.append(_exercise(ex, ident, language, False, values))
         for q in own.quiz:
             ident = f"{base}-{q.id}" if q.id else f"{base}-q-{text_hash(q.question)}"
-            choices = tuple(Choice(c.id, fill(c.text)) for c in _choices(q.choices))
-            quiz.append(QuizItem(ident, fill(q.question), choices, q.correct,
-                                 fill(q.explanation) if q.explanation else None, q.location))
+            quiz.append(_question(q, ident, fill, question_minutes if q.minutes is None
+                                  else q.minutes))
     if settings is not None:
         for t in settings.discussion_templates:
             discussion.append(Discussion(f"{base}-t-d-{text_hash(t.text)}", fill(t.text), True,
@@ -152,6 +205,11 @@ def build_activities(
         for ex in settings.exercise_templates:
             ident = f"{base}-t-{ex.id}" if ex.id else f"{base}-t-x-{text_hash(ex.title)}"
             exercises.append(_exercise(ex, ident, language, True, values))
+    prompt_minutes = settings.prompt_minutes if settings else DEFAULT_PROMPT_MINUTES
+    if own is not None and own.discussion_minutes is not None:
+        talk = own.discussion_minutes
+    else:
+        talk = prompt_minutes * len(discussion)
     return ChapterActivities(
         stem=chapter.stem,
         objectives=objectives,
@@ -159,10 +217,11 @@ def build_activities(
         exercises=_dedupe_ids(exercises),
         quiz=_dedupe_ids(quiz),
         location=own.location if own else None,
+        discussion_minutes=talk,
     )
 
 
-T = TypeVar("T", Discussion, Exercise, QuizItem)
+T = TypeVar("T", Discussion, Exercise, Question)
 
 
 def _dedupe_ids(items: list[T]) -> tuple[T, ...]:
@@ -199,5 +258,31 @@ def build_course(
         location=settings.location if settings else None,
         reader_activities=settings.reader_activities if settings else True,
         workbook_text=settings.workbook_text if settings else False,
+        session_minutes=settings.session_minutes if settings else None,
     )
+
+
+def session_warnings(course: Course, chapters: Sequence[Chapter],
+                     settings: CourseSettings | None) -> list[Diagnostic]:
+    """A warning for each chapter whose session plan (discussion, exercises and knowledge
+    check) takes longer than course.yaml's ``session_minutes``, located at the chapter's
+    course file (or, without one, at ``session_minutes``)."""
+    limit = course.session_minutes
+    if limit is None or settings is None:
+        return []
+    where = settings.session_location or settings.location
+    found = []
+    for chapter, acts in zip(chapters, course.activities, strict=True):
+        if acts.minutes <= limit:
+            continue
+        parts = [f"discussion {acts.discussion_minutes}", f"exercises {acts.exercise_minutes}",
+                 f"knowledge check {acts.quiz_minutes}"]
+        found.append(Diagnostic(
+            acts.location or where, Severity.WARNING,
+            f"the session plan of chapter {chapter.number} ({chapter.title}) takes "
+            f"{acts.minutes} minutes ({', '.join(parts)}), more than the {limit}-minute "
+            f"session set by 'session_minutes' in course/course.yaml (line {where.line}): "
+            "shorten its activities, give its discussion fewer minutes "
+            "('discussion_minutes'), or make the session longer", "course.session-too-long"))
+    return found
 

@@ -297,6 +297,11 @@ class Localizer:
         """A whole number in the locale's digits and grouping (``12.345`` in German)."""
         return str(format_decimal(n, locale=self.locale))
 
+    def decimal(self, value: Decimal | int) -> str:
+        """A number as it was given (no digit added or dropped) in the locale's way:
+        ``4.5`` -> ``4,5`` in German."""
+        return str(format_decimal(value, locale=self.locale, decimal_quantization=False))
+
     def percent(self, percent: int | float) -> str:
         """A percentage given as a number of percent (80 -> ``80 %`` in French)."""
         return str(format_percent(Decimal(str(percent)) / 100, locale=self.locale))
@@ -347,11 +352,33 @@ class Localizer:
                 items.extend(self.number(n) for n in run)
         return self.names(items)
 
+    def series(self, items: Iterable[str | Markup]) -> Text:
+        """Items run on with semicolons ("a) Action; c) Luck"); text escaped, Markup kept."""
+        out: Text | None = None
+        for item in items:
+            text = item if isinstance(item, Text) else Text(_isolate(item))
+            # L10N: items run on in a list, separated by semicolons in English
+            out = text if out is None else self.markup(
+                "format.semicolon-list", "%(items)s; %(item)s", items=out, item=text)
+        return out if out is not None else Text("")
+
+    def enumeration(self, items: Iterable[str | Markup]) -> Text:
+        """Items run on with commas ("a) First, b) Then"); text escaped, Markup kept."""
+        out: Text | None = None
+        for item in items:
+            text = item if isinstance(item, Text) else Text(_isolate(item))
+            # L10N: items run on in a list, separated by commas in English
+            out = text if out is None else self.markup(
+                "format.comma-list", "%(items)s, %(item)s", items=out, item=text)
+        return out if out is not None else Text("")
+
     def sentences(self, sentences: Iterable[str | Markup]) -> Text:
         """Sentences run on in one paragraph (a space between them, or none in Chinese
         and Japanese); text is escaped, Markup kept."""
         out: Text | None = None
         for sentence in sentences:
+            if not sentence:
+                continue
             item = sentence if isinstance(sentence, Text) else Text(escape(sentence))
             # L10N: a sentence run on after another in one paragraph (no space in Chinese
             # and Japanese)

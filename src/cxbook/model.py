@@ -6,7 +6,11 @@ transforms derive from it (course.py), renderers consume it (renderers/).
 
 from __future__ import annotations
 
+import hashlib
+import random
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import ClassVar, TypeAlias
 
 from .diagnostics import Diagnostic, SourceLocation
 
@@ -205,18 +209,35 @@ class Exercise:
 
 @dataclass(frozen=True)
 class Choice:
-    id: str  # stable short id, used in LMS learner responses
+    """One of the texts a question offers: a choice of a choice question, an entry of an
+    ordering question, a prompt or a target of a matching question. ``id`` is stable (a
+    hash of the text, see course.py) and names the text in learner responses."""
+
+    id: str
     text: str
+    feedback: str | None = None  # choice questions: shown when the learner picks it
+
+
+DEFAULT_QUESTION_MINUTES = 1  # a question's share of the session plan, unless set
 
 
 @dataclass(frozen=True)
-class QuizItem:
+class ChoiceQuestion:
+    """A single- or multiple-answer question, true/false included.
+
+    Response: the ids of the choices the learner selected. Correct: exactly the set of
+    ``correct`` choices (no partial credit). Shown as the choices lettered a), b), … in
+    the course file's order (``shuffle``: in a per-learner order on the course page)."""
+
     id: str
     question: str
     choices: tuple[Choice, ...]
     correct: tuple[int, ...]  # indexes into choices, sorted
     explanation: str | None
     location: SourceLocation
+    shuffle: bool = False
+    minutes: int = DEFAULT_QUESTION_MINUTES
+    type: ClassVar[str] = "choice"
 
     @property
     def multiple(self) -> bool:
@@ -235,6 +256,127 @@ class QuizItem:
         return tuple(self.choices[i] for i in self.correct)
 
 
+# The name of the choice question from before other question types existed.
+QuizItem = ChoiceQuestion
+
+
+@dataclass(frozen=True)
+class FillInQuestion:
+    """A question answered by typing a short text.
+
+    Response: the learner's text. Correct: the text equals one of ``answers`` once both
+    are normalized (Unicode NFKC, runs of white space made one space and trimmed, curly
+    quotes made straight, and — unless ``case_sensitive`` — letter case ignored; see
+    scoring.fill_in_key). ``answers[0]`` is the answer shown; the others are accepted
+    variants."""
+
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    case_sensitive: bool
+    explanation: str | None
+    location: SourceLocation
+    minutes: int = DEFAULT_QUESTION_MINUTES
+    type: ClassVar[str] = "fill-in"
+
+    @property
+    def max_length(self) -> int:
+        """Characters the learner may type (UTF-16 code units, as HTML ``maxlength``
+        counts them): twice the longest accepted answer, at least 20, at most 250 (the
+        SCORM 2004 localized string's smallest permitted maximum)."""
+        longest = max((len(a.encode("utf-16-le")) // 2 for a in self.answers), default=0)
+        return max(20, min(250, 2 * longest))
+
+
+@dataclass(frozen=True)
+class NumericQuestion:
+    """A question answered with a number.
+
+    Response: the learner's text, read as a number (scoring.parse_number). Correct: the
+    number lies from ``low`` to ``high``, both included (compared exactly, as decimals).
+    ``answer`` is the value shown (None when the file gives only a range); ``unit`` is
+    printed after the answer space and may be typed after the number."""
+
+    id: str
+    question: str
+    low: Decimal
+    high: Decimal
+    answer: Decimal | None
+    unit: str | None
+    explanation: str | None
+    location: SourceLocation
+    minutes: int = DEFAULT_QUESTION_MINUTES
+    type: ClassVar[str] = "numeric"
+
+
+@dataclass(frozen=True)
+class MatchingQuestion:
+    """Prompts (the left column) each matched to one target (the right column).
+
+    Response: {prompt id: target id} for the prompts the learner matched. Correct: every
+    prompt matched to its target and nothing else. ``targets`` are in the order shown
+    (targets no prompt names are distractors); ``pairs[i]`` is the index of prompt i's
+    target. Two prompts may share a target."""
+
+    id: str
+    question: str
+    prompts: tuple[Choice, ...]
+    targets: tuple[Choice, ...]
+    pairs: tuple[int, ...]
+    explanation: str | None
+    location: SourceLocation
+    shuffle: bool = False
+    minutes: int = DEFAULT_QUESTION_MINUTES
+    type: ClassVar[str] = "matching"
+
+    @property
+    def pair_choices(self) -> tuple[tuple[Choice, Choice], ...]:
+        return tuple((p, self.targets[t]) for p, t in zip(self.prompts, self.pairs,
+                                                           strict=True))
+
+
+@dataclass(frozen=True)
+class OrderingQuestion:
+    """Entries to put in order (SCORM calls it sequencing).
+
+    Response: the entry ids in the learner's order. Correct: exactly ``entries``' order.
+    ``entries`` are in the right order; ``presented`` is the order they are shown in
+    (see scramble), which is never the right one."""
+
+    id: str
+    question: str
+    entries: tuple[Choice, ...]
+    explanation: str | None
+    location: SourceLocation
+    shuffle: bool = False
+    minutes: int = DEFAULT_QUESTION_MINUTES
+    type: ClassVar[str] = "ordering"
+
+    @property
+    def presented(self) -> tuple[Choice, ...]:
+        return tuple(self.entries[i] for i in scramble(self.id, len(self.entries)))
+
+
+def scramble(seed: str, count: int) -> tuple[int, ...]:
+    """A fixed order of ``count`` things that is not their own order (when count > 1):
+    indexes in the order to show them, shuffled by a generator seeded with SHA-256 of
+    ``seed``, so that every output and every build shows the same order."""
+    order = list(range(count))
+    rng = random.Random(hashlib.sha256(seed.encode("utf-8")).digest())
+    rng.shuffle(order)
+    if count > 1 and order == sorted(order):
+        order = order[1:] + order[:1]
+    return tuple(order)
+
+
+# Every question type; each names its interaction kind in ``type``.
+Question: TypeAlias = (ChoiceQuestion | FillInQuestion | NumericQuestion | MatchingQuestion
+                       | OrderingQuestion)
+QUESTION_TYPES: tuple[type[Question], ...] = (ChoiceQuestion, FillInQuestion,
+                                              NumericQuestion, MatchingQuestion,
+                                              OrderingQuestion)
+
+
 @dataclass(frozen=True)
 class ChapterActivities:
     """Everything the course adds to one chapter: its own items first, then the items
@@ -244,16 +386,30 @@ class ChapterActivities:
     objectives: tuple[str, ...]
     discussion: tuple[Discussion, ...]
     exercises: tuple[Exercise, ...]
-    quiz: tuple[QuizItem, ...]
+    quiz: tuple[Question, ...]
     location: SourceLocation | None  # the course/<stem>.yaml file, when there is one
+    # minutes the session plan gives the discussion: 'discussion_minutes' of the course
+    # file, else course.yaml's 'prompt_minutes' for each prompt
+    discussion_minutes: int = 0
 
     @property
     def is_empty(self) -> bool:
         return not (self.objectives or self.discussion or self.exercises or self.quiz)
 
     @property
-    def minutes(self) -> int:
+    def exercise_minutes(self) -> int:
+        """The exercises' minutes (an exercise without 'minutes' counts none)."""
         return sum(e.minutes or 0 for e in self.exercises)
+
+    @property
+    def quiz_minutes(self) -> int:
+        """The knowledge check's minutes: each question's ``minutes``."""
+        return sum(q.minutes for q in self.quiz)
+
+    @property
+    def minutes(self) -> int:
+        """The session's length in the plan: discussion, exercises and knowledge check."""
+        return self.discussion_minutes + self.exercise_minutes + self.quiz_minutes
 
 
 @dataclass(frozen=True)
@@ -267,6 +423,8 @@ class Course:
     # reading copy without activities; True puts each chapter's whole text in the workbook
     reader_activities: bool = True
     workbook_text: bool = False
+    # course.yaml 'session_minutes': the longest a session may last (None: not set)
+    session_minutes: int | None = None
 
     def for_chapter(self, stem: str) -> ChapterActivities:
         for item in self.activities:
@@ -275,8 +433,13 @@ class Course:
         return ChapterActivities(stem, (), (), (), (), None)
 
     @property
-    def quiz_items(self) -> tuple[QuizItem, ...]:
+    def quiz_items(self) -> tuple[Question, ...]:
         return tuple(q for a in self.activities for q in a.quiz)
+
+    @property
+    def minutes(self) -> int:
+        """Every session's minutes together."""
+        return sum(a.minutes for a in self.activities)
 
 
 # The built-in palette; the built-in stylesheets are written in these colours.

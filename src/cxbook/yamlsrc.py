@@ -19,6 +19,7 @@ from .diagnostics import Diagnostics, SourceLocation, did_you_mean
 NULL_TAG = "tag:yaml.org,2002:null"
 STR_TAG = "tag:yaml.org,2002:str"
 INT_TAG = "tag:yaml.org,2002:int"
+FLOAT_TAG = "tag:yaml.org,2002:float"
 BOOL_TAG = "tag:yaml.org,2002:bool"
 
 MAX_YAML_NODES = 200_000

@@ -63,6 +63,7 @@ __all__ = [
     "run_ace",
     "run_axe",
     "run_epubcheck",
+    "serious_violations",
     "serve_directory",
     "violations_by_impact",
 ]
@@ -247,6 +248,12 @@ def run_axe(
         [context, options or {}],
     )
     return list(result["violations"])
+
+
+def serious_violations(violations: list[dict[str, Any]]) -> list[str]:
+    """axe violations of serious or critical impact, one line each ("id: help (n nodes)")."""
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in violations
+            if v.get("impact") in ("serious", "critical")]
 
 
 def violations_by_impact(violations: list[dict[str, Any]]) -> dict[str, int]:

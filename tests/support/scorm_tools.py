@@ -161,17 +161,44 @@ class Learner:
     def previous(self) -> None:
         self.frame.locator("#cx-prev").click()
 
-    def answer_visible_quiz(self, picks: dict[str, list[str]]) -> None:
-        """``picks``: quiz item id -> choice texts to select on the visible page."""
+    def answer_visible_quiz(self, picks: dict[str, Any]) -> None:
+        """``picks``: quiz item id -> the answer to give on the visible page, by question
+        type: choice texts to select (choice), the text to type (fill-in, numeric),
+        {prompt text: target text} to pick in the lists (matching), or the entry texts in
+        the order to put them with the Move up buttons (ordering). Then "Check answers"."""
         page = self.frame.locator(".cx-page:not([hidden])")
-        for item_id, texts in picks.items():
+        for item_id, answer in picks.items():
             fieldset = page.locator(f'fieldset[data-item="{item_id}"]')
-            for text in texts:
-                fieldset.get_by_label(text, exact=True).check()
+            kind = fieldset.get_attribute("data-type") or "choice"
+            if kind == "choice":
+                for text in answer:
+                    fieldset.get_by_label(text, exact=True).check()
+            elif kind in ("fill-in", "numeric"):
+                fieldset.locator("input").fill(answer)
+            elif kind == "matching":
+                for prompt, target in answer.items():
+                    fieldset.get_by_label(prompt, exact=True).select_option(label=target)
+            else:
+                self.put_in_order(fieldset, list(answer))
         title = self.heading()
         button = page.locator("button.check")
         assert title in button.inner_text()  # named after the chapter it checks
         button.click()
+
+    def put_in_order(self, fieldset: Any, texts: list[str]) -> None:
+        """Moves an ordering question's entries into ``texts``' order with its buttons (an
+        order already shown is confirmed by moving its first entry down and up again: an
+        order the learner never touched is no answer)."""
+        moves = 0
+        for place, text in enumerate(texts):
+            shown = fieldset.locator(".order-text").all_inner_texts()
+            for _ in range(shown.index(text) - place):
+                fieldset.get_by_role("button", name=f"Move up: {text}", exact=True).click()
+                moves += 1
+        if not moves:
+            fieldset.get_by_role("button", name=f"Move down: {texts[0]}", exact=True).click()
+            fieldset.get_by_role("button", name=f"Move up: {texts[0]}", exact=True).click()
+        assert fieldset.locator(".order-text").all_inner_texts() == texts
 
 
 # ------------------------------------------------------------ LMS variants

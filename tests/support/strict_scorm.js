@@ -18,6 +18,13 @@
  *   no white space; "urn:" identifiers need a namespace id; at most the SPM characters.
  * - 2004 characterstrings and sets longer than their smallest permitted maximum (SPM) are
  *   refused (an LMS needs to keep no more).
+ * - 2004 fill-in: an array of at most 10 localized strings ("[,]"), each at most 250
+ *   characters after an optional {lang=...} and not opening with "{"; a pattern may open
+ *   with {case_matters=true|false} and {order_matters=true|false}, once each.
+ * - 2004 matching: at most 36 "source[.]target" records of short identifiers, "[,]".
+ * - 2004 numeric: a learner response is a real number; a pattern a real number or
+ *   "min[:]max" (an end may be empty, min not above max); true-false, likert, numeric and
+ *   other interactions take one correct pattern (correct_responses.0).
  */
 (function () {
   "use strict";
@@ -153,7 +160,7 @@
   };
   /* error codes: 401 not implemented, 402 keyword, 403 read-only, 405 incorrect data type */
   var CODES_12 = {unknown: "401", keyword: "402", readOnly: "403", type: "405", range: "405",
-                  dependency: "405"};
+                  dependency: "405", general: "101"};
 
   /* ----------------------------------------------------------------- SCORM 2004 */
 
@@ -242,24 +249,105 @@
     };
   }
 
+  /* One localized string of a fill-in array: an optional {lang=...} delimiter, then text
+     that does not open with "{" (it would read as a delimiter), at most spm characters. */
+  function localizedEntry(spm) {
+    return function (value) {
+      var text = value;
+      if (value.indexOf("{lang=") === 0) {
+        var end = value.indexOf("}");
+        if (end < 0 || !LANGUAGE.test(value.slice(6, end))) {
+          return fail(null, "a {lang=...} delimiter without a language");
+        }
+        text = value.slice(end + 1);
+      }
+      if (text.charAt(0) === "{") return fail(null, "'" + text + "' opens with '{' but is no delimiter");
+      return text.length <= spm ? null : fail(null, "an entry longer than " + spm + " characters");
+    };
+  }
+
+  /* A fill-in learner response or pattern: an array of localized strings separated by
+     "[,]", at most 10 (the SPM). A pattern may open with {case_matters=true|false} and
+     {order_matters=true|false}, each once, in either order. */
+  function fillIn(isPattern) {
+    var entry = localizedEntry(250);
+    return function (value) {
+      var rest = value, seen = {};
+      while (isPattern) {
+        var m = /^\{(case_matters|order_matters)=([^}]*)\}/.exec(rest);
+        if (!m) break;
+        if (seen[m[1]]) return fail(null, "{" + m[1] + "=...} given twice");
+        if (m[2] !== "true" && m[2] !== "false") {
+          return fail(null, "{" + m[1] + "=" + m[2] + "}: the value is true or false");
+        }
+        seen[m[1]] = true;
+        rest = rest.slice(m[0].length);
+      }
+      if (isPattern && rest === "") return null;
+      var parts = rest.split("[,]");
+      if (parts.length > 10) return fail(null, "more than 10 strings");
+      for (var i = 0; i < parts.length; i++) {
+        var problem = entry(parts[i]);
+        if (problem) return problem;
+      }
+      return null;
+    };
+  }
+
+  /* A matching response or pattern: records "source[.]target" of short identifiers,
+     separated by "[,]", at most 36. */
+  function matching(value) {
+    var records = value.split("[,]");
+    if (records.length > 36) return fail(null, "more than 36 records");
+    for (var i = 0; i < records.length; i++) {
+      var pair = records[i].split("[.]");
+      if (pair.length !== 2) return fail(null, "'" + records[i] + "' is not a source[.]target record");
+      for (var k = 0; k < 2; k++) {
+        var problem = SHORT_ID(pair[k]);
+        if (problem) return fail(null, "identifier '" + pair[k] + "': " + problem.reason);
+      }
+    }
+    return null;
+  }
+
+  /* A numeric pattern: a real number, or a range "min[:]max" (either end may be left
+     out) whose min is not above its max. */
+  function numericRange(value) {
+    if (REAL.test(value)) return null;
+    var ends = value.split("[:]");
+    if (ends.length !== 2 || !(ends[0] === "" || REAL.test(ends[0])) ||
+        !(ends[1] === "" || REAL.test(ends[1])) || (ends[0] === "" && ends[1] === "")) {
+      return fail(null, "not a numeric range (min[:]max)");
+    }
+    if (ends[0] !== "" && ends[1] !== "" && parseFloat(ends[0]) > parseFloat(ends[1])) {
+      return fail(null, "a range whose min is above its max");
+    }
+    return null;
+  }
+
   var RESPONSES_04 = {
     "true-false": vocabulary(["true", "false"]),
     choice: identifierSet(true),
+    "fill-in": fillIn(false),
+    matching: matching,
     sequencing: identifierSet(false),
     likert: SHORT_ID,
     numeric: matches(REAL, "a real number"),
     "long-fill-in": localized(4000),
     other: characterstring(4000)
   };
+  var PATTERNS_04 = {"fill-in": fillIn(true), numeric: numericRange};
+  /* interaction types whose correct_responses hold one pattern only */
+  var ONE_PATTERN_04 = ["true-false", "likert", "numeric", "other"];
 
   function response04(isPattern) {
     return function (value, context) {
       if (!context.type) return fail("dependency", "the interaction has no type yet");
-      var check = RESPONSES_04[context.type];
-      if (isPattern && context.type === "numeric") {
-        check = matches(/^(-?[0-9]+(\.[0-9]+)?)?\[:\](-?[0-9]+(\.[0-9]+)?)?$|^-?[0-9]+(\.[0-9]+)?$/,
-                        "a numeric range");
+      if (isPattern && context.pattern > 0 && ONE_PATTERN_04.indexOf(context.type) >= 0) {
+        return fail("general", "a " + context.type + " interaction has one correct pattern");
       }
+      var check = isPattern && PATTERNS_04[context.type] ? PATTERNS_04[context.type]
+        : RESPONSES_04[context.type];
       if (!check) return value.length <= 4000 ? null : fail(null, "too long");
       return check(value);
     };
@@ -324,7 +412,7 @@
   };
   /* 401 undefined element, 404 read-only, 406 type mismatch, 407 out of range, 408 dependency */
   var CODES_04 = {unknown: "401", keyword: "404", readOnly: "404", type: "406", range: "407",
-                  dependency: "408"};
+                  dependency: "408", general: "351"};
 
   /* ------------------------------------------------------------------ the layer */
 
@@ -352,7 +440,9 @@
       return {code: codes.readOnly, reason: element + " is read-only"};
     }
     var n = interactionIndex(element);
-    var context = n === null ? {} : {type: known.type(n), id: known.id(n)};
+    var pattern = /\.correct_responses\.([0-9]+)\.pattern$/.exec(element);
+    var context = n === null ? {} : {type: known.type(n), id: known.id(n),
+                                     pattern: pattern ? Number(pattern[1]) : null};
     var problem = entry[1] ? entry[1](value, context) : null;
     if (!problem) return null;
     return {code: codes[problem.code || "type"],

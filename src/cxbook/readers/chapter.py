@@ -93,7 +93,8 @@ def parse_chapter(
     header = _parse_front_matter(front, path, diags)
     if header is not None and len(diags.errors) == before:  # a front matter with errors
         # is fixed first
-        _check_permissions(header.attribution, SourceLocation(path, body_line - 1), diags)
+        _check_permissions(header.attribution, SourceLocation(path, body_line - 1), diags,
+                           header.notice_location)
     title = header.title if header is not None else None
     own_language = header.language if header is not None else None
     parsed = _render_body(body, path, stem, own_language or language, diags, body_line, title)
@@ -139,7 +140,8 @@ class FrontMatter(NamedTuple):
     attribution: Attribution
     title_location: SourceLocation
     acknowledge: tuple[tuple[str, SourceLocation], ...]  # warning codes, where written
-    language: str | None  # the chapter's own language, when the front matter gives one
+    language: str | None = None  # the chapter's own language, when the front matter gives one
+    notice_location: SourceLocation | None = None  # the 'notice:' key, when written
 
 
 def _parse_front_matter(
@@ -192,14 +194,16 @@ def _parse_front_matter(
     if "language" in fields and not ctx.is_null(fields["language"]):
         language = ctx.language(fields["language"], "'language'")
     return FrontMatter(" ".join(title.split()) if title is not None else None, attribution,
-                       title_loc, acknowledge, language)
+                       title_loc, acknowledge, language,
+                       ctx.loc(fields["notice"]) if "notice" in fields else None)
 
 
 def _check_permissions(attribution: Attribution, where: SourceLocation,
-                       diags: Diagnostics) -> None:
+                       diags: Diagnostics, notice_at: SourceLocation | None = None) -> None:
     """A republished chapter (any chapter not marked ``original: true``) should say where it
     first appeared and under what permission it is republished; ``where`` is the end of the
-    front matter, where the keys go."""
+    front matter, where the keys go, and ``notice_at`` the 'notice:' key left empty (as
+    ``cxbook import`` writes it), where the notice goes."""
     if attribution.original:
         return
     if not attribution.names_source:
@@ -207,7 +211,7 @@ def _check_permissions(attribution: Attribution, where: SourceLocation,
                       "'publication' or 'url' where it first appeared, or 'original: true' if "
                       "it was written for this book", "chapter.no-source")
     if not attribution.notice:
-        diags.warning(where, "republished chapter carries no republishing notice: add "
+        diags.warning(notice_at or where, "republished chapter carries no republishing notice: add "
                       "'notice:' with the permission it is republished under, as the source "
                       "gives it, or 'original: true' if it was written for this book",
                       "chapter.no-notice")

@@ -16,7 +16,7 @@ from typing import TypeVar
 from .. import scaffold
 from ..cache import BuildCache, Bundle, alias, fingerprint
 from ..codes import known_codes
-from ..course import build_activities, build_course
+from ..course import build_activities, build_course, session_warnings
 from ..diagnostics import CxbookError, Diagnostic, Diagnostics, SourceLocation, did_you_mean
 from ..glyphs import Coverage, missing_glyphs
 from ..i18n import localizer
@@ -428,6 +428,7 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
     course = build_course(book, chapters, course_settings, chapter_courses,
                           activities=_cached_activities(cache, book, course_settings,
                                                         chapter_courses, input_keys))
+    diags.extend(session_warnings(course, chapters, course_settings))
     return Project(
         root=str(root),
         book=book,

@@ -15,7 +15,17 @@ import jinja2
 from markupsafe import Markup, escape
 
 from ..i18n import Isolated, Localizer, Text, foreign, localizer, text_direction
-from ..model import Book, Chapter, ChapterActivities, Project, QuizItem, Source
+from ..model import (
+    Book,
+    Chapter,
+    ChapterActivities,
+    ChoiceQuestion,
+    MatchingQuestion,
+    OrderingQuestion,
+    Project,
+    Source,
+)
+from ..scoring import NUMBER_LENGTH
 
 Mode = Literal["book", "workbook", "facilitator", "course"]
 
@@ -48,7 +58,8 @@ def environment() -> jinja2.Environment:
                        first_published=first_published, title_with_subtitle=title_with_subtitle,
                        answer_choices=answer_choices, chapter_title=chapter_title,
                        own_language=own_language, foreign=foreign,
-                       page_ref_span=page_ref_span)
+                       page_ref_span=page_ref_span, number_length=NUMBER_LENGTH,
+                       matching_pairs=matching_pairs, ordering_entries=ordering_entries)
     env.filters["page_tail"] = page_tail
     return env
 
@@ -108,17 +119,29 @@ def kind_label(loc: Localizer, kind: str) -> str:
     return labels[kind]
 
 
-def answer_choices(loc: Localizer, item: QuizItem) -> Text:
-    """A quiz item's right choices for the answer key: "a) Action; c) Luck"."""
-    out: Text | None = None
-    for index in item.correct:
-        # L10N: a right choice in the answer key: its letter (a, b, c …) and its text
-        choice = loc.markup("answer-key.choice", "%(letter)s) %(choice)s",
-                            letter=LETTERS[index], choice=item.choices[index].text)
-        # L10N: items run on in a list, separated by semicolons in English
-        out = choice if out is None else loc.markup(
-            "format.semicolon-list", "%(items)s; %(item)s", items=out, item=choice)
-    return out if out is not None else Text("")
+def answer_choices(loc: Localizer, item: ChoiceQuestion) -> Text:
+    """A choice question's right choices for the answer key: "a) Action; c) Luck"."""
+    # L10N: a right choice in the answer key: its letter (a, b, c …) and its text
+    return loc.series(loc.markup("answer-key.choice", "%(letter)s) %(choice)s",
+                                 letter=LETTERS[index], choice=item.choices[index].text)
+                      for index in item.correct)
+
+
+def matching_pairs(loc: Localizer, item: MatchingQuestion) -> list[Text]:
+    """A matching question's pairs for the answer key: "1 → b) A target"."""
+    return [loc.markup("answer-key.match", "%(number)s → %(letter)s) %(choice)s",
+                       number=loc.number(n), letter=LETTERS[item.pairs[n - 1]],
+                       choice=target.text)
+            for n, (_, target) in enumerate(item.pair_choices, 1)]
+
+
+def ordering_entries(loc: Localizer, item: OrderingQuestion) -> Text:
+    """An ordering question's entries in the right order, by the letters they are printed
+    with: "b) First, a) Then"."""
+    return loc.enumeration(
+        loc.markup("answer-key.choice", "%(letter)s) %(choice)s",
+                   letter=LETTERS[item.presented.index(entry)], choice=entry.text)
+        for entry in item.entries)
 
 
 def title_with_subtitle(loc: Localizer, book: Book) -> str:

@@ -420,7 +420,20 @@ def _metadata(eb: epub.EpubBook, project: Project) -> None:
     eb.add_metadata(None, "meta", CONFORMANCE, {"property": "dcterms:conformsTo"})
 
 
-def _documents(project: Project, cover_src: str) -> list[Doc]:
+def _answer_key(project: Project, bundle: Bundle | None) -> str:
+    """The answer key's XHTML (render/html.py), kept in ``bundle`` under what it shows: each
+    chapter's file name, number, slug and title, and the course's activities (not the
+    chapters' text, so editing a chapter does not render it again)."""
+    if bundle is None:
+        return answer_key_html(project)
+    key = fingerprint("epub-answer-key", tuple((c.stem, c.number, c.slug, c.title, c.language)
+                                               for c in project.chapters),
+                      project.course.activities, localizer(project.book).key)
+    return bundle.fragment("epub-answer-key", key,
+                           lambda: answer_key_html(project).encode("utf-8")).decode("utf-8")
+
+
+def _documents(project: Project, cover_src: str, bundle: Bundle | None = None) -> list[Doc]:
     book = project.book
     loc = localizer(book)
     docs = [
@@ -439,7 +452,7 @@ def _documents(project: Project, cover_src: str) -> list[Doc]:
             acts = project.course.for_chapter(ch.stem)
         docs.append(Doc(chapter_file(ch), ch.anchor, ch.title, "",
                         "bodymatter" if i == 0 else None, ch.location.path, ch, acts, loc))
-    key = answer_key_html(project)
+    key = _answer_key(project, bundle)
     if key:
         docs.append(Doc(ANSWER_KEY_FILE, "answer-key",
                         loc.pgettext("answer-key.title", "Answer key"), key, "backmatter"))
@@ -450,14 +463,15 @@ def _documents(project: Project, cover_src: str) -> list[Doc]:
 
 
 @dataclass(frozen=True)
-class _Cover:
+class CoverImage:
     source: str | None  # the book's cover asset when it is used as it is
     media_type: str
     data: Callable[[], bytes]  # the cover-image's bytes (waits for them when they are made)
     close: Callable[[], None] = lambda: None  # stops making them (the build failed)
 
 
-def _cover(project: Project, bundle: Bundle | None, *, background: bool) -> _Cover:
+def cover_image(project: Project, bundle: Bundle | None, *,
+                background: bool = False) -> CoverImage:
     """The cover-image: the book's own cover when it is a PNG or JPEG, otherwise a PNG made
     from it or generated (renderers/epub_cover.py), kept in the cache under its inputs.
     With ``background``, a cover that must be made is made in a forked process while the
@@ -468,7 +482,7 @@ def _cover(project: Project, bundle: Bundle | None, *, background: bool) -> _Cov
         if asset is None:
             raise RuntimeError(f"the cover '{book.cover}' is not among the book's assets")
         if asset.media_type in RASTER_TYPES:
-            return _Cover(asset.path, asset.media_type, lambda: asset.data)
+            return CoverImage(asset.path, asset.media_type, lambda: asset.data)
 
         def make() -> bytes:
             assert asset is not None
@@ -483,7 +497,7 @@ def _cover(project: Project, bundle: Bundle | None, *, background: bool) -> _Cov
                           book.language, book.labels, project.theme)
     hit = bundle.get("epub-cover", key) if bundle is not None else None
     if hit is not None:
-        return _Cover(None, "image/png", lambda: hit)
+        return CoverImage(None, "image/png", lambda: hit)
     pending = InBackground(make) if background else None
 
     def data() -> bytes:
@@ -492,8 +506,8 @@ def _cover(project: Project, bundle: Bundle | None, *, background: bool) -> _Cov
             bundle.put("epub-cover", key, made)
         return made
 
-    return _Cover(None, "image/png", data, pending.close if pending is not None else
-                  lambda: None)
+    return CoverImage(None, "image/png", data, pending.close if pending is not None else
+                      lambda: None)
 
 
 def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = None, *,
@@ -502,27 +516,34 @@ def build_epub(project: Project, when: dt.datetime, cache: BuildCache | None = N
     must be made is made in a forked process meanwhile (when the build may use more than
     one process)."""
     bundle = cache.bundle("epub") if cache is not None else None
-    cover = _cover(project, bundle, background=background)
+    cover = cover_image(project, bundle, background=background)
     try:
         return _package(project, when, bundle, cover)
     finally:
         cover.close()
 
 
-def _package(project: Project, when: dt.datetime, bundle: Bundle | None,
-             cover: _Cover) -> bytes:
-    """The documents rendered and packaged with ``cover`` as the cover-image."""
+@dataclass(frozen=True)
+class Documents:
+    """The EPUB's content documents, finished but not yet packaged, and what they use."""
+
+    docs: list[Doc]  # in spine order
+    contents: list[bytes]  # each document's final XHTML (UTF-8), in the same order
+    media: dict[str, str]  # asset path -> its path inside the EPUB/ folder
+    theme: ThemeResources  # the stylesheet (CSS_PATH) and the theme files under theme/
+    cover_src: str  # the cover-image's path inside the EPUB/ folder
+
+
+def render_documents(project: Project, bundle: Bundle | None,
+                     cover_source: str | None) -> Documents:
+    """Every content document of the EPUB as its final XHTML bytes, the documents'
+    paths being relative to the package's EPUB/ folder (``chapter_file``, NAV_FILE …).
+    ``cover_source``: the asset used as the cover-image as it is (CoverImage.source), or
+    None for a made one (``cover.png``). Raises CxbookError for a chapter's link that
+    leads nowhere (``epub.link``). Each document is kept in ``bundle`` under its inputs,
+    so only documents whose inputs changed are rendered again."""
     book = project.book
     theme: ThemeResources = theme_resources(project.theme)
-    eb = epub.EpubBook()
-    # Drop ebooklib's random default identifier and its generator line; ours follow.
-    eb.IDENTIFIER_ID = "pub-id"
-    eb.metadata = {}
-    eb.prefixes = []
-    # The spine's page-progression-direction and the package's base direction
-    # (EPUB 3.3, 5.4.1.2 and 5.6.1): a right-to-left book turns its pages leftwards.
-    eb.set_direction(text_direction(book.language))
-
     taken = {n.lower() for n in ("cover.xhtml", "titlepage.xhtml", "copyright.xhtml", NAV_FILE,
                                  ANSWER_KEY_FILE, "sources.xhtml", "toc.ncx", "content.opf",
                                  "cover.png", "cover.jpg")}
@@ -532,9 +553,9 @@ def _package(project: Project, when: dt.datetime, bundle: Bundle | None,
     for asset in project.assets:
         media[asset.path] = portable_name("media/" + asset.path, taken)
 
-    cover_src = media[cover.source] if cover.source is not None else "cover.png"
+    cover_src = media[cover_source] if cover_source is not None else "cover.png"
 
-    docs = _documents(project, cover_src)
+    docs = _documents(project, cover_src, bundle)
     docs[3].body = _nav_body(docs, project)
     language = book.language
     media_key = tuple(sorted(media.items()))
@@ -546,6 +567,23 @@ def _package(project: Project, when: dt.datetime, bundle: Bundle | None,
             ids.setdefault(ident, doc.file)
     links = _Links(ids, {d.file for d in docs})
     contents = [_finish(doc, language, media, links, bundle) for doc in docs]
+    return Documents(docs, contents, media, theme, cover_src)
+
+
+def _package(project: Project, when: dt.datetime, bundle: Bundle | None,
+             cover: CoverImage) -> bytes:
+    """The documents rendered and packaged with ``cover`` as the cover-image."""
+    rendered = render_documents(project, bundle, cover.source)
+    docs, contents, media = rendered.docs, rendered.contents, rendered.media
+    theme, cover_src = rendered.theme, rendered.cover_src
+    eb = epub.EpubBook()
+    # Drop ebooklib's random default identifier and its generator line; ours follow.
+    eb.IDENTIFIER_ID = "pub-id"
+    eb.metadata = {}
+    eb.prefixes = []
+    # The spine's page-progression-direction and the package's base direction
+    # (EPUB 3.3, 5.4.1.2 and 5.6.1): a right-to-left book turns its pages leftwards.
+    eb.set_direction(text_direction(project.book.language))
     used_media = {m for d in docs for m in d.images}
     _metadata(eb, project)
 
@@ -577,7 +615,7 @@ def _package(project: Project, when: dt.datetime, bundle: Bundle | None,
     eb.add_item(epub.EpubNcx(uid="ncx"))
     eb.spine = spine
     eb.toc = _toc(docs, project)
-    loc = localizer(book)
+    loc = localizer(project.book)
     eb.guide = [
         {"type": "cover", "href": "cover.xhtml", "title": docs[0].title},
         {"type": "title-page", "href": "titlepage.xhtml", "title": docs[1].title},

@@ -302,15 +302,20 @@ def _session_plan(project: Project) -> str:
     items = [(ch, project.course.for_chapter(ch.stem)) for ch in project.chapters]
     return render_template(
         "pdf_session_plan.html", localizer(project.book),
-        items=items, total=sum(a.minutes for _, a in items), course=project.course,
+        items=items, course=project.course,
+        total_discussion=sum(a.discussion_minutes for _, a in items),
+        total_exercises_minutes=sum(a.exercise_minutes for _, a in items),
+        total_quiz=sum(a.quiz_minutes for _, a in items),
         total_exercises=sum(len(a.exercises) for _, a in items),
         total_questions=sum(len(a.quiz) for _, a in items),
+        untimed=any(not e.minutes for _, a in items for e in a.exercises),
     )
 
 
-def main_sections(project: Project, edition: Edition) -> list[str]:
+def main_sections(project: Project, edition: Edition, *, sources: bool = True) -> list[str]:
     """The main matter as sections that each open on a right-hand page, in reading order:
-    the session plan (facilitator guide), the chapters, the answer key, the sources."""
+    the session plan (facilitator guide), the chapters, the answer key, the sources
+    (unless ``sources`` is False)."""
     loc = localizer(project.book)
     sections: list[str] = []
     if edition == "facilitator":
@@ -322,7 +327,8 @@ def main_sections(project: Project, edition: Edition) -> list[str]:
         key = answer_key_html(project, page_ref=PAGE_REF_PLACEHOLDER)
         if key:
             sections.append(key)
-    sections.append(sources_html(project))
+    if sources:
+        sections.append(sources_html(project))
     return sections
 
 
@@ -344,8 +350,12 @@ def toc_entries(project: Project, edition: Edition) -> list[TocEntry]:
     return _toc_entries(project, edition, has_key=_has_answer_key(project, edition))
 
 
-def _document(project: Project, edition: Edition, source_date: dt.datetime,
-              **parts: object) -> str:
+def _document(project: Project, edition: Edition, source_date: dt.datetime, *,
+              front: bool, **parts: object) -> str:
+    """The HTML document of a part. Only the front matter's carries the authors and the
+    keywords (every chapter title): the joined PDF keeps the front matter's metadata, and
+    the main-matter parts, cached by their HTML, stay the same when another chapter's
+    title changes."""
     book = project.book
     loc = localizer(book)
     return environment().get_template("pdf_document.html").render(
@@ -354,9 +364,10 @@ def _document(project: Project, edition: Edition, source_date: dt.datetime,
         edition=edition,
         edition_label=edition_label(edition, loc),
         title=pdf_title(book, edition),
-        authors=authors(project),
-        keywords=keywords(project, edition),
+        authors=authors(project) if front else [],
+        keywords=keywords(project, edition) if front else [],
         date=w3c_date(source_date),
+        front=front,
         **parts,
     )
 

@@ -32,7 +32,7 @@ from weasyprint.layout.background import layout_box_backgrounds
 from weasyprint.text.line_break import split_first_line
 
 from .pdf_html import PAGE_REF_PLACEHOLDER
-from .pdf_tags import prepare_page
+from .pdf_tags import hooks, prepare_page
 
 PAGE_REF_ATTRIBUTE = "data-cx-page-ref"
 
@@ -68,11 +68,12 @@ class LaidOutPart:
 
 
 def lay_out(html: Any, **render_options: Any) -> LaidOutPart:
-    """``html.render(...)`` with the margin boxes held back."""
+    """``html.render(...)`` with the margin boxes held back (and pdf_tags.py's hooks)."""
     global _held
     _held = []
     try:
-        document = html.render(**render_options)
+        with hooks():
+            document = html.render(**render_options)
         held = _held
     finally:
         _held = None
@@ -96,7 +97,8 @@ def finish(part: LaidOutPart, first_page: int, page_numbers: dict[str, str]) -> 
         if offset and "page" in counters:
             counters["page"] = [value + offset for value in counters["page"]]
         context.current_page = number
-        margin_boxes = list(_make_margin_boxes(context, page_box, state))
+        with hooks():
+            margin_boxes = list(_make_margin_boxes(context, page_box, state))
         for box in margin_boxes:
             layout_box_backgrounds(page_box, box, context.get_image_from_uri)
         page_box.children = (*page_box.children, *margin_boxes)
@@ -111,6 +113,13 @@ def finish(part: LaidOutPart, first_page: int, page_numbers: dict[str, str]) -> 
     if pages:
         for name in part.borrowed:
             pages[0].anchors[name] = (0, 0, 0, 0)
+
+
+def write(part: LaidOutPart, **pdf_options: Any) -> bytes:
+    """A finished part as PDF bytes: ``document.write_pdf(...)`` with pdf_tags.py's hooks."""
+    with hooks():
+        data: bytes = part.document.write_pdf(**pdf_options)
+    return data
 
 
 def _fill_page_refs(context: Any, page_box: Any, page_numbers: dict[str, str]) -> None:

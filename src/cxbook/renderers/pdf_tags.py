@@ -10,8 +10,12 @@ footnote:
 - ``prepare_page`` (called by pdf_layout.finish once a page has its margin boxes) flags
   the text of margin boxes (running heads, folios) as pagination artifacts and the text of
   leaders (the contents' dot leaders) as layout artifacts [01-005, 01-001], and keeps one
-  link area per link: WeasyPrint gives every box inside a link its own annotation, which
-  then hangs from a Span [28-011].
+  link area per link: WeasyPrint gives every box inside a link its own annotation (the
+  link is inherited), which then hangs from whatever element that box is tagged as, a Span
+  or a P [28-011]. Only the boxes of the link's own element (``<a>``, each of its
+  fragments) keep theirs, whatever is nested in them: spans, inline blocks, floats and
+  positioned boxes (which WeasyPrint's tree holds as ``AbsolutePlaceholder``, not a
+  ``Box``) alike.
 - ``Stream.marked`` writes a flagged box as ``/Artifact`` marked content instead of a
   tagged Span.
 - ``tags._build_box_tree`` is wrapped: it skips artifacts and margin boxes (whose
@@ -30,6 +34,11 @@ footnote:
 Tree shapes that need no HTML knowledge (list items as Lbl + LBody, table row groups,
 page /Tabs) are put right on the joined PDF by pdf_structure.py.
 
+The hooks act only inside ``hooks()`` (pdf_layout.py enters it to lay out and write a
+part of an edition); outside it, in the same process or thread, WeasyPrint works as shipped,
+so that its other uses (the EPUB cover, a caller's own documents) are not changed by
+importing this module.
+
 These hooks use WeasyPrint internals, like pdf_layout.py: pyproject.toml pins its version.
 """
 
@@ -40,6 +49,7 @@ import re
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import pydyf  # type: ignore[import-untyped]
@@ -53,10 +63,24 @@ from weasyprint.layout.absolute import AbsolutePlaceholder
 from weasyprint.pdf.stream import Stream
 
 ARTIFACT = "_cx_artifact"  # attribute set on boxes drawn as artifacts: (type, subtype)
+REFINED = "_cx_refined"  # attribute set on structure elements _refine has seen
 SOFT_HYPHEN = "\u00ad"
 FOOTNOTE_ROLES = frozenset({"doc-footnote", "doc-endnote", "note"})
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _LAST_GLYPHS_RE = re.compile(rb"<([0-9a-f]*)>[^<>]*$")
+# True while an edition's part is laid out or written (a ContextVar: per thread).
+_ACTIVE: ContextVar[bool] = ContextVar("cxbook_pdf_tags", default=False)
+
+
+@contextmanager
+def hooks() -> Iterator[None]:
+    """Within the block, WeasyPrint lays out and writes with this module's hooks; outside
+    it, it works as shipped (see the module docstring)."""
+    token = _ACTIVE.set(True)
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
 
 
 # ---- Artifacts and link areas ------------------------------------------------------------
@@ -66,9 +90,19 @@ def prepare_page(page: Any) -> None:
     """Flag the page furniture of a laid-out WeasyPrint page as artifacts and keep one
     link area per link (see the module docstring)."""
     _flag_artifacts(page._page_box, None)
-    nested = _nested_link_boxes(page._page_box, None, set())
-    if nested:
-        page.links[:] = [link for link in page.links if id(link[3]) not in nested]
+    # page.links: (type, target, rectangle, box); ``box.link`` is the box's own link, set
+    # only on the boxes of a link's element (the inherited one is WeasyPrint's parent_link).
+    page.links[:] = [link for link in page.links if link[3].link is not None]
+
+
+def _children(box: Any) -> Iterator[Any]:
+    """The boxes laid out inside ``box``, positioned ones (held in the tree as
+    ``AbsolutePlaceholder``) included, as the boxes themselves."""
+    for child in getattr(box, "children", ()):
+        if isinstance(child, AbsolutePlaceholder):
+            child = child._box
+        if isinstance(child, boxes.Box):
+            yield child
 
 
 def _flag_artifacts(box: Any, artifact: tuple[str, str | None] | None) -> None:
@@ -80,28 +114,8 @@ def _flag_artifacts(box: Any, artifact: tuple[str, str | None] | None) -> None:
         artifact = ("Layout", None)
     if artifact is not None:
         setattr(box, ARTIFACT, artifact)
-    for child in getattr(box, "children", ()):
-        if isinstance(child, boxes.Box):
-            _flag_artifacts(child, artifact)
-
-
-def _nested_link_boxes(box: Any, link: Any, found: set[int]) -> set[int]:
-    """Boxes inside a box that links to the same target (WeasyPrint's ``link`` is
-    inherited, so each of them would get an annotation of its own)."""
-    own = box.link
-    if link is not None and own in (None, link) and not isinstance(
-            box, (boxes.TextBox, boxes.LineBox)):
-        found.add(id(box))
-    current = own or link
-    for child in getattr(box, "children", ()):
-        # a positioned box (the contents' chapter number) sits in a placeholder, which is
-        # what WeasyPrint lists among the links
-        inner = child._box if isinstance(child, AbsolutePlaceholder) else child
-        if isinstance(inner, boxes.Box):
-            _nested_link_boxes(inner, current, found)
-            if inner is not child and id(inner) in found:
-                found.add(id(child))
-    return found
+    for child in _children(box):
+        _flag_artifacts(child, artifact)
 
 
 _original_marked = Stream.marked
@@ -110,7 +124,7 @@ _original_marked = Stream.marked
 @contextmanager
 def _marked(self: Any, box: Any, tag: str) -> Iterator[None]:
     artifact = getattr(box, ARTIFACT, None)
-    if artifact is None or self._tags is None:
+    if artifact is None or self._tags is None or not _ACTIVE.get():
         with _original_marked(self, box, tag):
             yield
         return
@@ -135,12 +149,21 @@ _original_build_box_tree = wp_tags._build_box_tree
 
 def _build_box_tree(box: Any, parent: Any, pdf: Any, page_number: int, nums: Any,
                     annotations: Any, tags: Any) -> Iterator[Any]:
+    if not _ACTIVE.get():
+        yield from _original_build_box_tree(box, parent, pdf, page_number, nums, annotations,
+                                            tags)
+        return
     real = box._box if isinstance(box, AbsolutePlaceholder) else box
     if isinstance(real, boxes.MarginBox) or getattr(real, ARTIFACT, None) is not None:
         return  # drawn as artifacts: nothing to tag
     for element in _original_build_box_tree(box, parent, pdf, page_number, nums,
                                             annotations, tags):
-        _refine(element, real, pdf)
+        # WeasyPrint passes the elements of the html and body elements' (and the page's)
+        # children up through their calls: each element is refined once, by the call for
+        # the box it was made for, which yields it first.
+        if not getattr(element, REFINED, False):
+            setattr(element, REFINED, True)
+            _refine(element, real, pdf)
         yield element
 
 
@@ -169,11 +192,17 @@ def _refine(element: Any, box: Any, pdf: Any) -> None:
 
 
 def _texts(box: Any) -> Iterator[str]:
+    """The text of ``box`` as read: a space between lines and around blocks and boxes out
+    of the flow (whose neighbours' spaces layout removes at line ends)."""
     if isinstance(box, boxes.TextBox):
         yield box.text
-    for child in getattr(box, "children", ()):
-        if isinstance(child, boxes.Box) and getattr(child, ARTIFACT, None) is None:
-            yield from _texts(child)
+    for child in _children(box):
+        if getattr(child, ARTIFACT, None) is not None:
+            continue
+        apart = not isinstance(child, boxes.InlineLevelBox) or not child.is_in_normal_flow()
+        yield " " if apart else ""
+        yield from _texts(child)
+        yield " " if apart else ""
 
 
 def _unique_id(pdf: Any, wanted: str) -> str:
@@ -201,7 +230,7 @@ def _split_text_box(context: Any, box: Any, available_width: Any, skip: Any,
     is not in the text (the box's text no longer starts the rest of the source text)."""
     new_box, resume_index, preserved = _original_split_text_box(
         context, box, available_width, skip, *args, **kwargs)
-    if new_box is not None and resume_index is not None:
+    if new_box is not None and resume_index is not None and _ACTIVE.get():
         hyphen = box.style["hyphenate_character"]
         shown = new_box.text.encode()
         if (hyphen and new_box.text.endswith(hyphen)
@@ -216,7 +245,7 @@ wp_inline.split_text_box = _split_text_box
 def _draw_first_line(stream: Any, textbox: Any, *args: Any, **kwargs: Any) -> Any:
     emojis = _original_draw_first_line(stream, textbox, *args, **kwargs)
     hyphen = textbox.style["hyphenate_character"]
-    if getattr(textbox, ADDED_HYPHEN, False) and len(hyphen) == 1:
+    if getattr(textbox, ADDED_HYPHEN, False) and len(hyphen) == 1 and _ACTIVE.get():
         _mark_soft_hyphen(stream, hyphen)
     return emojis
 

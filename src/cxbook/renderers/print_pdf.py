@@ -50,7 +50,7 @@ from ..printing import (
     parse_length,
     parse_trim,
 )
-from .pdf import plan_parts, render_pdf
+from .pdf import busy_processes, render_pdf
 from .pdf_html import main_sections
 
 PROFILE_NAME = "cxbook-FOGRA39.icc"
@@ -347,7 +347,7 @@ class PrintPdfRenderer:
         return f"{book.slug}{self.suffix}.pdf"
 
     def processes(self, project: Project) -> int:
-        return len(plan_parts(main_sections(project, "reader")))
+        return busy_processes(main_sections(project, "reader"))
 
     def render(self, project: Project, options: BuildOptions) -> list[OutputFile]:
         edition = project.book.print_edition or default_edition(project.book)

@@ -23,9 +23,10 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
 from typing import Literal
 
@@ -36,11 +37,25 @@ from ..cache import Bundle, fingerprint
 from ..diagnostics import CxbookError, Diagnostic, Severity, SourceLocation
 from ..i18n import Localizer, foreign, localizer
 from ..markdown import resolve_asset_path
-from ..model import DEFAULT_COLORS, Book, Chapter, ChapterActivities, Project, QuizItem, Theme
+from ..model import (
+    DEFAULT_COLORS,
+    Book,
+    Chapter,
+    ChapterActivities,
+    Choice,
+    ChoiceQuestion,
+    FillInQuestion,
+    MatchingQuestion,
+    NumericQuestion,
+    OrderingQuestion,
+    Project,
+    Question,
+    Theme,
+)
 from ..output import OutputFile, reproducible_zip
 from ..render.html import chapter_html, environment, sources_html, title_with_subtitle
 from ..render.names import portable_name
-from ..scoring import scoring_rules
+from ..scoring import number_text, scoring_rules
 
 Version = Literal["1.2", "2004"]
 
@@ -52,6 +67,9 @@ RUNTIME_FILES: dict[Version, tuple[str, ...]] = {  # scripts, in load order
     version: ("player.js", "scorm-api.js", *(f"track-{name}.js" for name in adapters))
     for version, adapters in TRACKING.items()
 }
+# The course page on its own, without an LMS (``cxbook serve``): the standalone adapter only.
+STANDALONE_TRACKING = ("local",)
+STANDALONE_FILES = ("player.js", *(f"track-{name}.js" for name in STANDALONE_TRACKING))
 STATIC_FILES = ("icon.svg",)
 DATA_FILE = f"{RUNTIME_DIR}/course-data.json"
 LOCALE_FILE = f"{RUNTIME_DIR}/locale.js"  # the runtime's words in the book's language
@@ -61,6 +79,7 @@ MANIFEST = "imsmanifest.xml"
 SUSPEND_LIMITS: dict[Version, int] = {"1.2": 4096, "2004": 64000}
 MAX_CHOICES = 48  # choice masks must stay exact in a JavaScript number
 RESPONSE_CHOICES = 36  # 1.2: one character 0-9/a-z a choice; 2004: SPM of a response set
+ENTRY_LIMIT = 35  # matching prompts and targets, ordering entries (one base-36 digit each)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'self'")
@@ -158,52 +177,91 @@ def _readable(text: str) -> str:
     return cut if len(cut) >= READABLE_LENGTH // 2 else words[:READABLE_LENGTH].strip("_")
 
 
-def response_identifiers(item: QuizItem) -> dict[str, str]:
-    """Choice id -> the choice's identifier in SCORM 2004 learner responses and correct
-    patterns (a short_identifier_type), readable in LMS reports: the choice text as
-    lower-case ASCII words joined by ``_`` ("A new manager" -> ``a_new_manager``). Made from
-    the text alone, so it survives reordering the choices. Choices whose texts give the same
-    words (or none, as in scripts without Latin letters) add their choice id
-    (``yes_c1a2b3c``, ``c1a2b3c``), which is unique in the item. Every identifier is
-    letters, digits and ``_``: valid in every LMS's reading of the type."""
-    bases = {c.id: _readable(c.text) for c in item.choices}
+def identifiers(entries: Sequence[Choice]) -> dict[str, str]:
+    """Choice id -> its identifier in SCORM 2004 learner responses and correct patterns (a
+    short_identifier_type), readable in LMS reports: the text as lower-case ASCII words
+    joined by ``_`` ("A new manager" -> ``a_new_manager``). Made from the text alone, so it
+    survives reordering. Texts that give the same words (or none, as in scripts without
+    Latin letters) add their choice id (``yes_c1a2b3c``, ``c1a2b3c``), which is unique
+    among ``entries``. Every identifier is letters, digits and ``_``: valid in every LMS's
+    reading of the type."""
+    bases = {c.id: _readable(c.text) for c in entries}
     shared = {b for b in bases.values() if list(bases.values()).count(b) > 1}
     made = {cid: (base if base and base not in shared else
                   f"{base}_{cid}" if base else cid) for cid, base in bases.items()}
     if len(set(made.values())) < len(made):  # a text that spells another's suffix
-        return {c.id: c.id for c in item.choices}
+        return {c.id: c.id for c in entries}
     return made
 
 
+def response_identifiers(item: ChoiceQuestion | OrderingQuestion) -> dict[str, str]:
+    """A choice question's choices (an ordering question's entries) as identifiers; see
+    identifiers."""
+    return identifiers(item.choices if isinstance(item, ChoiceQuestion) else item.entries)
+
+
 def structure_key(project: Project) -> str:
-    """Fingerprint of what the saved learner state refers to (chapters, items, choices);
-    state saved against another structure is not applied."""
+    """Fingerprint of what the saved learner state refers to (chapters, items, choices,
+    entries); state saved against another structure is not applied. A course of choice
+    questions only keeps the key it had before other question types existed."""
     parts = [ch.slug for ch in project.chapters]
     for q in project.course.quiz_items:
         parts.append(q.id)
-        parts.extend(c.id for c in q.choices)
+        if isinstance(q, ChoiceQuestion):
+            parts.extend(c.id for c in q.choices)
+        elif isinstance(q, MatchingQuestion):
+            parts.extend([f"{q.type}:", *(p.id for p in q.prompts), "/",
+                          *(t.id for t in q.targets)])
+        elif isinstance(q, OrderingQuestion):
+            parts.extend([f"{q.type}:", *(e.id for e in q.presented)])
+        else:
+            parts.append(f"{q.type}:")
     return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()[:8]
 
 
 def answer_width(max_choices: int) -> int:
-    """Base-36 digits per quiz item: values 0 (not answered) .. 2**max_choices."""
+    """Base-36 digits of a choice question's saved answer: values 0 (not answered) ..
+    2**max_choices."""
     width, top = 1, 36
     while top < 2**max_choices + 1:
         width, top = width + 1, top * 36
     return width
 
 
+TEXT_ESCAPE = 5  # characters of an escaped character in saved text (~ and 4 base-36 digits)
+SEED_DIGITS = 4  # base-36 digits of the learner's shuffling seed
+
+
+def saved_width(item: Question) -> int:
+    """The most characters the player's saved state (player.js ``encodeState``) spends on
+    an item's answer: a choice question a base-36 number wide enough for every selection;
+    a matching question a digit per prompt; an ordering question a digit per entry; a
+    fill-in or numeric question two base-36 digits of length and its text, each character
+    at most TEXT_ESCAPE long (fill-in: the field's max_length; numeric: the number as
+    recorded, at most a sign, 10 digits, a point and 7 digits)."""
+    if isinstance(item, ChoiceQuestion):
+        return answer_width(len(item.choices))
+    if isinstance(item, MatchingQuestion):
+        return len(item.prompts)
+    if isinstance(item, OrderingQuestion):
+        return len(item.entries)
+    if isinstance(item, FillInQuestion):
+        return 2 + TEXT_ESCAPE * item.max_length
+    return 2 + RECORDED_NUMBER_LENGTH
+
+
+RECORDED_NUMBER_LENGTH = 19  # "-", 10 digits, ".", 7 digits
+
+
 def max_suspend_length(project: Project) -> int:
     """Longest suspend_data the player can write for this course (see player.js
-    ``encodeState``): ``c1.<key>.<page>.<visited>.<answers>``."""
+    ``encodeState``): ``c2.<key>.<seed>.<page>.<visited>.<answers>``."""
     chapters = len(project.chapters)
     pages = chapters + 1
-    items = project.course.quiz_items
-    max_choices = max((len(q.choices) for q in items), default=0)
     page_digits = len(_base36(pages - 1))
     visited = (chapters + 4) // 5
-    answers = len(items) * answer_width(max_choices)
-    return len("c1.") + 8 + 1 + page_digits + 1 + visited + 1 + answers
+    answers = sum(saved_width(q) for q in project.course.quiz_items)
+    return len("c2.") + 8 + 1 + SEED_DIGITS + 1 + page_digits + 1 + visited + 1 + answers
 
 
 def _base36(n: int) -> str:
@@ -274,6 +332,15 @@ def runtime_messages(loc: Localizer) -> dict[str, object]:
         "notAnswered": loc.raw("course.not-answered", "Not answered."),
         "correct": loc.raw("course.correct", "Correct."),
         "notQuite": loc.raw("course.not-quite", "Not quite."),
+        "writeNumber": loc.raw("course.write-number",
+                               "Write a number, such as %(whole)s or %(decimal)s."),
+        "notAnsweredOrdering": loc.raw(
+            "course.not-answered-ordering",
+            "Not answered: put the entries in order with the %(up)s and %(down)s buttons first."),
+        "moveUp": loc.raw("quiz.move-up", "Move up"),
+        "moveDown": loc.raw("quiz.move-down", "Move down"),
+        # L10N: read out after an entry of an ordering question moved: its new place
+        "orderPlace": loc.raw("course.order-place", "%(entry)s: %(place)s of %(num)s."),
         "nextSentence": loc.raw("format.next-sentence", "%(text)s %(sentence)s"),
         "noData": loc.raw("course.no-data", "The answers cannot be checked here: open the "
                           "course from an LMS or a web server."),
@@ -323,6 +390,7 @@ def locale_script(project: Project) -> bytes:
         "messages": runtime_messages(loc),
         "numbers": [loc.number(n) for n in range(top + 1)],
         "percents": [loc.percent(n) for n in range(101)],
+        "decimalExample": loc.decimal(Decimal("2.5")),
     }
     body = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
     return ("/* cxbook: the course player's words in the book's language (generated). */\n"
@@ -331,15 +399,29 @@ def locale_script(project: Project) -> bytes:
             ).encode()
 
 
-def tracking_item(item: QuizItem, version: Version, language: str) -> dict[str, object]:
+# The SCORM interaction type of each question type.
+INTERACTION_TYPES = {"choice": "choice", "fill-in": "fill-in", "numeric": "numeric",
+                     "matching": "matching", "ordering": "sequencing"}
+
+
+def tracking_item(item: Question, version: Version, language: str) -> dict[str, object]:
     """What the version's tracking adapter records for a quiz item besides the player's
-    own ids: its interaction id and, in 2004, its description and the choices' response
-    identifiers ({choice id: identifier}). 1.2 responses are letters by position, made
-    by the adapter itself."""
-    info: dict[str, object] = {"interaction": interaction_id(item.id)}
+    own ids and its scoring rule: its interaction id and type, in 1.2 a numeric
+    question's answer (its correct pattern), in 2004 its description and the identifiers
+    of its choices or entries ({id: identifier}; a matching question's prompts as
+    ``sources`` and targets as ``targets``). 1.2 choice, matching and sequencing
+    responses are characters by position, made by the adapter itself."""
+    info: dict[str, object] = {"interaction": interaction_id(item.id),
+                               "type": INTERACTION_TYPES[item.type]}
+    if version == "1.2" and isinstance(item, NumericQuestion) and item.answer is not None:
+        info["answer"] = number_text(item.answer)
     if version == "2004":
         info["description"] = description(item.question, language)
-        info["responses"] = response_identifiers(item)
+        if isinstance(item, ChoiceQuestion | OrderingQuestion):
+            info["responses"] = response_identifiers(item)
+        elif isinstance(item, MatchingQuestion):
+            info["sources"] = identifiers(item.prompts)
+            info["targets"] = identifiers(item.targets)
     return info
 
 
@@ -365,7 +447,10 @@ def course_data(project: Project, version: Version, cache: Bundle | None = None)
 
 
 def index_html(project: Project, version: Version, images: Mapping[str, str],
-               cache: Bundle | None = None) -> bytes:
+               cache: Bundle | None = None, *, scripts: tuple[str, ...] | None = None,
+               tracking: tuple[str, ...] | None = None) -> bytes:
+    """The course page. ``scripts`` (runtime files, in load order) and ``tracking`` (the
+    adapters to try) default to the version's package (RUNTIME_FILES, TRACKING)."""
     template = environment().get_template("course_page.html")
     text = template.render(
         **localizer(project.book).template_context(),
@@ -376,8 +461,9 @@ def index_html(project: Project, version: Version, images: Mapping[str, str],
         key=structure_key(project),
         css_href=CSS_FILE,
         icon_href=f"{RUNTIME_DIR}/icon.svg",
-        scripts=[LOCALE_FILE, *(f"{RUNTIME_DIR}/{name}" for name in RUNTIME_FILES[version])],
-        tracking=" ".join(TRACKING[version]),
+        scripts=[LOCALE_FILE,
+                 *(f"{RUNTIME_DIR}/{name}" for name in scripts or RUNTIME_FILES[version])],
+        tracking=" ".join(tracking or TRACKING[version]),
     )
     return (text.strip() + "\n").encode("utf-8")
 
@@ -444,25 +530,44 @@ def renamed_images(html: str, names: Mapping[str, str]) -> str:
 def package_files(project: Project, version: Version,
                   cache: Bundle | None = None) -> dict[str, bytes]:
     """Every file of the package except imsmanifest.xml."""
+    return _page_files(project, version, cache, RUNTIME_FILES[version], TRACKING[version],
+                       schema_files(version))
+
+
+def standalone_files(project: Project, cache: Bundle | None = None) -> dict[str, bytes]:
+    """The course page on its own, as a web server without an LMS serves it: the package's
+    files (path -> bytes, ``index.html`` the page) with the player and only the standalone
+    tracking adapter (``track-local.js``: progress in the browser's local storage), and
+    neither manifest nor schemas. Its data file is the SCORM 2004 one, whose limits are
+    the larger."""
+    return _page_files(project, "2004", cache, STANDALONE_FILES, STANDALONE_TRACKING, {})
+
+
+def _page_files(project: Project, version: Version, cache: Bundle | None,
+                scripts: tuple[str, ...], tracking: tuple[str, ...],
+                schemas: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The course page ``index.html`` with ``scripts`` trying the ``tracking`` adapters,
+    and every file it uses; ``schemas`` are added at the root."""
     css = recolored_css(project.theme)
     files: dict[str, bytes] = {
         CSS_FILE: css.encode("utf-8"),
         DATA_FILE: course_data(project, version, cache),
         LOCALE_FILE: locale_script(project),
     }
-    for name in (*RUNTIME_FILES[version], *STATIC_FILES):
+    for name in (*scripts, *STATIC_FILES):
         files[f"{RUNTIME_DIR}/{name}"] = runtime_file(name)
     for path, data in project.theme.fonts().items():
         if path in css:  # only the fonts the stylesheet uses (url("fonts/…") beside it)
             files[f"{RUNTIME_DIR}/{path}"] = data
-    files.update(schema_files(version))
+    files.update(schemas)
     names = image_names(project, {*files, LAUNCH, MANIFEST})
     for path, name in names.items():
         asset = project.asset(path)
         if asset is None:
             raise ValueError(f"chapter image {path!r} is not among the project's assets")
         files[name] = asset.data
-    files[LAUNCH] = index_html(project, version, names, cache)
+    files[LAUNCH] = index_html(project, version, names, cache, scripts=scripts,
+                               tracking=tracking)
     return files
 
 
@@ -481,9 +586,28 @@ def package_limits(project: Project, version: Version) -> list[Diagnostic]:
       in 2004) must hold the longest state the runtime can write (max_suspend_length).
     - The runtime keeps an item's selection as a bit mask exact in a JavaScript number:
       at most MAX_CHOICES choices in any package.
+    - 1.2 records matching pairs and sequences as single characters too, 2004 at most 36
+      pairs or entries, and the saved state keeps a matched target or an entry's place as
+      one base-36 digit other than 0: a matching question has at most 35 prompts and 35
+      targets, an ordering question at most 35 entries.
     """
     found: list[Diagnostic] = []
     for item in project.course.quiz_items:
+        if isinstance(item, MatchingQuestion | OrderingQuestion):
+            counts = ({"prompts": len(item.prompts), "targets": len(item.targets)}
+                      if isinstance(item, MatchingQuestion) else {"entries": len(item.entries)})
+            for what, n in counts.items():
+                if n > ENTRY_LIMIT:
+                    found.append(Diagnostic(
+                        item.location, Severity.ERROR,
+                        f"{'a matching' if isinstance(item, MatchingQuestion) else 'an ordering'}"
+                        f" question in a SCORM course can have at most {ENTRY_LIMIT} {what}, "
+                        f"because SCORM 1.2 records each as one letter or digit and the saved "
+                        f"progress keeps each as one; this one has {n}: split the question",
+                        "scorm.too-many-choices"))
+            continue
+        if not isinstance(item, ChoiceQuestion):
+            continue
         count = len(item.choices)
         if version == "1.2" and count > RESPONSE_CHOICES:
             why = (f"a quiz item in a SCORM 1.2 course can have at most {RESPONSE_CHOICES} "

@@ -28,7 +28,7 @@
 
   Local.prototype.readState = function () {
     return {location: String(this.data.location || ""), suspend: String(this.data.suspend || ""),
-            mastery: null, recorded: null, responses: {}};
+            mastery: null, learner: "", recorded: null, responses: {}};
   };
 
   Local.prototype.writeState = function (location, suspend) {

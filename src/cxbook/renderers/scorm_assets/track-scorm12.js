@@ -10,11 +10,23 @@
  *   cmi.core.session_time      CMITimespan HHHH:MM:SS.SS
  *   cmi.interactions.n.*       write-only in 1.2, so each check appends a record (a
  *                              journal): id (CMIIdentifier, from course-data.json), type
- *                              choice, correct_responses.0.pattern and student_response
- *                              as single characters, one per choice by its position:
- *                              a for the first choice ... z for the 26th, then 0 to 9,
- *                              comma-separated in choice order; result correct | wrong;
- *                              time CMITime (the learner's clock); weighting 1.
+ *                              (choice, fill-in, numeric, matching, sequencing),
+ *                              correct_responses.n.pattern and student_response as the
+ *                              type's CMIFeedback (at most 255 characters):
+ *                              choice      single characters by the choice's position (a
+ *                                          for the first ... z for the 26th, then 0 to
+ *                                          9), comma-separated in choice order;
+ *                              fill-in     the text; one pattern per accepted answer;
+ *                              numeric     a CMIDecimal; the pattern is the answer shown,
+ *                                          written only when the question gives one;
+ *                              matching    "1.b" pairs, comma-separated: the prompt by its
+ *                                          position (1 to 9, then a to z, then 0) and the
+ *                                          target by its position as choices are;
+ *                              sequencing  the entries' characters by their position as
+ *                                          the page lists them, in the learner's order;
+ *                              result correct | wrong; time CMITime (the learner's clock);
+ *                              weighting 1.
+ *   cmi.core.student_id        read: the learner id, which seeds shuffled choices
  *
  * In review and browse modes (cmi.core.lesson_mode) the player writes nothing; this
  * adapter then reads what the LMS recorded (lesson_status, score.raw) for the page to show.
@@ -26,12 +38,45 @@
   var CALLS = {initialize: "LMSInitialize", finish: "LMSFinish", get: "LMSGetValue",
                set: "LMSSetValue", commit: "LMSCommit", error: "LMSGetLastError"};
   var CHOICE_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789";
+  var SOURCE_CHARACTERS = "123456789abcdefghijklmnopqrstuvwxyz0";
+  var FEEDBACK_LENGTH = 255; /* CMIFeedback is a CMIString255 */
 
   /* The choice response: one character per selected choice, in choice order. */
   function characters(item, selected) {
     var out = [];
     for (var k = 0; k < item.choices.length && k < CHOICE_CHARACTERS.length; k++) {
       if (selected.indexOf(item.choices[k]) >= 0) out.push(CHOICE_CHARACTERS.charAt(k));
+    }
+    return out.join(",");
+  }
+
+  /* Text cut to a CMIFeedback's 255 characters (never in the middle of a character). */
+  function feedbackText(text) {
+    var out = String(text);
+    if (out.length <= FEEDBACK_LENGTH) return out;
+    out = out.slice(0, FEEDBACK_LENGTH);
+    return /[\ud800-\udbff]$/.test(out) ? out.slice(0, -1) : out;
+  }
+
+  /* Matching pairs: "1.b" for each matched prompt, in the prompts' order. */
+  function pairs(item, matched) {
+    var out = [];
+    for (var p = 0; p < item.prompts.length && p < SOURCE_CHARACTERS.length; p++) {
+      var t = Object.prototype.hasOwnProperty.call(matched, item.prompts[p])
+        ? item.targets.indexOf(matched[item.prompts[p]]) : -1;
+      if (t >= 0 && t < CHOICE_CHARACTERS.length) {
+        out.push(SOURCE_CHARACTERS.charAt(p) + "." + CHOICE_CHARACTERS.charAt(t));
+      }
+    }
+    return out.join(",");
+  }
+
+  /* A sequence: each entry's character by its place on the page, in the given order. */
+  function sequence(item, order) {
+    var out = [];
+    for (var i = 0; i < order.length; i++) {
+      var e = item.entries.indexOf(order[i]);
+      if (e >= 0 && e < CHOICE_CHARACTERS.length) out.push(CHOICE_CHARACTERS.charAt(e));
     }
     return out.join(",");
   }
@@ -87,6 +132,7 @@
       location: resume ? lms.get("cmi.core.lesson_location") : "",
       suspend: resume ? lms.get("cmi.suspend_data") : "",
       mastery: scorm.number(lms.get("cmi.student_data.mastery_score"), 0, 100),
+      learner: lms.get("cmi.core.student_id"),
       recorded: null,
       responses: {}
     };
@@ -108,20 +154,43 @@
     if (commit) this.lms.commit();
   };
 
-  /* question type -> its response as a 1.2 CMIFeedback */
-  var ENCODERS = {choice: characters};
+  /* question type -> [its 1.2 interaction type, its response as a CMIFeedback, its correct
+     patterns from the item's scoring rule and course-data.json's record] */
+  var ENCODERS = {
+    choice: ["choice", characters, function (item, rule) {
+      return [characters(item, rule.correct || [])];
+    }],
+    "fill-in": ["fill-in", function (item, text) { return feedbackText(text); },
+                function (item, rule) {
+      return (rule.accepted || []).map(feedbackText);
+    }],
+    numeric: ["numeric", function (item, number) { return String(number); },
+              function (item, rule, info) {
+      return info.answer ? [info.answer] : [];
+    }],
+    matching: ["matching", pairs, function (item, rule) {
+      return [pairs(item, rule.pairs || {})];
+    }],
+    ordering: ["sequencing", sequence, function (item, rule) {
+      return [sequence(item, rule.sequence || [])];
+    }]
+  };
 
   Scorm12.prototype.recordInteraction = function (item, response, correct, when) {
-    var encode = ENCODERS[item.type];
-    if (!encode) return;
+    var encoder = ENCODERS[item.type];
+    if (!encoder) return;
     var info = this.items[item.id] || {};
+    var rule = this.rules.items[item.id] || {};
     var base = "cmi.interactions." + this.count++ + ".";
     var lms = this.lms;
     lms.set(base + "id", info.interaction || item.id);
-    lms.set(base + "type", item.type);
-    lms.set(base + "correct_responses.0.pattern", encode(item, this.rules.items[item.id] || []));
+    lms.set(base + "type", encoder[0]);
+    var patterns = encoder[2](item, rule, info);
+    for (var n = 0; n < patterns.length; n++) {
+      lms.set(base + "correct_responses." + n + ".pattern", patterns[n]);
+    }
     lms.set(base + "weighting", "1");
-    lms.set(base + "student_response", encode(item, response));
+    lms.set(base + "student_response", encoder[1](item, response));
     lms.set(base + "result", correct ? "correct" : "wrong");
     lms.set(base + "time", clock(when));
   };
@@ -149,5 +218,6 @@
   };
 
   cx.registerAdapter("scorm12", function (context) { return new Scorm12(context); });
-  cx.scorm12 = {characters: characters, timespan: timespan, clock: clock};
+  cx.scorm12 = {characters: characters, pairs: pairs, sequence: sequence, timespan: timespan,
+                clock: clock};
 })();

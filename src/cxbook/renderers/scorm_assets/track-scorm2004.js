@@ -12,12 +12,24 @@
  *   cmi.session_time           timeinterval (second,10,2): PT#H#M#.##S
  *   cmi.interactions.n.*       readable in 2004, so each quiz item keeps one record that
  *                              later checks update: id (long_identifier_type, from
- *                              course-data.json), type choice, description (the question,
- *                              a localized_string_type from course-data.json), weighting 1,
- *                              correct_responses.0.pattern and learner_response as the
- *                              choices' short identifiers (course-data.json's "responses",
- *                              made from the choice texts) in choice order, joined by
- *                              "[,]"; result correct | incorrect; timestamp time(second,10,0).
+ *                              course-data.json), type (choice, fill-in, numeric,
+ *                              matching, sequencing), description (the question, a
+ *                              localized_string_type from course-data.json), weighting 1,
+ *                              correct_responses.n.pattern and learner_response in the
+ *                              type's format:
+ *                              choice      the choices' short identifiers (course-data.json's
+ *                                          "responses", made from the choice texts) in
+ *                                          choice order, joined by "[,]";
+ *                              fill-in     the text (at most 250 characters, no leading
+ *                                          "{", "[,]" written "[ ,]"); one pattern per
+ *                                          accepted answer, "{case_matters=true|false}"
+ *                                          and the answer;
+ *                              numeric     a real number; the pattern "low[:]high";
+ *                              matching    "source[.]target" records joined by "[,]", from
+ *                                          course-data.json's "sources" and "targets";
+ *                              sequencing  the entries' identifiers in order, "[,]";
+ *                              result correct | incorrect; timestamp time(second,10,0).
+ *   cmi.learner_id             read: the learner id, which seeds shuffled choices
  *
  * In review and browse modes (cmi.mode) the player writes nothing; this adapter then reads
  * what the LMS recorded: status, score and each interaction's learner_response, which
@@ -58,6 +70,10 @@
     this.limits = {suspend: 64000, location: 1000};
   }
 
+  var TEXT_LENGTH = 250; /* a localized_string_type's smallest permitted maximum */
+
+  function has(object, key) { return Object.prototype.hasOwnProperty.call(object, key); }
+
   /* A choice response: the choices' identifiers in the data model, in choice order. */
   Scorm2004.prototype.choice = function (item, selected) {
     var table = (this.items[item.id] || {}).responses || {}, out = [];
@@ -66,6 +82,63 @@
       if (selected.indexOf(choice) >= 0) out.push(table[choice] || choice);
     }
     return out.join(DELIMITER);
+  };
+
+  /* A fill-in text as one localized string of the array: no "{" to open it (that would
+     start a delimiter), no "[,]" inside it, at most 250 characters. */
+  function localized(text) {
+    var out = String(text).replace(/^\{+/, "").split(DELIMITER).join("[ ,]");
+    if (out.length > TEXT_LENGTH) {
+      out = out.slice(0, TEXT_LENGTH);
+      if (/[\ud800-\udbff]$/.test(out)) out = out.slice(0, -1);
+    }
+    return out;
+  }
+
+  Scorm2004.prototype.fillIn = function (item, text) { return localized(text); };
+
+  Scorm2004.prototype.numeric = function (item, number) { return String(number); };
+
+  /* Matching: "source[.]target" for each matched prompt, in the prompts' order. */
+  Scorm2004.prototype.matching = function (item, matched) {
+    var info = this.items[item.id] || {}, sources = info.sources || {};
+    var targets = info.targets || {}, out = [];
+    for (var p = 0; p < item.prompts.length; p++) {
+      var prompt = item.prompts[p];
+      if (has(matched, prompt)) {
+        out.push((sources[prompt] || prompt) + "[.]" +
+                 (targets[matched[prompt]] || matched[prompt]));
+      }
+    }
+    return out.join(DELIMITER);
+  };
+
+  /* Sequencing: the entries' identifiers in the given order. */
+  Scorm2004.prototype.sequence = function (item, order) {
+    var table = (this.items[item.id] || {}).responses || {}, out = [];
+    for (var i = 0; i < order.length; i++) out.push(table[order[i]] || order[i]);
+    return out.join(DELIMITER);
+  };
+
+  /* question type -> [its 2004 interaction type, the method writing a response, its
+     correct patterns from the item's scoring rule] */
+  var ENCODERS = {
+    choice: ["choice", "choice", function (self, item, rule) {
+      return [self.choice(item, rule.correct || [])];
+    }],
+    "fill-in": ["fill-in", "fillIn", function (self, item, rule) {
+      var prefix = "{case_matters=" + (rule.caseSensitive ? "true" : "false") + "}";
+      return (rule.accepted || []).map(function (a) { return prefix + localized(a); });
+    }],
+    numeric: ["numeric", "numeric", function (self, item, rule) {
+      return [rule.low + "[:]" + rule.high];
+    }],
+    matching: ["matching", "matching", function (self, item, rule) {
+      return [self.matching(item, rule.pairs || {})];
+    }],
+    ordering: ["sequencing", "sequence", function (self, item, rule) {
+      return [self.sequence(item, rule.sequence || [])];
+    }]
   };
 
   Scorm2004.prototype.initialize = function () {
@@ -92,6 +165,7 @@
       location: resume ? lms.get("cmi.location") : "",
       suspend: resume ? lms.get("cmi.suspend_data") : "",
       mastery: scaled === null ? null : Math.round(scaled * 1e4) / 100,
+      learner: lms.get("cmi.learner_id"),
       recorded: null,
       responses: {}
     };
@@ -119,7 +193,7 @@
     };
   };
 
-  /* Each recorded interaction's learner_response, as the player's choice ids. */
+  /* Each recorded interaction's learner_response, as the player's responses. */
   Scorm2004.prototype.recordedResponses = function () {
     var byInteraction = {}, out = {}, ids = Object.keys(this.items);
     for (var i = 0; i < ids.length; i++) byInteraction[this.items[ids[i]].interaction] = ids[i];
@@ -127,16 +201,37 @@
     for (var j = 0; j < known.length; j++) {
       var itemId = byInteraction[known[j]];
       if (!itemId) continue;
-      var table = this.items[itemId].responses || {}, choiceOf = {};
-      var choices = Object.keys(table);
-      for (var c = 0; c < choices.length; c++) choiceOf[table[choices[c]]] = choices[c];
       var value = this.lms.get("cmi.interactions." + this.index[known[j]] + ".learner_response");
-      var picked = value ? value.split(DELIMITER) : [];
-      out[itemId] = [];
-      for (var p = 0; p < picked.length; p++) {
-        if (choiceOf[picked[p]]) out[itemId].push(choiceOf[picked[p]]);
-      }
+      out[itemId] = this.decode(this.items[itemId], value || "");
     }
+    return out;
+  };
+
+  /* A learner_response back in the player's shape (see player.js), by its item's record
+     in course-data.json. */
+  Scorm2004.prototype.decode = function (info, value) {
+    function inverse(table) {
+      var back = {}, keys = Object.keys(table || {});
+      for (var k = 0; k < keys.length; k++) back[table[keys[k]]] = keys[k];
+      return back;
+    }
+    var parts = value ? value.split(DELIMITER) : [], out, p;
+    if (info.type === "fill-in") return value.replace(/^\{lang=[^}]*\}/, "");
+    if (info.type === "numeric") return value;
+    if (info.type === "matching") {
+      var sources = inverse(info.sources), targets = inverse(info.targets);
+      out = {};
+      for (p = 0; p < parts.length; p++) {
+        var pair = parts[p].split("[.]");
+        if (pair.length === 2 && has(sources, pair[0]) && has(targets, pair[1])) {
+          out[sources[pair[0]]] = targets[pair[1]];
+        }
+      }
+      return out;
+    }
+    var ids = inverse(info.responses);
+    out = [];
+    for (p = 0; p < parts.length; p++) if (has(ids, parts[p])) out.push(ids[parts[p]]);
     return out;
   };
 
@@ -146,26 +241,27 @@
     if (commit) this.lms.commit();
   };
 
-  /* question type -> the method writing its response (a learner_response or a pattern) */
-  var ENCODERS = {choice: "choice"};
-
   Scorm2004.prototype.recordInteraction = function (item, response, correct, when) {
-    if (!ENCODERS[item.type]) return;
-    var encode = this[ENCODERS[item.type]].bind(this);
+    var encoder = ENCODERS[item.type];
+    if (!encoder) return;
     var info = this.items[item.id] || {}, lms = this.lms;
+    var rule = this.rules.items[item.id] || {};
     var id = info.interaction || item.id;
-    var known = Object.prototype.hasOwnProperty.call(this.index, id);
+    var known = has(this.index, id);
     var n = known ? this.index[id] : this.count++;
     this.index[id] = n;
     var base = "cmi.interactions." + n + ".";
     if (!known) {
       lms.set(base + "id", id);
-      lms.set(base + "type", item.type);
+      lms.set(base + "type", encoder[0]);
       if (info.description) lms.set(base + "description", info.description);
-      lms.set(base + "correct_responses.0.pattern", encode(item, this.rules.items[item.id] || []));
+      var patterns = encoder[2](this, item, rule);
+      for (var k = 0; k < patterns.length; k++) {
+        lms.set(base + "correct_responses." + k + ".pattern", patterns[k]);
+      }
       lms.set(base + "weighting", "1");
     }
-    lms.set(base + "learner_response", encode(item, response));
+    lms.set(base + "learner_response", this[encoder[1]](item, response));
     lms.set(base + "result", correct ? "correct" : "incorrect");
     lms.set(base + "timestamp", timestamp(when));
   };
@@ -196,5 +292,5 @@
   };
 
   cx.registerAdapter("scorm2004", function (context) { return new Scorm2004(context); });
-  cx.scorm2004 = {duration: duration, timestamp: timestamp};
+  cx.scorm2004 = {duration: duration, timestamp: timestamp, localized: localized};
 })();
