@@ -14,11 +14,13 @@ import pytest
 from babel.messages.catalog import Message
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
+from fontTools.ttLib import TTFont
 
 from cxbook import i18n
 from cxbook.catalogs import extract, po_bytes, with_label_table
 from cxbook.i18n import Localizer, negotiate, text_direction
 from cxbook.readers.project import read_project
+from cxbook.renderers.pdf import font_with_space
 
 from conftest import REPO, run_cli
 
@@ -314,3 +316,33 @@ def test_draft_course_writes_in_the_books_language(tmp_path: Path) -> None:
     chapter = project.chapters[0]
     text = activities_html(chapter, project.course.for_chapter(chapter.stem), "book", html)
     assert "(alle zutreffenden Antworten wählen)" not in text
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("ar", "قبل ← بعد، وس ≤ ص"),
+    ("en", "**Before** → *after*, x ≤ y"),
+])
+def test_symbols_between_spaces_print(tmp_path: Path, language: str, text: str) -> None:
+    """Spaces next to a symbol only Noto Sans Math has (which has no space) print as
+    spaces, in Arabic text and between emphasised words, instead of failing the build."""
+    root = _book(tmp_path, f"title: Essays\nlanguage: {language}\n")
+    chapter = root / "manuscript" / "01-one.md"
+    chapter.write_text(chapter.read_text("utf-8").replace("Text.", text), "utf-8")
+    result = run_cli("build", str(root), "-f", "pdf", "--out", str(tmp_path / "out"),
+                     "--quiet", "--no-cache")
+    assert result.code == 0, result.err
+
+
+def test_a_font_without_a_space_gets_one_and_keeps_its_glyphs() -> None:
+    fonts = REPO / "src" / "cxbook" / "themes" / "default"
+    math = (fonts / "print-fonts" / "NotoSansMath-Regular.ttf").read_bytes()
+    patched = TTFont(io.BytesIO(font_with_space(math)))
+    original = TTFont(io.BytesIO(math))
+    assert 0x20 not in original.getBestCmap()
+    order = original.getGlyphOrder()
+    assert patched.getGlyphOrder()[:len(order)] == order
+    assert patched.getBestCmap()[0x20] == patched.getBestCmap()[0xA0] == "space"
+    assert patched["hmtx"]["space"] == (patched["head"].unitsPerEm // 4, 0)
+    assert patched.getBestCmap()[0x2192] == original.getBestCmap()[0x2192]
+    serif = (fonts / "fonts" / "NotoSerif-Regular.ttf").read_bytes()
+    assert font_with_space(serif) == serif

@@ -10,6 +10,7 @@ the book identifier.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import io
@@ -29,6 +30,8 @@ from urllib.parse import unquote, urlsplit
 import pikepdf
 import pydyf  # type: ignore[import-untyped]
 import weasyprint
+from fontTools.ttLib import TTFont
+from fontTools.ttLib.tables._g_l_y_f import Glyph
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -126,9 +129,48 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
             if data is None:
                 self.missing.append(f"themes/{self._project.theme.name}/{name}")
                 raise FileNotFoundError(f"no file {name} in the theme")
-            return URLFetcherResponse(url, data, {"Content-Type": _media_type(name)})
+            media_type = _media_type(name)
+            if media_type in FONT_TYPES.values():
+                data = font_with_space(data)
+            return URLFetcherResponse(url, data, {"Content-Type": media_type})
         self.refused.append(url)
         raise PermissionError(f"not fetched (outside the project): {url}")
+
+
+@functools.lru_cache(maxsize=32)
+def font_with_space(data: bytes) -> bytes:
+    """A TrueType font without a space character (Noto Sans Math, Noto Sans Symbols 2)
+    given an empty one, U+0020 and U+00A0, a quarter em wide; any other font as it is.
+
+    Pango draws the spaces around a character that only a fallback font has (a "→" in a
+    label, a "←" or "≤" in Arabic text) with that font when nothing on either side is
+    drawn with another one: spaces in Arabic text next to a symbol, or a label's " → "
+    between two isolated values. From a font without a space, they were .notdef boxes.
+    The glyph goes after the font's own, so every other glyph keeps its id."""
+    if data[:4] not in (b"\x00\x01\x00\x00", b"true"):  # WOFF, CFF and collections as they are
+        return data
+    font = TTFont(io.BytesIO(data))
+    tables = [t for t in font["cmap"].tables if t.isUnicode() and t.format != 14]
+    if "glyf" not in font or not tables or any(0x20 in t.cmap for t in tables):
+        return data
+    order = font.getGlyphOrder()
+    name = "space" if "space" not in order else "space.cx"
+    font["glyf"].glyphs[name] = Glyph()
+    font.setGlyphOrder([*order, name])
+    font["glyf"].glyphOrder = [*order, name]
+    em = font["head"].unitsPerEm
+    font["hmtx"].metrics[name] = (em // 4, 0)
+    if "vmtx" in font:
+        font["vmtx"].metrics[name] = (em, 0)
+    for tag in ("hdmx", "LTSH", "VDMX"):  # per-glyph tables a font may leave out
+        if tag in font:
+            del font[tag]
+    for table in tables:
+        table.cmap[0x20] = name
+        table.cmap.setdefault(0xA0, name)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
 
 
 def _media_type(name: str) -> str:
