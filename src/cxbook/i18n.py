@@ -27,7 +27,7 @@ import datetime as dt
 import functools
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
@@ -354,23 +354,15 @@ class Localizer:
 
     def series(self, items: Iterable[str | Markup]) -> Text:
         """Items run on with semicolons ("a) Action; c) Luck"); text escaped, Markup kept."""
-        out: Text | None = None
-        for item in items:
-            text = item if isinstance(item, Text) else Text(_isolate(item))
-            # L10N: items run on in a list, separated by semicolons in English
-            out = text if out is None else self.markup(
-                "format.semicolon-list", "%(items)s; %(item)s", items=out, item=text)
-        return out if out is not None else Text("")
+        # L10N: items run on in a list, separated by semicolons in English
+        return _run_on(items, lambda run, item: self.markup(
+            "format.semicolon-list", "%(items)s; %(item)s", items=run, item=item))
 
     def enumeration(self, items: Iterable[str | Markup]) -> Text:
         """Items run on with commas ("a) First, b) Then"); text escaped, Markup kept."""
-        out: Text | None = None
-        for item in items:
-            text = item if isinstance(item, Text) else Text(_isolate(item))
-            # L10N: items run on in a list, separated by commas in English
-            out = text if out is None else self.markup(
-                "format.comma-list", "%(items)s, %(item)s", items=out, item=text)
-        return out if out is not None else Text("")
+        # L10N: items run on in a list, separated by commas in English
+        return _run_on(items, lambda run, item: self.markup(
+            "format.comma-list", "%(items)s, %(item)s", items=run, item=item))
 
     def sentences(self, sentences: Iterable[str | Markup]) -> Text:
         """Sentences run on in one paragraph (a space between them, or none in Chinese
@@ -456,6 +448,15 @@ def _isolate(value: object) -> Markup:
     if isinstance(value, (Text, Isolated)):
         return value
     return Markup("<bdi>%s</bdi>") % (value if isinstance(value, Markup) else str(value))
+
+
+def _run_on(items: Iterable[str | Markup], join: Callable[[Text, Text], Text]) -> Text:
+    """Items joined one by one with ``join`` (a list label); text isolated, Text kept."""
+    out: Text | None = None
+    for item in items:
+        text = item if isinstance(item, Text) else Text(_isolate(item))
+        out = text if out is None else join(out, text)
+    return out if out is not None else Text("")
 
 
 def _isolated(values: dict[str, object]) -> dict[str, Markup]:
