@@ -32,6 +32,15 @@ $(STAMPS)/wheelhouse: $(STAMPS)/venv-test
 	rm -f $@.tmp/cxbook-*.whl
 	rm -rf $@ && mv $@.tmp $@
 
+# The learning record store the cmi5 tests run (Ralph, tests/lrs-requirements.txt) in a venv
+# of its own: its pinned web stack stays apart from cxbook's.
+$(STAMPS)/lrs: tests/lrs-requirements.txt
+	@mkdir -p $(STAMPS)
+	test -x .venv-lrs/bin/python || $(PYTHON) -m venv .venv-lrs
+	.venv-lrs/bin/python -m pip install --quiet --disable-pip-version-check \
+	  -r tests/lrs-requirements.txt
+	@touch $@
+
 $(STAMPS)/npm: tests/js/package.json tests/js/package-lock.json
 	@mkdir -p $(STAMPS)
 	cd tests/js && for try in 1 2 3; do \
@@ -58,7 +67,7 @@ typecheck: $(STAMPS)/venv-test
 system:
 	bash tools/setup-system.sh
 
-test: $(STAMPS)/venv-test $(STAMPS)/wheelhouse system $(STAMPS)/npm
+test: $(STAMPS)/venv-test $(STAMPS)/wheelhouse system $(STAMPS)/npm $(STAMPS)/lrs
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
@@ -73,4 +82,4 @@ catalogs: $(STAMPS)/venv
 	$(BIN)/python tools/update-catalogs.py
 
 clean:
-	rm -rf dist .cxbook-cache $(STAMPS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf dist .cxbook-cache $(STAMPS) .pytest_cache .mypy_cache .ruff_cache .venv-lrs

@@ -12,8 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from cxbook.cli import main
+
+# CI runs the same examples every time (a property test never fails there by the luck of
+# the draw); local runs draw new ones. Tests may still set their own settings.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECTS = Path(__file__).resolve().parent / "projects"

@@ -21,12 +21,14 @@ NO_AUTHOR = ("warning: the source names no author (author: null); the outputs wi
 
 def test_check_on_the_repository_counts_its_acknowledged_warnings() -> None:
     """Three chapters name no author, and four (the source articles carry none) name no
-    source and no republishing notice: the chapters acknowledge it."""
+    source and no republishing notice: the chapters acknowledge it. course.yaml
+    acknowledges that the Common Cartridge quizzes leave out a matching and an ordering
+    question."""
     result = run_cli("check", str(REPO))
     assert result.code == 0
     assert result.err.splitlines() == [
-        "11 acknowledged warnings: chapter.no-author ×3, chapter.no-notice ×4, "
-        "chapter.no-source ×4",
+        "13 acknowledged warnings: cc.question-left-out ×2, chapter.no-author ×3, "
+        "chapter.no-notice ×4, chapter.no-source ×4",
         "cxbook check: ok (no problems)",
     ]
     assert run_cli("check", str(REPO), "--strict").code == 0
@@ -47,8 +49,8 @@ def test_strict_turns_warnings_into_failure(default_project_copy: Path) -> None:
         f"manuscript/03-change-manifestos.md:3:9: {NO_AUTHOR}",
         f"manuscript/03-change-manifestos.md:6:1: {NO_SOURCE}",
         f"manuscript/03-change-manifestos.md:6:1: {NO_NOTICE}",
-        "8 acknowledged warnings: chapter.no-author ×2, chapter.no-notice ×3, "
-        "chapter.no-source ×3",
+        "10 acknowledged warnings: cc.question-left-out ×2, chapter.no-author ×2, "
+        "chapter.no-notice ×3, chapter.no-source ×3",
         "cxbook check: failed (3 warnings)",
     ]
 
@@ -81,7 +83,7 @@ def test_usage_errors_exit_2() -> None:
     assert unknown.code == 2
     assert unknown.err == ("cxbook: usage error: unknown format 'epbu' (did you mean 'epub'?); "
                            "the formats are: epub, pdf, workbook, facilitator, print, scorm12, "
-                           "scorm2004\n")
+                           "scorm2004, cc, cmi5\n")
     assert run_cli("frobnicate").code == 2
     assert run_cli("build", "--paper", "b5").code == 2
 

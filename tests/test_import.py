@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from lxml import html as lxml_html
@@ -153,7 +153,7 @@ def test_an_imported_project_passes_check_and_builds_every_format(tmp_path: Path
     build = run_cli("build", str(project), "--quiet", "--jobs", "2")
     assert build.code == 0, build.err
     dist = project / "dist"
-    assert {p.suffix for p in dist.iterdir()} == {".epub", ".pdf", ".zip"}
+    assert {p.suffix for p in dist.iterdir()} == {".epub", ".pdf", ".zip", ".imscc"}
     epub = next(dist.glob("*.epub"))
     report = run_epubcheck(epub)
     assert (report["fatal"], report["error"], report["warning"]) == (0, 0, 0), report["messages"]
@@ -347,6 +347,8 @@ def test_footnotes_in_every_common_markup_become_markdown_notes(style: str) -> N
                                  "1.", "- ", "# ", "> ", "---", "===", "~~~", "<b>",
                                  "[^1]", "**", "2)", "+ "]),
                 min_size=1, max_size=30).map("".join))
+@example("--- ---")  # a thematic break with a space in it
+@example("-- -")
 def test_escaped_text_reads_back_as_the_same_text(value: str) -> None:
     """Whatever a page's text holds, the chapter shows that text, never Markdown made of
     it."""

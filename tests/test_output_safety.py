@@ -285,19 +285,22 @@ def _book() -> Book:
                 theme="default", slug="t", location=SourceLocation("manuscript/book.yaml"))
 
 
-ZIP_FORMATS = [f for f in ("epub", "scorm12", "scorm2004")]
+ZIP_FORMATS = [f for f in ("epub", "scorm12", "scorm2004", "cc")]
 
 
 @pytest.mark.parametrize("fmt", ZIP_FORMATS)
 def test_built_archives_have_safe_entry_names(fmt: str, default_build: Path) -> None:
     assert fmt in available_formats(), f"format {fmt} is not available"
-    suffix = ".epub" if fmt == "epub" else f"-{fmt}.zip"
-    (archive,) = [p for p in default_build.iterdir() if p.name.endswith(suffix)]
-    with zipfile.ZipFile(archive) as z:
-        for info in z.infolist():
-            assert safe_zip_name(info.filename) == info.filename.rstrip("/") or \
-                info.filename.endswith("/")
-            assert not info.filename.startswith("/") and ".." not in info.filename.split("/")
+    suffix = {"epub": ".epub", "cc": ".imscc"}.get(fmt, f"-{fmt}.zip")
+    archives = [p for p in default_build.iterdir() if p.name.endswith(suffix)]
+    assert len(archives) == (2 if fmt == "cc" else 1)
+    for archive in archives:
+        with zipfile.ZipFile(archive) as z:
+            for info in z.infolist():
+                assert safe_zip_name(info.filename) == info.filename.rstrip("/") or \
+                    info.filename.endswith("/")
+                assert not info.filename.startswith("/") and ".." not in info.filename.split(
+                    "/")
 
 
 def test_out_pointing_at_a_file_is_a_write_error(project: Path, tmp_path: Path) -> None:

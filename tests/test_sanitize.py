@@ -119,7 +119,7 @@ def _texts_of(path: Path) -> dict[str, str]:
 FORMAT_SUFFIX = {"epub": ".epub", "pdf": ".pdf", "workbook": "-workbook.pdf",
                  "facilitator": "-facilitator.pdf", "print": "-print.pdf",
                  "scorm12": "-scorm12.zip",
-                 "scorm2004": "-scorm2004.zip"}
+                 "scorm2004": "-scorm2004.zip", "cmi5": "-cmi5.zip"}
 
 
 @pytest.mark.parametrize("fmt", list(FORMAT_SUFFIX))
@@ -150,7 +150,7 @@ def test_outputs_hold_none_of_the_hostile_content(fmt: str,
             assert tag not in ("iframe", "object", "embed"), f"{fmt}: {name}: <{tag}>"
             if tag == "script":
                 # only the course's own runtime, loaded from a file in the package
-                assert fmt.startswith("scorm") and element.get("src"), f"{fmt}: {name}"
+                assert fmt.startswith(("scorm", "cmi5")) and element.get("src"), f"{fmt}: {name}"
                 assert not (element.text or "").strip(), f"{fmt}: {name}: inline script"
             for attribute, value in element.attrib.items():
                 assert not attribute.lower().startswith("on"), f"{fmt}: {name}: {attribute}"

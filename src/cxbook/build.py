@@ -34,6 +34,8 @@ RENDERERS: dict[str, str] = {
     "print": "cxbook.renderers.print_pdf:PrintPdfRenderer",
     "scorm12": "cxbook.renderers.scorm:Scorm12Renderer",
     "scorm2004": "cxbook.renderers.scorm:Scorm2004Renderer",
+    "cc": "cxbook.renderers.cc:CcRenderer",
+    "cmi5": "cxbook.renderers.cmi5:Cmi5Renderer",
 }
 # format name -> "module:function(project) -> list[Diagnostic]": what the format itself
 # cannot hold (its data model's limits), found from the model alone. `cxbook check` runs
@@ -42,9 +44,14 @@ RENDERERS: dict[str, str] = {
 FORMAT_CHECKS: dict[str, str] = {
     "scorm12": "cxbook.renderers.scorm:check_scorm12",
     "scorm2004": "cxbook.renderers.scorm:check_scorm2004",
+    "cc": "cxbook.renderers.cc:check_cc",
+    "cmi5": "cxbook.renderers.cmi5:check_cmi5",
 }
 # Slowest first, so that parallel workers finish together.
-RENDER_ORDER = ("pdf", "print", "facilitator", "workbook", "epub", "scorm2004", "scorm12")
+RENDER_ORDER = ("pdf", "print", "facilitator", "workbook", "epub", "scorm2004", "scorm12",
+                "cc", "cmi5")
+# Formats a plain ``build`` makes only when they are named (see default_formats).
+OPT_IN = ("cmi5",)
 PAPER_SIZES = {"a4": "A4", "letter": "letter", "a5": "A5"}
 
 
@@ -93,9 +100,11 @@ class WriteError(Exception):
 
 def default_formats(project: Project) -> list[str]:
     """The formats ``build`` makes when none is named: all of them, but the print edition
-    only for a book whose book.yaml asks for it with a ``print:`` section."""
-    return [name for name in RENDERERS
-            if name != "print" or project.book.print_edition is not None]
+    only for a book whose book.yaml asks for it with a ``print:`` section, and the cmi5
+    package only when named (``-f cmi5``): the SCORM packages are what every LMS imports,
+    a cmi5 package is for the LMSs that ask for one."""
+    return [name for name in RENDERERS if name not in OPT_IN
+            and (name != "print" or project.book.print_edition is not None)]
 
 
 def is_available(name: str) -> bool:

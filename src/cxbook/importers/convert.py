@@ -32,7 +32,9 @@ _TILDES = re.compile(r"~(?=~)")
 _UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 # At the start of a text (the start of a block, or after a line break): what opens a
 # heading, quote, list item, thematic break, setext underline or code fence.
-_LINE_START = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|>|[-+](?=\s|$)|=+\s*$|-{2,}\s*$|~~~)")
+# (A thematic break may hold spaces: "--- ---", "-- -".)
+_LINE_START = re.compile(
+    r"^(\s*)(#{1,6}(?=\s|$)|>|[-+](?=\s|$)|=+\s*$|-{2,}\s*$|(?:-[ \t]*){3,}$|~~~)")
 _ORDERED = re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)")
 
 

@@ -448,16 +448,17 @@ def course_data(project: Project, version: Version, cache: Bundle | None = None)
 
 def index_html(project: Project, version: Version, images: Mapping[str, str],
                cache: Bundle | None = None, *, scripts: tuple[str, ...] | None = None,
-               tracking: tuple[str, ...] | None = None) -> bytes:
+               tracking: tuple[str, ...] | None = None, csp: str = CSP) -> bytes:
     """The course page. ``scripts`` (runtime files, in load order) and ``tracking`` (the
-    adapters to try) default to the version's package (RUNTIME_FILES, TRACKING)."""
+    adapters to try) default to the version's package (RUNTIME_FILES, TRACKING); ``csp``
+    is its Content-Security-Policy."""
     template = environment().get_template("course_page.html")
     text = template.render(
         **localizer(project.book).template_context(),
         book=project.book,
         course=project.course,
         pages=course_pages(project, images, cache),
-        csp=CSP,
+        csp=csp,
         key=structure_key(project),
         css_href=CSS_FILE,
         icon_href=f"{RUNTIME_DIR}/icon.svg",
@@ -545,13 +546,15 @@ def standalone_files(project: Project, cache: Bundle | None = None) -> dict[str,
 
 def _page_files(project: Project, version: Version, cache: Bundle | None,
                 scripts: tuple[str, ...], tracking: tuple[str, ...],
-                schemas: Mapping[str, bytes]) -> dict[str, bytes]:
+                schemas: Mapping[str, bytes], *, data: bytes | None = None,
+                csp: str = CSP) -> dict[str, bytes]:
     """The course page ``index.html`` with ``scripts`` trying the ``tracking`` adapters,
-    and every file it uses; ``schemas`` are added at the root."""
+    and every file it uses; ``schemas`` are added at the root. ``data``: the data file
+    (default: the version's, see course_data); ``csp``: the page's policy."""
     css = recolored_css(project.theme)
     files: dict[str, bytes] = {
         CSS_FILE: css.encode("utf-8"),
-        DATA_FILE: course_data(project, version, cache),
+        DATA_FILE: data if data is not None else course_data(project, version, cache),
         LOCALE_FILE: locale_script(project),
     }
     for name in (*scripts, *STATIC_FILES):
@@ -567,7 +570,7 @@ def _page_files(project: Project, version: Version, cache: Bundle | None,
             raise ValueError(f"chapter image {path!r} is not among the project's assets")
         files[name] = asset.data
     files[LAUNCH] = index_html(project, version, names, cache, scripts=scripts,
-                               tracking=tracking)
+                               tracking=tracking, csp=csp)
     return files
 
 

@@ -1,9 +1,10 @@
 /*
  * cxbook course player: the one logic of the course page — pages, answers, scoring,
  * progress and saved state — whatever keeps the learner's progress. Where progress goes
- * (a SCORM 1.2 or 2004 LMS, the browser's local storage, later cmi5) is a tracking
- * adapter's business (track-*.js): the player never speaks an LMS data model. No
- * framework, no network beyond the package's own data file.
+ * (a SCORM 1.2 or 2004 LMS, a cmi5 LMS's xAPI endpoint, the browser's local storage) is
+ * a tracking adapter's business (track-*.js): the player never speaks an LMS data model.
+ * No framework, no network beyond the package's own data file (an adapter may have its
+ * own).
  *
  * Scoring follows src/cxbook/scoring.py exactly, from the rules in cxbook/course-data.json
  * (its module docstring states them per question type): a choice item is right when the
@@ -52,7 +53,9 @@
  * adapter (adapters leave unknown types out). The player uses the first adapter whose
  * initialize() answers true. An adapter has:
  *
- *   initialize() -> boolean      connect; false when its runtime is not there
+ *   initialize() -> boolean      connect; false when its runtime is not there (or a
+ *                                promise of that boolean, for an adapter that must ask a
+ *                                server first: the player waits for it)
  *   mode() -> "normal" | "review" | "browse"   review and browse are read-only: the
  *                                player then calls none of the writing methods below
  *   limits -> {suspend: n, location: n}   longest saved state and location it can keep
@@ -770,25 +773,49 @@
     this.readOnly = false;
     this.recorded = null;
     this.finished = false;
+    this.ready = false; /* true once the adapter is connected and the page shown */
     this.started = new Date().getTime();
     this.mastery = data ? data.rules.mastery : 100;
     this.text = textTools(data ? data.rules : null);
   }
 
-  Course.prototype.connect = function () {
+  /* Calls done(adapter) with the first adapter that initializes (null when none does):
+     at once for adapters that answer at once, once its promise settles for one that
+     answers with a promise. */
+  Course.prototype.connect = function (done) {
     var names = (this.main.getAttribute("data-cx-tracking") || "local").split(/\s+/);
     var context = {courseId: this.main.getAttribute("data-cx-course") || "", data: this.data,
                    structure: this.structure};
-    for (var i = 0; i < names.length; i++) {
-      if (!names[i] || !has(ADAPTERS, names[i])) continue;
-      var adapter = ADAPTERS[names[i]](context);
-      if (adapter && adapter.initialize()) return adapter;
+    var at = 0;
+    function next() {
+      while (at < names.length) {
+        var name = names[at++];
+        if (!name || !has(ADAPTERS, name)) continue;
+        var adapter = ADAPTERS[name](context);
+        var ready = adapter ? adapter.initialize() : false;
+        if (ready && typeof ready.then === "function") {
+          ready.then(function (ok) { if (ok) done(adapter); else next(); }, next);
+          return;
+        }
+        if (ready) {
+          done(adapter);
+          return;
+        }
+      }
+      done(null);
     }
-    return null;
+    next();
   };
 
   Course.prototype.start = function () {
-    this.adapter = this.connect();
+    var self = this;
+    this.connect(function (adapter) {
+      self.adapter = adapter;
+      self.begin();
+    });
+  };
+
+  Course.prototype.begin = function () {
     var saved = {location: "", suspend: "", mastery: null, recorded: null, responses: {},
                  learner: ""};
     if (this.adapter) {
@@ -817,6 +844,7 @@
     this.restoreAnswers();
     this.show(this.state.page, false);
     this.report(true);
+    this.ready = true;
   };
 
   /* Items marked for shuffling show their choices, targets or entries in the learner's
