@@ -374,13 +374,13 @@ def test_the_course_page_is_the_packages_page_in_standalone_mode(
         packaged = etree.HTML(archive.read("index.html"))
         names = set(archive.namelist())
     assert [s.get("src") for s in page.iter("script")] == [
-        "cxbook/player.js", "cxbook/track-local.js", "/_cxbook/reload.js"]
+        "cxbook/locale.js", "cxbook/player.js", "cxbook/track-local.js", "/_cxbook/reload.js"]
     assert page.find(".//main").get("data-cx-tracking") == "local"
     ours = [etree.tostring(p) for p in page.iterfind(".//div[@class='cx-page']")]
     theirs = [etree.tostring(p) for p in packaged.iterfind(".//div[@class='cx-page']")]
     assert ours == theirs and len(ours) == 6
-    for name in ("cxbook/course.css", "cxbook/course-data.json", "cxbook/player.js",
-                 "cxbook/track-local.js"):
+    for name in ("cxbook/course.css", "cxbook/course-data.json", "cxbook/locale.js",
+                 "cxbook/player.js", "cxbook/track-local.js"):
         assert name in names
         assert served.request("/course/" + name)[0] == 200
     for name in ("imsmanifest.xml", "cxbook/track-scorm2004.js", "cxbook/scorm-api.js"):
