@@ -371,14 +371,15 @@ def runtime_messages(loc: Localizer) -> dict[str, object]:
     return m
 
 
-def locale_script(project: Project) -> bytes:
+def locale_script(project: Project, extra: Mapping[str, str] | None = None) -> bytes:
     """``cxbook/locale.js``: the player's words, numbers and plural rule in the book's
     language. A script, not part of course-data.json, because the plural rule is code (the
     catalog's Plural-Forms expression, which is C syntax and JavaScript alike; checked to
     hold nothing but ``n``, numbers and operators) and the page's Content-Security-Policy
     allows the package's own scripts but no eval; and because the page needs its words
     even where the data file cannot be fetched. Numbers and percentages the player shows
-    (counts, scores from 0 to 100) are formatted here by Babel, as a table."""
+    (counts, scores from 0 to 100) are formatted here by Babel, as a table. ``extra``:
+    the words of a package's own tracking adapter (label name -> text)."""
     loc = localizer(project.book)
     rule = loc.plural_expression
     if not PLURAL_RULE_RE.fullmatch(rule):
@@ -387,7 +388,7 @@ def locale_script(project: Project) -> bytes:
     data = {
         "lang": project.book.language,
         "dir": loc.direction,
-        "messages": runtime_messages(loc),
+        "messages": {**runtime_messages(loc), **(extra or {})},
         "numbers": [loc.number(n) for n in range(top + 1)],
         "percents": [loc.percent(n) for n in range(101)],
         "decimalExample": loc.decimal(Decimal("2.5")),
@@ -547,15 +548,17 @@ def standalone_files(project: Project, cache: Bundle | None = None) -> dict[str,
 def _page_files(project: Project, version: Version, cache: Bundle | None,
                 scripts: tuple[str, ...], tracking: tuple[str, ...],
                 schemas: Mapping[str, bytes], *, data: bytes | None = None,
-                csp: str = CSP) -> dict[str, bytes]:
+                csp: str = CSP, messages: Mapping[str, str] | None = None
+                ) -> dict[str, bytes]:
     """The course page ``index.html`` with ``scripts`` trying the ``tracking`` adapters,
     and every file it uses; ``schemas`` are added at the root. ``data``: the data file
-    (default: the version's, see course_data); ``csp``: the page's policy."""
+    (default: the version's, see course_data); ``csp``: the page's policy; ``messages``:
+    the tracking adapter's words (see locale_script)."""
     css = recolored_css(project.theme)
     files: dict[str, bytes] = {
         CSS_FILE: css.encode("utf-8"),
         DATA_FILE: data if data is not None else course_data(project, version, cache),
-        LOCALE_FILE: locale_script(project),
+        LOCALE_FILE: locale_script(project, messages),
     }
     for name in (*scripts, *STATIC_FILES):
         files[f"{RUNTIME_DIR}/{name}"] = runtime_file(name)
