@@ -620,3 +620,34 @@ def test_a_port_in_use_is_a_usage_error(default_project_copy: Path) -> None:
     assert result.code == 2
     assert f"cannot listen on 127.0.0.1 port {port}" in result.err
     assert "choose another with --port N" in result.err
+
+
+@pytest.mark.slow
+def test_the_preview_speaks_the_books_language(default_project_copy: Path,
+                                               serve: Any) -> None:
+    """The bar, the reload script's words and the server's own pages are labels in the
+    book's language and direction."""
+    from cxbook.i18n import Localizer
+
+    project = default_project_copy
+    book = project / "manuscript" / "book.yaml"
+    book.write_text(re.sub(r"(?m)^language: .*$", "language: he",
+                           book.read_text("utf-8")), "utf-8")
+    loc = Localizer("he")
+    served = serve(project)
+    status, _, body = served.request("/" + CHAPTER_PAGE)
+    assert status == 200
+    page = etree.fromstring(body)
+    nav = next(e for e in page.iter() if e.get("class") == "cxbook-preview-bar")
+    assert nav.get("aria-label") == loc.pgettext("preview.bar", "Preview") != "Preview"
+    words = {a.get("data-cxbook-link"): a.text for a in nav}
+    assert words["contents"] == loc.pgettext("preview.contents", "Contents")
+    assert words["course"] == loc.pgettext("preview.course", "Course page")
+    script = next(e for e in page.iter() if e.get("data-cxbook-labels"))
+    labels = json.loads(script.get("data-cxbook-labels") or "")
+    assert labels["hide"] == loc.pgettext("preview.hide", "Hide") != "Hide"
+    status, _, body = served.request("/book/nothing-here.xhtml")
+    assert status == 404
+    missing = etree.HTML(body)
+    assert (missing.get("lang"), missing.get("dir")) == ("he", "rtl")
+    assert missing.findtext(".//h1") == loc.pgettext("preview.not-found", "Not in the preview")
