@@ -176,7 +176,8 @@ def _pdf_texts(path: Path) -> Iterator[str]:
 
 def output_texts(dist: Path) -> dict[str, str]:
     """Every text a reader or an LMS shows from each output: XHTML and HTML text and
-    text attributes, EPUB and SCORM metadata, PDF text layers, metadata and bookmarks,
+    text attributes, EPUB, SCORM, cmi5 and Common Cartridge metadata, the cartridges'
+    discussion topics, web links and QTI quizzes, PDF text layers, metadata and bookmarks,
     and the course player's messages."""
     texts: dict[str, list[str]] = {}
     for path in sorted(dist.iterdir()):
@@ -187,7 +188,8 @@ def output_texts(dist: Path) -> dict[str, str]:
         with zipfile.ZipFile(path) as archive:
             for name in archive.namelist():
                 data = archive.read(name)
-                if name.endswith((".xhtml", ".opf", ".ncx", "imsmanifest.xml")):
+                # .xml: manifests, cmi5.xml, the cartridges' topics, web links and quizzes
+                if name.endswith((".xhtml", ".opf", ".ncx", ".xml")):
                     found.extend(_element_texts(ET.fromstring(data)))
                 elif name.endswith(".html"):
                     found.extend(_element_texts(lxml.html.fromstring(data)))
@@ -395,6 +397,52 @@ def test_right_to_left_pdf_pages_are_mirrored(books: dict[str, Path], language: 
                 numbered += 1
         break
     assert numbered >= 3
+
+
+@pytest.mark.parametrize("language", ["ar", "he", "ja"])
+def test_cartridges_and_cmi5_package_in_the_books_language(books: dict[str, Path],
+                                                           language: str) -> None:
+    """Every page of both cartridges carries the book's language and direction, their
+    generated titles and quiz rubrics are the catalog's; the cmi5 package's page too, its
+    adapter's words among the player's, cmi5.xml's titles in the book's language."""
+    loc = i18n.Localizer(language)
+    direction = "rtl" if language in ("ar", "he") else "ltr"
+    discussion = loc.pgettext("cc.discussion-title", "Discussion: %(question)s",
+                              question="\x00").split("\x00")[0]
+    quiz = loc.pgettext("cc.quiz-title", "Check your understanding: %(chapter)s",
+                        chapter="\x00").split("\x00")[0]
+    cartridges = sorted(books[language].glob("*.imscc"))
+    assert len(cartridges) == 2
+    for cartridge in cartridges:
+        with zipfile.ZipFile(cartridge) as archive:
+            pages = [n for n in archive.namelist() if n.endswith(".html")]
+            assert len(pages) > 5
+            for name in pages:
+                root = ET.fromstring(archive.read(name))
+                assert (root.get("lang"), root.get("dir")) == (language, direction), name
+            manifest = ET.fromstring(archive.read("imsmanifest.xml"))
+            titles = [t.text or "" for t in manifest.iter() if t.tag.endswith("}title")]
+            assert sum(t.startswith(discussion) for t in titles) >= 5, titles
+            assert sum(t.startswith(quiz) for t in titles) >= 5, titles
+            assert loc.pgettext("sources.title", "Sources and permissions") in titles
+            rubrics = [t.text for n in archive.namelist() if n.endswith("-quiz.xml")
+                       for t in ET.fromstring(archive.read(n)).iter()
+                       if t.tag.endswith("}rubric") for t in t.iter()
+                       if t.tag.endswith("}mattext")]
+            assert rubrics and set(rubrics) == {loc.pgettext(
+                "cc.pass-mark", "Each question is worth 1 point. The course's pass mark is "
+                "%(percent)s of all its questions answered right.", percent=loc.percent(80))}
+    (package,) = books[language].glob("*-cmi5.zip")
+    with zipfile.ZipFile(package) as archive:
+        page = lxml.html.fromstring(archive.read("index.html"))
+        assert (page.get("lang"), page.get("dir")) == (language, direction)
+        structure = ET.fromstring(archive.read("cmi5.xml"))
+        langs = {s.get("lang") for s in structure.iter() if s.tag.endswith("}langstring")}
+        assert langs == {language}
+        script = archive.read("cxbook/locale.js").decode("utf-8")
+        messages = json.loads(script.split("=", 1)[1].split(";\n", 1)[0])["messages"]
+    assert messages["cmi5.exit"] == loc.pgettext("cmi5.exit", "Exit") != "Exit"
+    assert {"cmi5.queued", "cmi5.unavailable"} <= set(messages)
 
 
 @pytest.mark.parametrize("language", ["he", "ar"])
