@@ -9,7 +9,7 @@ STAMPS := .stamps
 export PUPPETEER_SKIP_DOWNLOAD := 1
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: build test lint typecheck bench clean check system
+.PHONY: build test lint typecheck bench clean check system catalogs
 
 # .venv for building: cxbook and what building needs, nothing else.
 $(STAMPS)/venv: pyproject.toml
@@ -75,6 +75,11 @@ test: $(STAMPS)/venv-test $(STAMPS)/wheelhouse system $(STAMPS)/npm $(STAMPS)/lr
 bench: $(STAMPS)/venv
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python bench/run.py
+
+# Extract the labels again and bring every language's catalog (and the table of labels in
+# docs/FORMAT.md) up to date; new messages then need translating.
+catalogs: $(STAMPS)/venv
+	$(BIN)/python tools/update-catalogs.py
 
 clean:
 	rm -rf dist .cxbook-cache $(STAMPS) .pytest_cache .mypy_cache .ruff_cache .venv-lrs

@@ -15,7 +15,7 @@ import lxml.html
 import pytest
 
 from cxbook.build import available_formats, default_formats, load_renderer
-from cxbook.course import NO_AUTHOR, NO_PUBLICATION, fill_placeholders, text_hash
+from cxbook.course import fill_placeholders, text_hash
 from cxbook.model import (
     Choice,
     ChoiceQuestion,
@@ -34,6 +34,9 @@ from cxbook.scoring import course_score, item_correct, passed, score_percent, sc
 
 from conftest import REPO, run_cli
 from support.answers import plain, right_response
+
+NO_AUTHOR = "an unnamed author"  # {author} of a chapter whose source names none
+NO_PUBLICATION = "its original publication"
 
 CH1 = "01-positive-service-experiences"
 CH2 = "02-worry-less-do-more"

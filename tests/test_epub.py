@@ -216,7 +216,8 @@ def test_chapter_document_content(built: dict[str, Path]) -> None:
     assert "By Grace Sample" in text
     assert "Republished with the author's permission" in text
     assert "Licence: CC BY 4.0" in text
-    assert "The Service Journal" in text and "2019-06-30" in text
+    assert "The Service Journal" in text and "30 June 2019" in text  # en-GB's long date
+    assert any(t.get("datetime") == "2019-06-30" for t in ch.iter(f"{XH}time"))
     assert text.index("About the author") > text.index("Talk to customers as well")
     assert ch.find(f".//{XH}table") is not None
     img = next(ch.iter(f"{XH}img"))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cxbook.diagnostics import CxbookError, SourceLocation
+from cxbook.i18n import Localizer
 from cxbook.model import Attribution, Chapter, Source
 from cxbook.readers.project import read_project
 from cxbook.render.html import copyright_html, numbers_phrase, permission_lines, sources_html
@@ -41,6 +42,10 @@ def chapter(number: int, *, notice: bool = True, source: bool = True,
     ([chapter(1, notice=False), chapter(2), chapter(3, notice=False), chapter(4)],
      ["Chapters 2 and 4 carry the republishing notice that came with them; chapters 1 and 3 "
       "carry none.", "Every chapter names where it first appeared."]),
+    ([chapter(1), chapter(2), chapter(3), chapter(4, notice=False), chapter(5),
+      chapter(7, notice=False)],
+     ["Chapters 1–3 and 5 carry the republishing notice that came with them; chapters 4 "
+      "and 7 carry none.", "Every chapter names where it first appeared."]),
     ([chapter(1, notice=False), chapter(2, notice=False, source=False)],
      ["No chapter carries a republishing notice.",
       "Chapter 2 does not name where it first appeared."]),
@@ -53,16 +58,22 @@ def chapter(number: int, *, notice: bool = True, source: bool = True,
 ])
 def test_copyright_page_says_what_the_chapters_carry(chapters: list[Chapter],
                                                      lines: list[str]) -> None:
-    assert permission_lines(tuple(chapters)) == lines
+    assert permission_lines(tuple(chapters), Localizer("en")) == lines
     project = read_project(PROJECTS / "rich")
     page = copyright_html(project.book, tuple(chapters))
     assert " ".join(lines) in " ".join(page.split())
 
 
 def test_numbers_phrase() -> None:
-    assert numbers_phrase([4]) == "4"
-    assert numbers_phrase([3, 1]) == "1 and 3"
-    assert numbers_phrase([1, 2, 3, 5, 7, 8]) == "1–3, 5, 7 and 8"
+    """Chapter numbers listed the way the book's locale lists things (CLDR list patterns,
+    through Babel), runs of three or more as ranges."""
+    english, british = Localizer("en"), Localizer("en-GB")
+    assert numbers_phrase([4], english) == "4"
+    assert numbers_phrase([3, 1], english) == "1 and 3"
+    assert numbers_phrase([1, 2, 3, 5, 7, 8], english) == "1–3, 5, 7, and 8"
+    assert numbers_phrase([1, 2, 3, 5, 7, 8], british) == "1–3, 5, 7 and 8"
+    assert numbers_phrase([1, 2, 3, 5, 7, 8], Localizer("de")) == "1–3, 5, 7 und 8"
+    assert numbers_phrase([1, 2, 4], Localizer("ja")) == "1、2、4"
 
 
 def test_default_book_tells_the_truth_about_its_chapters() -> None:

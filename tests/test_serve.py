@@ -374,13 +374,13 @@ def test_the_course_page_is_the_packages_page_in_standalone_mode(
         packaged = etree.HTML(archive.read("index.html"))
         names = set(archive.namelist())
     assert [s.get("src") for s in page.iter("script")] == [
-        "cxbook/player.js", "cxbook/track-local.js", "/_cxbook/reload.js"]
+        "cxbook/locale.js", "cxbook/player.js", "cxbook/track-local.js", "/_cxbook/reload.js"]
     assert page.find(".//main").get("data-cx-tracking") == "local"
     ours = [etree.tostring(p) for p in page.iterfind(".//div[@class='cx-page']")]
     theirs = [etree.tostring(p) for p in packaged.iterfind(".//div[@class='cx-page']")]
     assert ours == theirs and len(ours) == 6
-    for name in ("cxbook/course.css", "cxbook/course-data.json", "cxbook/player.js",
-                 "cxbook/track-local.js"):
+    for name in ("cxbook/course.css", "cxbook/course-data.json", "cxbook/locale.js",
+                 "cxbook/player.js", "cxbook/track-local.js"):
         assert name in names
         assert served.request("/course/" + name)[0] == 200
     for name in ("imsmanifest.xml", "cxbook/track-scorm2004.js", "cxbook/scorm-api.js"):
@@ -643,3 +643,34 @@ def test_a_port_in_use_is_a_usage_error(default_project_copy: Path) -> None:
     assert result.code == 2
     assert f"cannot listen on 127.0.0.1 port {port}" in result.err
     assert "choose another with --port N" in result.err
+
+
+@pytest.mark.slow
+def test_the_preview_speaks_the_books_language(default_project_copy: Path,
+                                               serve: Any) -> None:
+    """The bar, the reload script's words and the server's own pages are labels in the
+    book's language and direction."""
+    from cxbook.i18n import Localizer
+
+    project = default_project_copy
+    book = project / "manuscript" / "book.yaml"
+    book.write_text(re.sub(r"(?m)^language: .*$", "language: he",
+                           book.read_text("utf-8")), "utf-8")
+    loc = Localizer("he")
+    served = serve(project)
+    status, _, body = served.request("/" + CHAPTER_PAGE)
+    assert status == 200
+    page = etree.fromstring(body)
+    nav = next(e for e in page.iter() if e.get("class") == "cxbook-preview-bar")
+    assert nav.get("aria-label") == loc.pgettext("preview.bar", "Preview") != "Preview"
+    words = {a.get("data-cxbook-link"): a.text for a in nav}
+    assert words["contents"] == loc.pgettext("preview.contents", "Contents")
+    assert words["course"] == loc.pgettext("preview.course", "Course page")
+    script = next(e for e in page.iter() if e.get("data-cxbook-labels"))
+    labels = json.loads(script.get("data-cxbook-labels") or "")
+    assert labels["hide"] == loc.pgettext("preview.hide", "Hide") != "Hide"
+    status, _, body = served.request("/book/nothing-here.xhtml")
+    assert status == 404
+    missing = etree.HTML(body)
+    assert (missing.get("lang"), missing.get("dir")) == ("he", "rtl")
+    assert missing.findtext(".//h1") == loc.pgettext("preview.not-found", "Not in the preview")

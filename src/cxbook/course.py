@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from .diagnostics import Diagnostic, Severity
+from .i18n import Localizer, localizer
 from .markdown import render_inline_block
 from .model import (
     DEFAULT_QUESTION_MINUTES,
@@ -52,9 +53,6 @@ from .readers.course import (
     RawQuiz,
 )
 
-NO_AUTHOR = "an unnamed author"
-NO_PUBLICATION = "its original publication"
-
 
 def id_base(chapter: Chapter) -> str:
     """The prefix of every activity id of a chapter; a valid XML id start."""
@@ -80,13 +78,18 @@ def fill_placeholders(template: str, values: dict[str, str]) -> str:
     return PLACEHOLDER_RE.sub(replace, template)
 
 
-def placeholder_values(chapter: Chapter) -> dict[str, str]:
-    """What each placeholder becomes for a chapter; never "None"."""
+def placeholder_values(chapter: Chapter, loc: Localizer) -> dict[str, str]:
+    """What each placeholder becomes for a chapter, in the book's language; never "None"."""
+    a = chapter.attribution
     return {
         "title": chapter.title,
-        "author": chapter.attribution.author_line or NO_AUTHOR,
-        "number": str(chapter.number),
-        "publication": chapter.attribution.source.publication or NO_PUBLICATION,
+        # L10N: {author} in course texts for a chapter whose source names nobody
+        "author": loc.names(a.authors) if a.authors else loc.pgettext(
+            "course.no-author", "an unnamed author"),
+        "number": loc.number(chapter.number),
+        # L10N: {publication} in course texts when the source names none
+        "publication": a.source.publication or loc.pgettext(
+            "course.no-publication", "its original publication"),
     }
 
 
@@ -167,11 +170,13 @@ def build_activities(
     chapter: Chapter,
     own: ChapterCourse | None,
     settings: CourseSettings | None,
-    language: str,
+    loc: Localizer,
 ) -> ChapterActivities:
-    """A chapter's activities: its own items first, then the course-wide templates."""
+    """A chapter's activities: its own items first, then the course-wide templates.
+    ``loc``: the book's labels (placeholder values, quotation marks)."""
     base = id_base(chapter)
-    values = placeholder_values(chapter)
+    language = loc.language
+    values = placeholder_values(chapter, loc)
 
     def fill(text: str) -> str:
         return fill_placeholders(text, values)
@@ -242,7 +247,7 @@ def build_course(
     must return what build_activities would."""
     made = tuple(
         activities(ch) if activities is not None
-        else build_activities(ch, chapter_courses.get(ch.stem), settings, book.language)
+        else build_activities(ch, chapter_courses.get(ch.stem), settings, localizer(book))
         for ch in chapters
     )
     return Course(

@@ -22,6 +22,7 @@ from pathlib import Path
 import lxml.html
 
 from .course import text_hash
+from .i18n import Localizer, localizer
 from .model import Chapter, Project
 from .readers.course import DRAFT_MARKER
 
@@ -220,8 +221,13 @@ def _block(lines: Sequence[str], indent: int) -> str:
     return "|\n" + "".join(f"{pad}{_braces(_clean(line))}\n" for line in lines)
 
 
-def _under(parent: str | None) -> str:
-    return f" under “{parent}”" if parent else ""
+def _listed(loc: Localizer, items: Sequence[str]) -> str:
+    """Items run on with semicolons: "one; two; three" (the book's language's way)."""
+    out = ""
+    for item in items:
+        out = item if not out else loc.pgettext("format.semicolon-list", "%(items)s; %(item)s",
+                                                items=out, item=item)
+    return out
 
 
 @dataclass
@@ -283,7 +289,7 @@ def _point_distractors(s: Structure, points: Points, seed: str) -> list[str]:
     return _stable(out, seed)
 
 
-def _point_items(s: Structure, seed: str) -> list[DraftQuiz]:
+def _point_items(s: Structure, seed: str, loc: Localizer) -> list[DraftQuiz]:
     """Quiz items on the chapter's first run of at least three numbered points."""
     runs = [p for p in s.points if len(p.items) >= 3]
     if not runs:
@@ -292,25 +298,45 @@ def _point_items(s: Structure, seed: str) -> list[DraftQuiz]:
     wrong = _point_distractors(s, p, seed)
     if len(wrong) < 2:
         return []
-    where = _under(p.parent)
-    explanation = f"The {len(p.items)} points the chapter lists{where} are: " \
-        + "; ".join(p.items) + "."
-    items = [DraftQuiz(
-        f"Which of these is one of the {len(p.items)} points the chapter lists{where}?",
-        _interleave([p.items[0]], wrong[:3], seed + "1"), [p.items[0]], explanation)]
-    items.append(DraftQuiz(
-        f"Which of these is NOT one of the points the chapter lists{where}?",
-        _interleave(p.items[-3:], [wrong[0]], seed + "3"), [wrong[0]], explanation))
+    count, points = len(p.items), _listed(loc, p.items)
+    if p.parent:
+        explanation = loc.npgettext(
+            "draft.points-are-under", "The %(num)s point the chapter lists under “%(heading)s” "
+            "is: %(points)s.", "The %(num)s points the chapter lists under “%(heading)s” are: "
+            "%(points)s.", count, heading=p.parent, points=points)
+        one_of = loc.npgettext(
+            "draft.which-is-one-under", "Which of these is the %(num)s point the chapter lists "
+            "under “%(heading)s”?", "Which of these is one of the %(num)s points the chapter "
+            "lists under “%(heading)s”?", count, heading=p.parent)
+        not_one = loc.pgettext(
+            "draft.which-is-not-under", "Which of these is NOT one of the points the chapter "
+            "lists under “%(heading)s”?", heading=p.parent)
+        among = loc.pgettext(
+            "draft.which-are-among-under", "Which of these are among the points the chapter "
+            "lists under “%(heading)s”? (Choose all that apply.)", heading=p.parent)
+    else:
+        explanation = loc.npgettext(
+            "draft.points-are", "The %(num)s point the chapter lists is: %(points)s.",
+            "The %(num)s points the chapter lists are: %(points)s.", count, points=points)
+        one_of = loc.npgettext(
+            "draft.which-is-one", "Which of these is the %(num)s point the chapter lists?",
+            "Which of these is one of the %(num)s points the chapter lists?", count)
+        not_one = loc.pgettext("draft.which-is-not",
+                               "Which of these is NOT one of the points the chapter lists?")
+        among = loc.pgettext("draft.which-are-among", "Which of these are among the points the "
+                             "chapter lists? (Choose all that apply.)")
+    items = [DraftQuiz(one_of, _interleave([p.items[0]], wrong[:3], seed + "1"), [p.items[0]],
+                       explanation)]
+    items.append(DraftQuiz(not_one, _interleave(p.items[-3:], [wrong[0]], seed + "3"),
+                           [wrong[0]], explanation))
     if len(p.items) >= 4 and len(wrong) >= 3:
         picked = p.items[1:3]
-        items.insert(1, DraftQuiz(
-            f"Which of these are among the points the chapter lists{where}? "
-            "(Choose all that apply.)",
-            _interleave(picked, wrong[1:3], seed + "2"), picked, explanation))
+        items.insert(1, DraftQuiz(among, _interleave(picked, wrong[1:3], seed + "2"), picked,
+                                  explanation))
     return items
 
 
-def _statement_items(s: Structure, seed: str) -> list[DraftQuiz]:
+def _statement_items(s: Structure, seed: str, loc: Localizer) -> list[DraftQuiz]:
     """Quiz items on where the chapter says what: one statement per section, asked about
     with the statements of the chapter's other sections as the wrong choices, and a
     statement asked about with the chapter's other headings as the wrong choices."""
@@ -325,11 +351,15 @@ def _statement_items(s: Structure, seed: str) -> list[DraftQuiz]:
                   if o is not sec and sec.heading not in o.ancestors and o.key]
         if sec.key and len(others) >= 2:
             items.append(DraftQuiz(
-                f"Which of these does the chapter say under “{sec.heading}”?",
+                loc.pgettext("draft.which-says-under",
+                             "Which of these does the chapter say under “%(heading)s”?",
+                             heading=sec.heading),
                 _interleave([sec.key], _stable(others, seed + "s")[:3], seed + "4"),
                 [sec.key],
-                f"Under “{sec.heading}” the chapter says: “{_unquote(sec.key)}” The other "
-                "choices are what it says under other headings."))
+                loc.pgettext("draft.says-under-others",
+                             "Under “%(heading)s” the chapter says: “%(statement)s” The other "
+                             "choices are what it says under other headings.",
+                             heading=sec.heading, statement=_unquote(sec.key))))
             used = sec
             break
     for sec in keyed:
@@ -338,26 +368,32 @@ def _statement_items(s: Structure, seed: str) -> list[DraftQuiz]:
                     if o is not sec and o.heading not in sec.ancestors]
         if sec is not used and sec.key and len(headings) >= 2:
             items.append(DraftQuiz(
-                f"Under which heading does the chapter say: “{_unquote(sec.key)}”?",
+                loc.pgettext("draft.which-heading", "Under which heading does the chapter say: "
+                             "“%(statement)s”?", statement=_unquote(sec.key)),
                 _interleave([sec.heading], _stable(headings, seed + "h")[:3], seed + "5"),
                 [sec.heading],
-                f"The chapter says this under “{sec.heading}”."))
+                loc.pgettext("draft.says-this-under",
+                             "The chapter says this under “%(heading)s”.",
+                             heading=sec.heading)))
             break
     return items
 
 
-def _follow_up(index: int) -> str:
+def _follow_up(index: int, loc: Localizer) -> str:
     """Questions that work on any statement in any subject, varied from prompt to prompt."""
     return (
-        "Do you agree? Give an example from your own experience that supports or challenges "
-        "it.",
-        "What would change in your own work if you took this seriously?",
-        "Where have you seen this hold true, and where not?",
+        loc.pgettext("draft.follow-up-agree", "Do you agree? Give an example from your own "
+                     "experience that supports or challenges it."),
+        loc.pgettext("draft.follow-up-change",
+                     "What would change in your own work if you took this seriously?"),
+        loc.pgettext("draft.follow-up-where", "Where have you seen this hold true, and where "
+                     "not?"),
     )[index % 3]
 
 
-def draft_for(chapter: Chapter) -> Draft:
-    """The draft content for one chapter, made from that chapter alone."""
+def draft_for(chapter: Chapter, loc: Localizer) -> Draft:
+    """The draft content for one chapter, made from that chapter alone, in the book's
+    language (``loc``)."""
     s = chapter_structure(chapter)
     title = chapter.title
     seed = chapter.slug
@@ -365,107 +401,190 @@ def draft_for(chapter: Chapter) -> Draft:
     discussion: list[str] = []
     exercises: list[DraftExercise] = []
 
+    def quote(heading: str, statement: str, follow_up: str) -> str:
+        return loc.pgettext("draft.under-says", "Under “%(heading)s” the chapter says: "
+                            "“%(statement)s” %(question)s", heading=heading,
+                            statement=_unquote(statement), question=follow_up)
+
     for p in s.points[:2]:
-        objectives.append(f"Name the {len(p.items)} points the chapter lists{_under(p.parent)}: "
-                          + "; ".join(p.items))
-        discussion.append(f"The chapter lists {len(p.items)} points{_under(p.parent)}: "
-                          + "; ".join(p.items)
-                          + ". Which one matters most in your own work, and why?")
+        count, points = len(p.items), _listed(loc, p.items)
+        if p.parent:
+            objectives.append(loc.npgettext(
+                "draft.objective-points-under", "Name the %(num)s point the chapter lists "
+                "under “%(heading)s”: %(points)s", "Name the %(num)s points the chapter lists "
+                "under “%(heading)s”: %(points)s", count, heading=p.parent, points=points))
+            discussion.append(loc.npgettext(
+                "draft.discuss-points-under", "The chapter lists %(num)s point under "
+                "“%(heading)s”: %(points)s. Which one matters most in your own work, and why?",
+                "The chapter lists %(num)s points under “%(heading)s”: %(points)s. Which one "
+                "matters most in your own work, and why?", count, heading=p.parent,
+                points=points))
+        else:
+            objectives.append(loc.npgettext(
+                "draft.objective-points", "Name the %(num)s point the chapter lists: "
+                "%(points)s", "Name the %(num)s points the chapter lists: %(points)s", count,
+                points=points))
+            discussion.append(loc.npgettext(
+                "draft.discuss-points", "The chapter lists %(num)s point: %(points)s. Which one "
+                "matters most in your own work, and why?", "The chapter lists %(num)s points: "
+                "%(points)s. Which one matters most in your own work, and why?", count,
+                points=points))
     parents = {p.parent for p in s.points}
     prompts = 0
     for sec in s.sections:
         if sec.heading in parents and not sec.key:
             continue  # a heading that only introduces numbered points, covered above
-        objectives.append(f"Explain in your own words the main point of “{sec.heading}”")
+        objectives.append(loc.pgettext(
+            "draft.objective-explain", "Explain in your own words the main point of "
+            "“%(heading)s”", heading=sec.heading))
         if sec.key:
-            discussion.append(f"Under “{sec.heading}” the chapter says: "
-                              f"“{_unquote(sec.key)}” {_follow_up(prompts)}")
+            discussion.append(quote(sec.heading, sec.key, _follow_up(prompts, loc)))
             prompts += 1
         else:
-            discussion.append(f"What is the main point of the section “{sec.heading}”, and "
-                              "where does it apply in your own work?")
+            discussion.append(loc.pgettext(
+                "draft.discuss-main-point", "What is the main point of the section "
+                "“%(heading)s”, and where does it apply in your own work?",
+                heading=sec.heading))
     asked = [(sec.heading, q) for sec in [s.intro, *s.sections, *s.point_sections]
              for q in sec.questions]
     if asked:
         heading, question = asked[0]
-        where = f"Under “{heading}” the chapter asks" if heading else "The chapter asks"
-        discussion.append(f"{where}: “{_unquote(question)}” How would you answer it for your "
-                          "own team, and why?")
+        if heading:
+            discussion.append(loc.pgettext(
+                "draft.discuss-asks-under", "Under “%(heading)s” the chapter asks: "
+                "“%(question)s” How would you answer it for your own team, and why?",
+                heading=heading, question=_unquote(question)))
+        else:
+            discussion.append(loc.pgettext(
+                "draft.discuss-asks", "The chapter asks: “%(question)s” How would you answer "
+                "it for your own team, and why?", question=_unquote(question)))
     for text, who in s.quotes[:2]:
-        source = f" ({who})" if who else ""
-        discussion.append(f"The chapter quotes: “{text}”{source} Do you agree? What would it "
-                          "change in your own work?")
+        if who:
+            discussion.append(loc.pgettext(
+                "draft.discuss-quote-by", "The chapter quotes: “%(quote)s” (%(who)s) Do you "
+                "agree? What would it change in your own work?", quote=text, who=who))
+        else:
+            discussion.append(loc.pgettext(
+                "draft.discuss-quote", "The chapter quotes: “%(quote)s” Do you agree? What "
+                "would it change in your own work?", quote=text))
     for parent, items in s.lists[:2]:
         first = (_first_sentence(items[0]) or items[0]).rstrip(".")
-        discussion.append(f"The chapter gives a list{_under(parent)}, starting with "
-                          f"“{first}”. Which of its {len(items)} items does your team already "
-                          "do well, and which would you start with?")
+        if parent:
+            discussion.append(loc.npgettext(
+                "draft.discuss-list-under", "The chapter gives a list under “%(heading)s”, "
+                "starting with “%(first)s”. Does your team already do its %(num)s item well?",
+                "The chapter gives a list under “%(heading)s”, starting with “%(first)s”. "
+                "Which of its %(num)s items does your team already do well, and which would "
+                "you start with?", len(items), heading=parent, first=first))
+        else:
+            discussion.append(loc.npgettext(
+                "draft.discuss-list", "The chapter gives a list, starting with “%(first)s”. "
+                "Does your team already do its %(num)s item well?",
+                "The chapter gives a list, starting with “%(first)s”. Which of its %(num)s "
+                "items does your team already do well, and which would you start with?",
+                len(items), first=first))
     for sec in s.point_sections:
         if len(discussion) >= 5 or not sec.key:
             continue
-        discussion.append(f"On “{sec.heading}” the chapter says: “{_unquote(sec.key)}” "
-                          f"{_follow_up(prompts)}")
+        discussion.append(loc.pgettext(
+            "draft.discuss-on", "On “%(heading)s” the chapter says: “%(statement)s” "
+            "%(question)s", heading=sec.heading, statement=_unquote(sec.key),
+            question=_follow_up(prompts, loc)))
         prompts += 1
     if len(discussion) < 3 and s.intro.key:
-        discussion.append(f"The chapter opens: “{_unquote(s.intro.key)}” "
-                          f"{_follow_up(prompts)}")
+        discussion.append(loc.pgettext(
+            "draft.discuss-opens", "The chapter opens: “%(statement)s” %(question)s",
+            statement=_unquote(s.intro.key), question=_follow_up(prompts, loc)))
     if len(discussion) < 3:
-        discussion.append(f"Which idea in “{title}” surprised you most, and why?")
+        discussion.append(loc.pgettext("draft.discuss-surprised", "Which idea in “%(title)s” "
+                                       "surprised you most, and why?", title=title))
     if len(discussion) < 3:
-        discussion.append(f"Which part of “{title}” would you explain to a new colleague "
-                          "first, and how?")
+        discussion.append(loc.pgettext("draft.discuss-explain", "Which part of “%(title)s” "
+                                       "would you explain to a new colleague first, and how?",
+                                       title=title))
     if len(objectives) < 2:
-        objectives.append(f"Apply one idea from “{title}” to a real situation in your own "
-                          "work")
+        objectives.append(loc.pgettext("draft.objective-apply", "Apply one idea from "
+                                       "“%(title)s” to a real situation in your own work",
+                                       title=title))
     objectives = list(dict.fromkeys(objectives))[:4]
     discussion = list(dict.fromkeys(discussion))[:5]
 
     if s.points:
         p = s.points[0]
-        steps = [f"Split into {len(p.items)} groups and give each group one of the points "
-                 f"the chapter lists{_under(p.parent)}:"]
+        count = len(p.items)
+        steps = [loc.npgettext(
+            "draft.group-split-under", "Split into %(num)s group and give it the point the "
+            "chapter lists under “%(heading)s”:", "Split into %(num)s groups and give each "
+            "group one of the points the chapter lists under “%(heading)s”:", count,
+            heading=p.parent) if p.parent else loc.npgettext(
+            "draft.group-split", "Split into %(num)s group and give it the point the chapter "
+            "lists:", "Split into %(num)s groups and give each group one of the points the "
+            "chapter lists:", count)]
         steps += [f"- {item}" for item in p.items]
-        steps += ["1. Restate your point in one sentence, using the chapter’s own words.",
-                  "2. Find one real example from your own work where this point applies.",
-                  "3. Agree one practical step you could take because of it.",
-                  "4. Present your point, example and step to the room in two minutes."]
+        steps += [loc.pgettext("draft.group-step-1", "1. Restate your point in one sentence, "
+                               "using the chapter’s own words."),
+                  loc.pgettext("draft.group-step-2", "2. Find one real example from your own "
+                               "work where this point applies."),
+                  loc.pgettext("draft.group-step-3",
+                               "3. Agree one practical step you could take because of it."),
+                  loc.pgettext("draft.group-step-4", "4. Present your point, example and step "
+                               "to the room in two minutes.")]
         exercises.append(DraftExercise(
-            f"The {len(p.items)} points", "group", 20, steps,
-            ["Listen for examples that match what the chapter actually says under each point: "
-             + "; ".join(p.items) + ".",
-             "Write here what a good answer for each point sounds like."]))
+            loc.npgettext("draft.group-title", "The %(num)s point", "The %(num)s points",
+                          count), "group", 20, steps,
+            [loc.pgettext("draft.group-debrief-1", "Listen for examples that match what the "
+                          "chapter actually says under each point: %(points)s.",
+                          points=_listed(loc, p.items)),
+             loc.pgettext("draft.group-debrief-2",
+                          "Write here what a good answer for each point sounds like.")]))
     if s.lists:
         parent, items = s.lists[0]
-        steps = [f"Work on your own with the list the chapter gives{_under(parent)}:"]
+        steps = [loc.pgettext("draft.list-intro-under", "Work on your own with the list the "
+                              "chapter gives under “%(heading)s”:", heading=parent)
+                 if parent else
+                 loc.pgettext("draft.list-intro",
+                              "Work on your own with the list the chapter gives:")]
         steps += [f"- {item}" for item in items]
-        steps += ["1. Rate each item from 1 (we never do this) to 5 (we always do this).",
-                  "2. Choose the item with the lowest rating that matters most in your work.",
-                  "3. Write one specific step you will take this week, and how you will know "
-                  "it worked."]
+        steps += [loc.pgettext("draft.list-step-1", "1. Rate each item from 1 (we never do "
+                               "this) to 5 (we always do this)."),
+                  loc.pgettext("draft.list-step-2", "2. Choose the item with the lowest rating "
+                               "that matters most in your work."),
+                  loc.pgettext("draft.list-step-3", "3. Write one specific step you will take "
+                               "this week, and how you will know it worked.")]
         exercises.append(DraftExercise(
-            "From the chapter’s list", "action-plan", 15, steps,
-            ["Check that each plan names a specific, observable step.",
-             "Write here which items the group usually rates lowest and how to respond."]))
+            loc.pgettext("draft.list-title", "From the chapter’s list"), "action-plan", 15,
+            steps,
+            [loc.pgettext("draft.list-debrief-1",
+                          "Check that each plan names a specific, observable step."),
+             loc.pgettext("draft.list-debrief-2", "Write here which items the group usually "
+                          "rates lowest and how to respond.")]))
     headings = [sec.heading for sec in s.sections] or [
         item for p in s.points for item in p.items]
-    steps = ["Work on your own and in silence."]
+    steps = [loc.pgettext("draft.reflect-intro", "Work on your own and in silence.")]
     if s.quotes:
-        steps.append(f"1. Reread the quotation “{s.quotes[0][0]}” and write what it means "
-                     "for your role.")
+        steps.append(loc.pgettext("draft.reflect-quote", "1. Reread the quotation “%(quote)s” "
+                                  "and write what it means for your role.",
+                                  quote=s.quotes[0][0]))
     elif headings:
-        steps.append("1. For each part of the chapter, write one sentence on what it asks of "
-                     "you: " + "; ".join(headings) + ".")
+        steps.append(loc.pgettext("draft.reflect-parts", "1. For each part of the chapter, "
+                                  "write one sentence on what it asks of you: %(parts)s.",
+                                  parts=_listed(loc, headings)))
     else:
-        steps.append(f"1. Write the main point of “{title}” in one sentence.")
-    steps += ["2. Note one recent situation from your own work where this would have made a "
-              "difference.",
-              "3. Write what you will do differently next time."]
+        steps.append(loc.pgettext("draft.reflect-main-point",
+                                  "1. Write the main point of “%(title)s” in one sentence.",
+                                  title=title))
+    steps += [loc.pgettext("draft.reflect-step-2", "2. Note one recent situation from your own "
+                           "work where this would have made a difference."),
+              loc.pgettext("draft.reflect-step-3",
+                           "3. Write what you will do differently next time.")]
     exercises.append(DraftExercise(
-        "Reflection", "reflection", 10, steps,
-        ["Invite, but do not require, volunteers to share.",
-         "Write here which passage of the chapter to point back to."]))
+        loc.pgettext("exercise-kind.reflection", "Reflection"), "reflection", 10, steps,
+        [loc.pgettext("draft.reflect-debrief-1",
+                      "Invite, but do not require, volunteers to share."),
+         loc.pgettext("draft.reflect-debrief-2",
+                      "Write here which passage of the chapter to point back to.")]))
 
-    quiz = (_point_items(s, seed) + _statement_items(s, seed))[:3]
+    quiz = (_point_items(s, seed, loc) + _statement_items(s, seed, loc))[:3]
     return Draft(objectives, discussion, exercises, quiz)
 
 
@@ -559,6 +678,7 @@ def draft_course(project: Project, root: Path, stems: list[str] | None) -> list[
     chosen = project.chapters if stems is None else [
         ch for ch in project.chapters if ch.stem in set(stems)]
     folder = root / "course"
+    loc = localizer(project.book)
     messages: list[str] = []
     for chapter in chosen:
         existing = [folder / f"{chapter.stem}{ext}" for ext in (".yaml", ".yml")]
@@ -566,7 +686,7 @@ def draft_course(project: Project, root: Path, stems: list[str] | None) -> list[
         if found is not None:
             messages.append(f"skipped course/{found.name}: exists")
             continue
-        d = draft_for(chapter)
+        d = draft_for(chapter, loc)
         text = draft_yaml(chapter, d)
         if not _write_new(existing[0], text):
             messages.append(f"skipped course/{existing[0].name}: exists")

@@ -599,7 +599,7 @@ def render_markdown(
     body_html = _clean(renderer.render(main, md.options, env))
     done = normalize_chapter(
         body_html, [(a, n, h) for a, _, n, h in notes], names=names,
-        locations=places.locations, fallback=places.line(0), diags=diags)
+        locations=places.locations, fallback=places.line(0), diags=diags, language=language)
     refs_of = {a: r for a, r, _, _ in notes}
     summary, summary_html = ("", "") if summary_index is None else summarize(
         renderer.renderInline(tokens[summary_index].children or [], md.options, env))

@@ -129,11 +129,26 @@ class Chapter:
     location: SourceLocation  # the chapter file, line 1
     body_line: int  # line where the Markdown body starts (after front matter)
     digest: str  # sha256 of the chapter file's bytes
+    # front matter ``language``: the text's own language when it is not the book's (its
+    # title, body, notes and author bio are marked with it; generated labels are not)
+    language: str | None = None
 
     @property
     def anchor(self) -> str:
         """Id of the chapter's title element, unique across the book."""
         return f"ch-{self.slug}"
+
+
+@dataclass(frozen=True)
+class LabelOverride:
+    """A generated label the book gives in its own words (book.yaml ``labels:``).
+    ``forms`` is ``(("", text),)`` for every count, or (CLDR plural category, text) pairs
+    (``one``, ``few``, ``other`` …) for a label that depends on a count. Texts are in the
+    catalogs' form: ``%(name)s`` placeholders, ``%%`` for a percent sign."""
+
+    name: str  # the label's name: its message context in the catalogs
+    forms: tuple[tuple[str, str], ...]
+    location: SourceLocation
 
 
 @dataclass(frozen=True)
@@ -168,6 +183,7 @@ class Book:
     slug: str
     location: SourceLocation
     print_edition: PrintEdition | None = None  # None: book.yaml has no ``print:`` section
+    labels: tuple[LabelOverride, ...] = ()  # book.yaml ``labels:``, in file order
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ FLOAT_TAG = "tag:yaml.org,2002:float"
 BOOL_TAG = "tag:yaml.org,2002:bool"
 
 MAX_YAML_NODES = 200_000
+LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 
 def _kind(node: yaml.Node) -> str:
@@ -374,6 +376,17 @@ class YamlContext:
         if node is None or self.is_null(node):
             return []
         return [(text, self.loc(item)) for text, item in self.string_or_list(node, what)]
+
+    def language(self, node: yaml.Node, what: str) -> str | None:
+        """A BCP 47 language tag (``en``, ``en-GB``, ``zh-Hant``), stripped."""
+        text = self.string(node, what)
+        if text is None:
+            return None
+        if not LANGUAGE_RE.match(text.strip()):
+            self.diags.error(self.loc(node), f"{what} must be a BCP 47 tag such as en, en-GB "
+                             f"or fr, not '{_describe(text)}'", "book.language")
+            return None
+        return text.strip()
 
     def date(self, node: yaml.Node, what: str) -> str | None:
         """An ISO 8601 date (YYYY, YYYY-MM or YYYY-MM-DD), returned as written."""

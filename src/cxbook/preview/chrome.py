@@ -4,7 +4,8 @@ as an overlay) and a small bar of links (contents, previous and next document, t
 page or the reader view, the chapter's PDF). Nothing of it is in any output: the pages
 are kept as the renderers made them (site.py) and changed here, per response.
 
-The chrome's words come from PREVIEW_LABELS, looked up in this one place.
+The chrome's words are labels in the book's language (preview_labels); the server's own
+pages before the first good build, when no book is known, are in English.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from urllib.parse import quote
 
 from markupsafe import escape
 
+from ..i18n import SOURCE_LANGUAGE, Localizer, localizer
 from .site import (
     COURSE_PAGE,
     OWN,
@@ -28,27 +30,41 @@ RELOAD_SCRIPT = OWN + "reload.js"
 STYLESHEET = OWN + "preview.css"
 EVENTS = OWN + "events"
 
-PREVIEW_LABELS = {
-    "bar": "Preview",
-    "contents": "Contents",
-    "previous": "Previous",
-    "next": "Next",
-    "course": "Course page",
-    "reader": "Reader view",
-    "pdf": "PDF of this chapter",
-    # for the reload script
-    "errors": "The project has errors; the preview shows the last version without them",
-    "errors-current": "The project has errors that would stop a build",
-    "warnings": "Warnings",
-    "hide": "Hide",
-    "show": "Show",
-    "stopped": "The preview server has stopped",
-    # for the pages the server makes itself
-    "not-found": "Not in the preview",
-    "not-found-text": "Nothing of the book or the course is at this address.",
-    "waiting": "No preview yet",
-    "waiting-text": "The project has errors; the preview appears as soon as they are fixed.",
-}
+
+
+def preview_labels(loc: Localizer) -> dict[str, str]:
+    """The chrome's words in the book's language (``loc``), by the name the chrome and the
+    reload script use."""
+    return {
+        # L10N: the preview's bar of links (cxbook serve), as a screen reader names it
+        "bar": loc.pgettext("preview.bar", "Preview"),
+        "contents": loc.pgettext("preview.contents", "Contents"),
+        "previous": loc.pgettext("preview.previous", "Previous"),
+        "next": loc.pgettext("preview.next", "Next"),
+        "course": loc.pgettext("preview.course", "Course page"),
+        "reader": loc.pgettext("preview.reader", "Reader view"),
+        "pdf": loc.pgettext("preview.pdf", "PDF of this chapter"),
+        # for the reload script
+        "errors": loc.pgettext(
+            "preview.errors",
+            "The project has errors; the preview shows the last version without them"),
+        "errors-current": loc.pgettext("preview.errors-current",
+                                       "The project has errors that would stop a build"),
+        "warnings": loc.pgettext("preview.warnings", "Warnings"),
+        "hide": loc.pgettext("preview.hide", "Hide"),
+        "show": loc.pgettext("preview.show", "Show"),
+        "stopped": loc.pgettext("preview.stopped", "The preview server has stopped"),
+        # for the pages the server makes itself
+        "not-found": loc.pgettext("preview.not-found", "Not in the preview"),
+        "not-found-text": loc.pgettext(
+            "preview.not-found-text", "Nothing of the book or the course is at this address."),
+        "waiting": loc.pgettext("preview.waiting", "No preview yet"),
+        "waiting-text": loc.pgettext(
+            "preview.waiting-text",
+            "The project has errors; the preview appears as soon as they are fixed."),
+    }
+
+
 # What the reload script needs of them.
 SCRIPT_LABELS = ("errors", "errors-current", "warnings", "hide", "show", "stopped")
 
@@ -58,7 +74,8 @@ def _href(path: str) -> str:
     return str(escape(quote(path, safe="/#-._~")))
 
 
-def _link(path: str | None, label: str, *, rel: str = "", hidden: bool = False) -> str:
+def _link(labels: dict[str, str], path: str | None, label: str, *, rel: str = "",
+          hidden: bool = False) -> str:
     """A link of the bar; ``data-cxbook-link`` names it for the reload script."""
     if path is None and not hidden:
         return ""
@@ -66,31 +83,33 @@ def _link(path: str | None, label: str, *, rel: str = "", hidden: bool = False) 
     attributes += f' rel="{rel}"' if rel else ""
     attributes += ' hidden="hidden"' if hidden else ""
     return (f'<a class="cxbook-preview-link" data-cxbook-link="{label}"{attributes}>'
-            f"{escape(PREVIEW_LABELS[label])}</a>")
+            f"{escape(labels[label])}</a>")
 
 
-def bar(links: PageLinks, *, course: bool) -> str:
+def bar(links: PageLinks, labels: dict[str, str], *, course: bool) -> str:
     """The bar of links, as markup that is both well-formed XML and HTML. On the course
     page, the reload script points the reader-view and PDF links at the page shown."""
     chapter = links.chapter
     if course:
-        items = [_link(START, "reader"), _link(None, "pdf", hidden=True)]
+        items = [_link(labels, START, "reader"), _link(labels, None, "pdf", hidden=True)]
     else:
-        items = [_link(START, "contents"), _link(links.previous, "previous", rel="prev"),
-                 _link(links.next, "next", rel="next"), _link(course_path(chapter), "course"),
-                 _link(pdf_path(chapter), "pdf") if chapter is not None else ""]
-    return (f'<nav class="cxbook-preview-bar" aria-label="{escape(PREVIEW_LABELS["bar"])}">'
+        items = [_link(labels, START, "contents"),
+                 _link(labels, links.previous, "previous", rel="prev"),
+                 _link(labels, links.next, "next", rel="next"),
+                 _link(labels, course_path(chapter), "course"),
+                 _link(labels, pdf_path(chapter), "pdf") if chapter is not None else ""]
+    return (f'<nav class="cxbook-preview-bar" aria-label="{escape(labels["bar"])}">'
             + "".join(items) + "</nav>")
 
 
-def head(digest: str, kind: str) -> str:
+def head(digest: str, kind: str, labels: dict[str, str]) -> str:
     """The stylesheet link and the reload script, with what the script needs: the digest
     of the page as served (site.page_digests), the kind of page and the labels."""
-    labels = json.dumps({k: PREVIEW_LABELS[k] for k in SCRIPT_LABELS}, ensure_ascii=False)
+    words = json.dumps({k: labels[k] for k in SCRIPT_LABELS}, ensure_ascii=False)
     return (f'<link rel="stylesheet" type="text/css" href="{STYLESHEET}"/>'
             f'<script src="{RELOAD_SCRIPT}" defer="defer" data-cxbook-page="{escape(digest)}" '
             f'data-cxbook-kind="{escape(kind)}" data-cxbook-events="{EVENTS}" '
-            f'data-cxbook-labels="{escape(labels)}"></script>')
+            f'data-cxbook-labels="{escape(words)}"></script>')
 
 
 def with_chrome(site: Site, path: str, data: bytes) -> bytes:
@@ -98,8 +117,10 @@ def with_chrome(site: Site, path: str, data: bytes) -> bytes:
     right after ``<body …>``. The renderers write each of these tags once, before any
     content (text holding ``</head>`` would be escaped)."""
     course = path == COURSE_PAGE
-    addition = head(site.pages.get(path, ""), "course" if course else "reader")
-    return _inserted(data, addition, bar(site.links.get(path, PageLinks()), course=course))
+    labels = preview_labels(localizer(site.project.book))
+    addition = head(site.pages.get(path, ""), "course" if course else "reader", labels)
+    return _inserted(data, addition,
+                     bar(site.links.get(path, PageLinks()), labels, course=course))
 
 
 def _inserted(data: bytes, in_head: str, in_body: str) -> bytes:
@@ -112,14 +133,19 @@ def _inserted(data: bytes, in_head: str, in_body: str) -> bytes:
             + in_body.encode("utf-8") + data[body_end + 1:])
 
 
-def own_page(title_label: str, text_label: str, *, kind: str) -> bytes:
+def own_page(title_label: str, text_label: str, *, kind: str,
+             loc: Localizer | None = None) -> bytes:
     """A page the server makes itself (nothing at an address; no preview yet), with the
-    reload script, so that it turns into the preview once there is one."""
-    title = escape(PREVIEW_LABELS[title_label])
+    reload script, so that it turns into the preview once there is one; in the book's
+    language (``loc``), in English when no book is known yet."""
+    loc = loc or Localizer(SOURCE_LANGUAGE)
+    labels = preview_labels(loc)
+    title = escape(labels[title_label])
     return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8"/>\n'
-        f"<title>{title}</title>\n{head('', kind)}\n</head>\n<body>\n"
-        f'{bar(PageLinks(), course=False)}\n<main class="cxbook-preview-own">\n'
-        f"<h1>{title}</h1>\n<p>{escape(PREVIEW_LABELS[text_label])}</p>\n</main>\n"
+        f'<!DOCTYPE html>\n<html lang="{escape(loc.language)}" dir="{loc.direction}">\n'
+        f'<head>\n<meta charset="utf-8"/>\n'
+        f"<title>{title}</title>\n{head('', kind, labels)}\n</head>\n<body>\n"
+        f'{bar(PageLinks(), labels, course=False)}\n<main class="cxbook-preview-own">\n'
+        f"<h1>{title}</h1>\n<p>{escape(labels[text_label])}</p>\n</main>\n"
         "</body>\n</html>\n"
     ).encode()

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from ..diagnostics import CxbookError
+from ..i18n import localizer
 from .chrome import EVENTS, RELOAD_SCRIPT, STYLESHEET, own_page, with_chrome
 from .site import BOOK, COURSE, COURSE_PAGE, START
 from .state import Preview
@@ -210,8 +211,11 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _not_found(self, body: bool) -> None:
+        site = self.server.preview.site
         self._send(HTTPStatus.NOT_FOUND, "text/html; charset=utf-8",
-                   own_page("not-found", "not-found-text", kind="missing"), body)
+                   own_page("not-found", "not-found-text", kind="missing",
+                            loc=localizer(site.project.book) if site is not None else None),
+                   body)
 
     def _no_preview(self, path: str | None, body: bool) -> None:
         """Before the first good build: every page address shows the problems."""

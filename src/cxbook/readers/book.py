@@ -9,18 +9,17 @@ from dataclasses import dataclass
 
 import yaml
 
-from .. import printing
+from .. import i18n, printing
 from ..diagnostics import Diagnostics, SourceLocation, did_you_mean
-from ..model import PrintEdition
+from ..model import LabelOverride, PrintEdition
 from ..yamlsrc import YamlContext, compose_yaml
 
 BOOK_KEYS = (
     "title", "subtitle", "editor", "language", "identifier", "publisher", "date",
     "description", "rights", "cover", "theme", "chapters", "max_image_mb", "acknowledge",
-    "print",
+    "print", "labels",
 )
 PRINT_KEYS = ("trim", "bleed", "standard", "service", "cover")
-LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 DEFAULT_MAX_IMAGE_MB = 10
 
 
@@ -45,6 +44,7 @@ class BookSettings:
     # acknowledged warning codes for the whole project, with where each is written
     acknowledge: tuple[tuple[str, SourceLocation], ...] = ()
     print_edition: PrintEdition | None = None
+    labels: tuple[LabelOverride, ...] = ()
 
 
 def book_slug(title: str) -> str:
@@ -81,12 +81,7 @@ def parse_book(text: str, path: str, diags: Diagnostics) -> BookSettings | None:
     title = ctx.string(fields["title"], "'title'") if "title" in fields else None
     language = None
     if "language" in fields:
-        language = ctx.string(fields["language"], "'language'")
-        if language is not None and not LANGUAGE_RE.match(language.strip()):
-            diags.error(ctx.loc(fields["language"]),
-                        f"'language' must be a BCP 47 tag such as en, en-GB or fr, not "
-                        f"'{language}'", "book.language")
-            language = None
+        language = ctx.language(fields["language"], "'language'")
     editors: tuple[str, ...] = ()
     if "editor" in fields and not ctx.is_null(fields["editor"]):
         editors = tuple(t for t, _ in ctx.string_or_list(fields["editor"], "'editor'"))
@@ -124,6 +119,11 @@ def parse_book(text: str, path: str, diags: Diagnostics) -> BookSettings | None:
     print_edition = None
     if "print" in fields:
         print_edition = _print_edition(ctx, fields["print"])
+    labels: tuple[LabelOverride, ...] = ()
+    if "labels" in fields and language is not None:
+        labels = parse_labels(ctx, fields["labels"], language.strip())
+    if language is not None:
+        _check_catalog(language.strip(), labels, ctx.loc(fields["language"]), diags)
     if title is None or language is None:
         return None
     return BookSettings(
@@ -145,7 +145,106 @@ def parse_book(text: str, path: str, diags: Diagnostics) -> BookSettings | None:
         title_location=ctx.loc(fields["title"]),
         acknowledge=acknowledge,
         print_edition=print_edition,
+        labels=labels,
     )
+
+
+def _check_catalog(language: str, labels: tuple[LabelOverride, ...],
+                   where: SourceLocation, diags: Diagnostics) -> None:
+    """One warning when no shipped catalog fits the book's language (unless the book gives
+    every label itself): the generated labels are then in English."""
+    if i18n.negotiate(language) is not None:
+        return
+    if set(i18n.labels()) <= {o.name for o in labels}:
+        return
+    diags.warning(
+        where, f"cxbook has no labels in {i18n.language_name(language)} ('{language}'), so "
+        "the words it adds to the book (contents, headings of the activities, the answer key, "
+        "the course page's buttons …) will be in English; give them in the book's language "
+        "under 'labels:' in book.yaml, or use a language cxbook has labels for: "
+        + ", ".join(i18n.shipped_tags()), "book.no-label-catalog")
+
+
+LABEL_PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|%")
+
+
+def label_text(text: str) -> tuple[str, list[str]]:
+    """A label as book.yaml gives it (``{name}`` placeholders, ``{{``/``}}`` for braces) in
+    the catalogs' form (``%(name)s``, ``%%``), and the placeholder names it uses."""
+    names: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token == "%":
+            return "%%"
+        if token in ("{{", "}}"):
+            return token[0]
+        names.append(match.group(1))
+        return f"%({match.group(1)})s"
+
+    return LABEL_PLACEHOLDER_RE.sub(replace, text), names
+
+
+def parse_labels(ctx: YamlContext, node: yaml.Node, language: str
+                 ) -> tuple[LabelOverride, ...]:
+    """book.yaml ``labels:``: label name -> text, or for a label that depends on a count,
+    CLDR plural category -> text. Unknown names, placeholders the label does not have and
+    categories the language does not use are located errors."""
+    if not isinstance(node, yaml.MappingNode):
+        ctx.diags.error(ctx.loc(node), "'labels' must be a mapping of label names to texts "
+                        "(see \"Labels\" in docs/FORMAT.md)", "schema.type")
+        return ()
+    known = i18n.labels()
+    by_text = {label.text.casefold(): name for name, label in known.items()}
+    out: list[LabelOverride] = []
+    for key, value in node.value:
+        name = key.value if isinstance(key, yaml.ScalarNode) else ""
+        where = ctx.loc(key)
+        if name not in known:
+            if name.casefold() in by_text:
+                hint = f" (did you mean '{by_text[name.casefold()]}', the label whose English " \
+                       f"text is '{name}'?)"
+            else:
+                hint = did_you_mean(name, known)
+            ctx.diags.error(where, f"unknown label '{name}' in 'labels'{hint}; label names "
+                            "are listed under \"Labels\" in docs/FORMAT.md",
+                            "book.unknown-label")
+            continue
+        label = known[name]
+        forms: list[tuple[str, str]] = []
+        if isinstance(value, yaml.MappingNode) and label.plural is not None:
+            categories = i18n.plural_categories(language)
+            items = ctx.mapping(value, allowed=categories, required=("other",),
+                                what=f"label '{name}' (plural categories of '{language}')")
+            if items is None:
+                continue
+            for category, item in items.items():
+                text = ctx.string(item, f"label '{name}' ({category})")
+                if text is not None:
+                    forms.append((category, text))
+        else:
+            text = ctx.string(value, f"label '{name}'")
+            if text is None:
+                continue
+            forms.append(("", text))
+        converted: list[tuple[str, str]] = []
+        for category, text in forms:
+            fixed, used = label_text(text)
+            unknown = [p for p in used if p not in label.placeholders]
+            if unknown:
+                allowed = ", ".join("{" + p + "}" for p in sorted(label.placeholders))
+                ctx.diags.error(
+                    ctx.loc(value), f"label '{name}' has no placeholder {{{unknown[0]}}}"
+                    f"{did_you_mean(unknown[0], label.placeholders)}; "
+                    + (f"its placeholders are {allowed}" if allowed else
+                       "it has no placeholders")
+                    + " (write {{ and }} for literal braces)", "book.label-placeholder")
+                break
+            converted.append((category, fixed))
+        else:
+            if converted:
+                out.append(LabelOverride(name, tuple(converted), where))
+    return tuple(out)
 
 
 def _strip(value: str | None) -> str | None:

@@ -14,7 +14,7 @@ from ..transforms.normalize import chapter_slug
 from ..yamlsrc import YamlContext, compose_yaml
 
 FRONT_MATTER_KEYS = ("title", "author", "author_bio", "source", "notice", "license",
-                     "original", "acknowledge")
+                     "original", "acknowledge", "language")
 SOURCE_KEYS = ("title", "publication", "url", "date")
 MAX_CHAPTER_BYTES = 8 * 1024 * 1024
 
@@ -40,6 +40,7 @@ class ParsedChapter:
     failed: bool = False  # errors were reported: kept only for checking links into it
     # warning codes acknowledged for this chapter, with where each is written
     acknowledge: tuple[tuple[str, SourceLocation], ...] = ()
+    language: str | None = None  # front matter ``language``: the text's own language
 
 
 def split_front_matter(
@@ -96,11 +97,12 @@ def parse_chapter(
         _check_permissions(header.attribution, SourceLocation(path, body_line - 1), diags,
                            header.notice_location)
     title = header.title if header is not None else None
-    parsed = _render_body(body, path, stem, language, diags, body_line, title)
+    own_language = header.language if header is not None else None
+    parsed = _render_body(body, path, stem, own_language or language, diags, body_line, title)
     failed = header is None or title is None or len(diags.errors) > before
     if header is None:
         header = FrontMatter(None, Attribution((), None, Source(), None, None),
-                             SourceLocation(path), ())
+                             SourceLocation(path), (), None)
     attribution, title_loc = header.attribution, header.title_location
     return ParsedChapter(
         stem=stem,
@@ -121,6 +123,7 @@ def parse_chapter(
         title_location=title_loc,
         failed=failed,
         acknowledge=header.acknowledge,
+        language=header.language if header.language != language else None,
     )
 
 
@@ -139,6 +142,7 @@ class FrontMatter(NamedTuple):
     attribution: Attribution
     title_location: SourceLocation
     acknowledge: tuple[tuple[str, SourceLocation], ...]  # warning codes, where written
+    language: str | None = None  # the chapter's own language, when the front matter gives one
     notice_location: SourceLocation | None = None  # the 'notice:' key, when written
 
 
@@ -188,8 +192,11 @@ def _parse_front_matter(
                               opt("license"), original)
     title_loc = ctx.loc(fields["title"]) if "title" in fields else SourceLocation(path)
     acknowledge = tuple(ctx.codes(fields.get("acknowledge")))
+    language = None
+    if "language" in fields and not ctx.is_null(fields["language"]):
+        language = ctx.language(fields["language"], "'language'")
     return FrontMatter(" ".join(title.split()) if title is not None else None, attribution,
-                       title_loc, acknowledge,
+                       title_loc, acknowledge, language,
                        ctx.loc(fields["notice"]) if "notice" in fields else None)
 
 

@@ -19,6 +19,7 @@ from ..codes import known_codes
 from ..course import build_activities, build_course, session_warnings
 from ..diagnostics import CxbookError, Diagnostic, Diagnostics, SourceLocation, did_you_mean
 from ..glyphs import Coverage, missing_glyphs
+from ..i18n import localizer
 from ..markdown import resolve_asset_path
 from ..model import Asset, Book, Chapter, ChapterActivities, Project, Theme
 from ..printing import image_warnings
@@ -194,14 +195,14 @@ def _cached_activities(
         own = chapter_courses.get(chapter.stem)
         own_key = input_keys["course:" + chapter.stem] if own is not None else "-"
         settings_key = input_keys["course:"] if settings is not None else "-"
-        key = fingerprint("activities", book.language, input_keys[chapter.stem],
-                          chapter.number, own_key, settings_key)
+        key = fingerprint("activities", book.language, book.labels,
+                          input_keys[chapter.stem], chapter.number, own_key, settings_key)
         hit = cache.load("activities", key)
         made: ChapterActivities
         if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], ChapterActivities):
             made, value_key = hit[0], str(hit[1])
         else:
-            made = build_activities(chapter, own, settings, book.language)
+            made = build_activities(chapter, own, settings, localizer(book))
             # Keyed by content: what is made from them stays cached while the chapter's
             # text changes and its activities do not.
             value_key = fingerprint("activities-value", made)
@@ -373,6 +374,7 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
         slug=book_slug(settings.title),
         location=settings.location,
         print_edition=settings.print_edition,
+        labels=settings.labels,
     )
     chapters = tuple(
         Chapter(
@@ -394,6 +396,7 @@ def _read_project(root: Path, diags: Diagnostics, cache: Bundle | None) -> Proje
             location=SourceLocation(f"manuscript/{p.stem}.md"),
             body_line=p.body_line,
             digest=p.digest,
+            language=p.language,
         )
         for i, p in enumerate(parsed, start=1)
     )

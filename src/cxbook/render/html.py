@@ -12,47 +12,23 @@ from importlib import resources
 from typing import Literal
 
 import jinja2
-from markupsafe import escape
+from markupsafe import Markup, escape
 
-from ..model import Book, Chapter, ChapterActivities, Project
-from ..scoring import NUMBER_LENGTH, number_text
+from ..i18n import Isolated, Localizer, Text, foreign, localizer, text_direction
+from ..model import (
+    Book,
+    Chapter,
+    ChapterActivities,
+    ChoiceQuestion,
+    MatchingQuestion,
+    OrderingQuestion,
+    Project,
+    Source,
+)
+from ..scoring import NUMBER_LENGTH
 
 Mode = Literal["book", "workbook", "facilitator", "course"]
 
-LABELS = {
-    "activities": "Activities",
-    "objectives": "Learning objectives",
-    "discuss": "Discuss",
-    "practise": "Practise",
-    "check": "Check your understanding",
-    # quiz questions (templates/questions.html)
-    "all_that_apply": "choose all that apply",
-    "match_hint": "choose the match of each item",
-    "match_hint_print": "write the letter of each item's match in its box",
-    "order_hint": "put them in order with the Move up and Move down buttons",
-    "order_hint_print": "number the boxes from 1 to %s in the right order",
-    "your_answer": "Your answer",
-    "choose_match": "Choose a match",
-    "move_up": "Move up",
-    "move_down": "Move down",
-    "answer": "Answer",
-    "answers": "Answers",
-    "correct": "correct",
-    "also_accepted": "Also accepted",
-    "case_matters": "Capital letters must match.",
-    "case_ignored": "Capital letters do not matter.",
-    "accepted_range": "any number from %s to %s",
-    "match_items": "Items",
-    "match_targets": "Matches",
-    "position": "%s in the order",
-}
-KIND_LABELS = {
-    "reflection": "Reflection",
-    "role-play": "Role-play",
-    "scenario": "Scenario",
-    "action-plan": "Action plan",
-    "group": "Group exercise",
-}
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -64,6 +40,9 @@ def write_lines(minutes: int | None) -> int:
 
 @cache
 def environment() -> jinja2.Environment:
+    """The templates' environment. Labels come from the book's catalog through the
+    ``pgettext``/``npgettext`` (and Jinja's ``{% trans %}``) each render is given (see
+    i18n.Localizer.template_context); no template holds a word of its own."""
     folder = str(resources.files("cxbook") / "templates")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
@@ -71,77 +50,222 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=False,
         keep_trailing_newline=False,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.globals.update(labels=LABELS, kind_labels=KIND_LABELS, letters=LETTERS,
-                       write_lines=write_lines, number_length=NUMBER_LENGTH)
-    env.filters["number"] = number_text
+    # Messages are %-formatted with keyword arguments, whether or not they have any.
+    env.newstyle_gettext = True  # type: ignore[attr-defined]
+    env.globals.update(letters=LETTERS, write_lines=write_lines, kind_label=kind_label,
+                       first_published=first_published, title_with_subtitle=title_with_subtitle,
+                       answer_choices=answer_choices, chapter_title=chapter_title,
+                       own_language=own_language, foreign=foreign,
+                       page_ref_span=page_ref_span, number_length=NUMBER_LENGTH,
+                       matching_pairs=matching_pairs, ordering_entries=ordering_entries)
+    env.filters["page_tail"] = page_tail
     return env
 
 
-def _render(template: str, **context: object) -> str:
-    return environment().get_template(template).render(**context).strip() + "\n"
+def render_template(template: str, loc: Localizer, **context: object) -> str:
+    """A template rendered with the book's labels and formats."""
+    return environment().get_template(template).render(
+        **loc.template_context(), **context).strip() + "\n"
 
 
-def name_list(names: tuple[str, ...]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+def page_ref_span(target: str, stand_in: str) -> Isolated:
+    """The page number of ``target`` in print, as text that stands in for it until pages
+    are known (see renderers/pdf_layout.py); not isolated, so what follows it in its label
+    can join it (page_tail)."""
+    return Isolated(Markup('<span class="cx-page-ref" data-cx-page-ref="%s">%s</span>')
+                    % (target, stand_in))
 
 
-def attribution_html(chapter: Chapter) -> str:
-    return _render("attribution.html", ch=chapter)
+def page_tail(label: Markup) -> Markup:
+    """A label with a page reference, the text after the reference moved into it (``page
+    8888.`` → the span holds ``8888.``): the stand-in is wider than the real number, and
+    text of its own after it would keep the stand-in's place, leaving a gap. Left as it is
+    when markup follows the reference."""
+    text = str(label)
+    at = text.find('class="cx-page-ref"')
+    end = text.find("</span>", at)
+    if at < 0 or end < 0 or "<" in text[end + len("</span>"):]:
+        return label
+    return Text(text[:end] + text[end + len("</span>"):] + "</span>")
 
 
-def bio_html(chapter: Chapter) -> str:
-    return _render("bio.html", ch=chapter) if chapter.attribution.author_bio else ""
+def chapter_title(chapter: Chapter) -> str | Isolated:
+    """A chapter's title to put into a label: with the chapter's own language marked when
+    it has one (see i18n.foreign)."""
+    return foreign(chapter.title, chapter.language)
+
+
+def own_language(chapter: Chapter) -> Markup:
+    """``lang`` and ``dir`` attributes (with a leading space) for an element holding the
+    chapter's own text, when the chapter is in another language than the book; empty
+    otherwise."""
+    if not chapter.language:
+        return Markup("")
+    return Markup(' lang="%s" dir="%s"') % (chapter.language,
+                                            text_direction(chapter.language))
+
+
+def kind_label(loc: Localizer, kind: str) -> str:
+    """An exercise kind (EXERCISE_KINDS) as its label."""
+    labels = {
+        "reflection": loc.pgettext("exercise-kind.reflection", "Reflection"),
+        "role-play": loc.pgettext("exercise-kind.role-play", "Role-play"),
+        "scenario": loc.pgettext("exercise-kind.scenario", "Scenario"),
+        "action-plan": loc.pgettext("exercise-kind.action-plan", "Action plan"),
+        "group": loc.pgettext("exercise-kind.group", "Group exercise"),
+    }
+    return labels[kind]
+
+
+def answer_choices(loc: Localizer, item: ChoiceQuestion) -> Text:
+    """A choice question's right choices for the answer key: "a) Action; c) Luck"."""
+    # L10N: a right choice in the answer key: its letter (a, b, c …) and its text
+    return loc.series(loc.markup("answer-key.choice", "%(letter)s) %(choice)s",
+                                 letter=LETTERS[index], choice=item.choices[index].text)
+                      for index in item.correct)
+
+
+def matching_pairs(loc: Localizer, item: MatchingQuestion) -> list[Text]:
+    """A matching question's pairs for the answer key: "1 → b) A target"."""
+    return [loc.markup("answer-key.match", "%(number)s → %(letter)s) %(choice)s",
+                       number=loc.number(n), letter=LETTERS[item.pairs[n - 1]],
+                       choice=target.text)
+            for n, (_, target) in enumerate(item.pair_choices, 1)]
+
+
+def ordering_entries(loc: Localizer, item: OrderingQuestion) -> Text:
+    """An ordering question's entries in the right order, by the letters they are printed
+    with: "b) First, a) Then"."""
+    return loc.enumeration(
+        loc.markup("answer-key.choice", "%(letter)s) %(choice)s",
+                   letter=LETTERS[item.presented.index(entry)], choice=entry.text)
+        for entry in item.entries)
+
+
+def title_with_subtitle(loc: Localizer, book: Book) -> str:
+    """The book's title with its subtitle, as one line of text."""
+    if not book.subtitle:
+        return book.title
+    # L10N: the book's title and subtitle on one line (metadata, cover description)
+    return loc.pgettext("book.title-with-subtitle", "%(title)s: %(subtitle)s",
+                        title=book.title, subtitle=book.subtitle)
+
+
+def first_published(loc: Localizer, source: Source, *, link: bool = True,
+                    only_publication: bool = False) -> Markup:
+    """Where and when a chapter first appeared, as one sentence: "First published as
+    “Title” in <cite>Publication</cite>, May 1, 2013." The original title (or else the
+    publication) links to the address when ``link``; an address alone is shown. With
+    ``only_publication``, just the publication and the date (the sources page gives the
+    original title and the address on lines of their own)."""
+    if only_publication:
+        source = Source(publication=source.publication, date=source.date)
+    values: dict[str, object] = {}
+    if source.title:
+        values["title"] = (Markup('<a href="%s">%s</a>') % (source.url, source.title)
+                           if source.url and link else source.title)
+    if source.publication:
+        cite = Markup("<cite>%s</cite>") % source.publication
+        values["publication"] = (Markup('<a href="%s">%s</a>') % (source.url, cite)
+                                 if source.url and link and not source.title else cite)
+    elif source.url and not source.title:
+        values["url"] = (Markup('<a class="url" href="%s">%s</a>') % (source.url, source.url)
+                         if link else source.url)
+    if source.date:
+        values["date"] = Markup('<time datetime="%s">%s</time>') % (
+            source.date, loc.date(source.date))
+    key = tuple(sorted(values))
+    if key == ("date", "publication", "title"):
+        return loc.markup("source.title-publication-date",
+                          "First published as “%(title)s” in %(publication)s, %(date)s.",
+                          **values)
+    if key == ("publication", "title"):
+        return loc.markup("source.title-publication",
+                          "First published as “%(title)s” in %(publication)s.", **values)
+    if key == ("date", "title"):
+        return loc.markup("source.title-date", "First published as “%(title)s”, %(date)s.",
+                          **values)
+    if key == ("title",):
+        return loc.markup("source.title", "First published as “%(title)s”.", **values)
+    if key == ("date", "publication"):
+        return loc.markup("source.publication-date",
+                          "First published in %(publication)s, %(date)s.", **values)
+    if key == ("publication",):
+        return loc.markup("source.publication", "First published in %(publication)s.",
+                          **values)
+    if key == ("date", "url"):
+        return loc.markup("source.url-date", "First published at %(url)s, %(date)s.",
+                          **values)
+    if key == ("url",):
+        return loc.markup("source.url", "First published at %(url)s.", **values)
+    if key == ("date",):
+        return loc.markup("source.date", "First published %(date)s.", **values)
+    return Markup("")
+
+
+def attribution_html(chapter: Chapter, loc: Localizer) -> str:
+    return render_template("attribution.html", loc, ch=chapter)
+
+
+def bio_html(chapter: Chapter, loc: Localizer) -> str:
+    return render_template("bio.html", loc, ch=chapter) if chapter.attribution.author_bio \
+        else ""
 
 
 def activities_html(
-    chapter: Chapter, activities: ChapterActivities, mode: Mode, *,
+    chapter: Chapter, activities: ChapterActivities, mode: Mode, loc: Localizer, *,
     answer_key_href: str = "", page_ref: str | None = None,
 ) -> str:
     """The chapter's activities. ``page_ref`` (print only) is the text standing in for the
     answer key's page number, which the PDF renderer fills in once pages are known."""
     if activities.is_empty:
         return ""
-    return _render("activities.html", ch=chapter, acts=activities, mode=mode,
-                   answer_key_href=answer_key_href, page_ref=page_ref)
+    return render_template("activities.html", loc, ch=chapter, acts=activities, mode=mode,
+                           answer_key_href=answer_key_href, page_ref=page_ref)
 
 
-def footnotes_html(chapter: Chapter, *, epub: bool = False) -> str:
+def footnotes_html(chapter: Chapter, loc: Localizer, *, epub: bool = False) -> str:
     """Notes at the chapter's end, each with a back link to its reference."""
     if not chapter.footnotes:
         return ""
-    return _render("footnotes.html", ch=chapter, notes=chapter.footnotes, epub=epub)
+    return render_template("footnotes.html", loc, ch=chapter, notes=chapter.footnotes,
+                           epub=epub)
 
 
-def chapter_header_html(chapter: Chapter, *, number_label: bool = True) -> str:
-    label = (f'<p class="chapter-number">Chapter {chapter.number}</p>\n'
-             if number_label else "")
+def chapter_header_html(chapter: Chapter, loc: Localizer, *, number_label: bool = True) -> str:
+    label = ""
+    if number_label:
+        text = loc.markup("chapter.number", "Chapter %(number)s",
+                          number=loc.number(chapter.number))
+        label = f'<p class="chapter-number">{text}</p>\n'
     title = escape(chapter.title)
     return (f'<header class="chapter-head">\n{label}<h1 id="{chapter.anchor}" '
-            f'class="chapter-title">{title}</h1>\n</header>\n')
+            f'class="chapter-title"{own_language(chapter)}>{title}</h1>\n</header>\n')
 
 
 def chapter_html(
-    chapter: Chapter, activities: ChapterActivities | None, mode: Mode, *,
+    chapter: Chapter, activities: ChapterActivities | None, mode: Mode, loc: Localizer, *,
     answer_key_href: str = "", epub: bool = False,
 ) -> str:
     """The whole chapter as one <section>: head, attribution, text, notes, bio, activities."""
     parts = [
         f'<section class="chapter" id="{chapter.anchor}-section" '
         f'aria-labelledby="{chapter.anchor}">\n',
-        chapter_header_html(chapter),
-        attribution_html(chapter),
+        chapter_header_html(chapter, loc),
+        attribution_html(chapter, loc),
     ]
     if mode != "workbook" and mode != "facilitator":
-        parts.append(f'<div class="chapter-body">\n{chapter.body_html}</div>\n')
-        parts.append(footnotes_html(chapter, epub=epub))
-        parts.append(bio_html(chapter))
+        parts.append(f'<div class="chapter-body"{own_language(chapter)}>\n'
+                     f'{chapter.body_html}</div>\n')
+        parts.append(footnotes_html(chapter, loc, epub=epub))
+        parts.append(bio_html(chapter, loc))
     elif mode == "workbook" and chapter.summary:
-        parts.append(f'<p class="summary">{chapter.summary_html}</p>\n')
+        parts.append(f'<p class="summary"{own_language(chapter)}>{chapter.summary_html}'
+                     '</p>\n')
     if activities is not None:
-        parts.append(activities_html(chapter, activities, mode,
+        parts.append(activities_html(chapter, activities, mode, loc,
                                      answer_key_href=answer_key_href))
     parts.append("</section>\n")
     return "".join(parts)
@@ -154,73 +278,88 @@ def answer_key_html(project: Project, *, page_ref: str | None = None) -> str:
     items = [(ch, project.course.for_chapter(ch.stem)) for ch in project.chapters]
     if not any(acts.quiz for _, acts in items):
         return ""
-    return _render("answer_key.html", items=items, page_ref=page_ref)
+    return render_template("answer_key.html", localizer(project.book), items=items,
+                           page_ref=page_ref)
 
 
-def numbers_phrase(numbers: list[int]) -> str:
-    """Chapter numbers as words: "3", "2 and 4", "1, 2 and 4"; runs of three or more as
-    ranges ("2–5")."""
-    runs: list[list[int]] = []
-    for n in sorted(numbers):
-        if runs and n == runs[-1][-1] + 1:
-            runs[-1].append(n)
-        else:
-            runs.append([n])
-    parts = [f"{r[0]}–{r[-1]}" if len(r) >= 3 else ", ".join(map(str, r)) for r in runs]
-    items = ", ".join(parts).split(", ")
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+def numbers_phrase(numbers: list[int], loc: Localizer) -> str:
+    """Chapter numbers as words: "3", "2 and 4", "1, 2, and 4"; runs of three or more as
+    ranges ("2–5"); in the book's language."""
+    return loc.numbers(numbers)
 
 
-def _chapters(numbers: list[int], singular: str, plural: str) -> str:
-    """ "Chapter 3 {singular}" or "Chapters 1, 2 and 4 {plural}"."""
-    many = len(numbers) > 1 or "–" in numbers_phrase(numbers)
-    return (f"Chapters {numbers_phrase(numbers)} {plural}" if many
-            else f"Chapter {numbers[0]} {singular}")
-
-
-def permission_lines(chapters: tuple[Chapter, ...]) -> list[str]:
+def permission_lines(chapters: tuple[Chapter, ...], loc: Localizer) -> list[str]:
     """What the chapters actually carry, for the copyright page: which are republished with
     a notice, which without one, which do not name where they first appeared, and which were
     written for the book (front matter ``original: true``)."""
     republished = [c for c in chapters if not c.attribution.original]
     original = [c.number for c in chapters if c.attribution.original]
     if not republished:
-        return ["Every chapter was written for this book."]
-    every = "Every chapter" if not original else "Every republished chapter"
+        return [loc.pgettext("permissions.all-original",
+                             "Every chapter was written for this book.")]
     with_notice = [c.number for c in republished if c.attribution.notice]
     without_notice = [c.number for c in republished if not c.attribution.notice]
     no_source = [c.number for c in republished if not c.attribution.names_source]
     lines = []
     if not without_notice:
-        lines.append(f"{every} carries the republishing notice that came with it.")
+        lines.append(
+            loc.pgettext("permissions.every-notice",
+                         "Every chapter carries the republishing notice that came with it.")
+            if not original else
+            loc.pgettext("permissions.every-republished-notice",
+                         "Every republished chapter carries the republishing notice that "
+                         "came with it."))
     elif not with_notice:
-        lines.append(f"No {'chapter' if not original else 'republished chapter'} carries a "
-                     "republishing notice.")
+        lines.append(
+            loc.pgettext("permissions.no-notice", "No chapter carries a republishing notice.")
+            if not original else
+            loc.pgettext("permissions.no-republished-notice",
+                         "No republished chapter carries a republishing notice."))
     else:
-        them = "them" if len(with_notice) > 1 else "it"
-        lines.append(_chapters(with_notice, "carries", "carry") + " the republishing notice "
-                     f"that came with {them}; "
-                     + _chapters(without_notice, "carries", "carry").lower() + " none.")
+        lines.append(loc.pgettext(
+            "permissions.some-notice", "%(with_notice)s; %(without_notice)s",
+            with_notice=loc.npgettext(
+                "permissions.chapters-with-notice",
+                "Chapter %(chapters)s carries the republishing notice that came with it",
+                "Chapters %(chapters)s carry the republishing notice that came with them",
+                len(with_notice), chapters=loc.numbers(with_notice)),
+            without_notice=loc.npgettext(
+                "permissions.chapters-without-notice",
+                "chapter %(chapters)s carries none.", "chapters %(chapters)s carry none.",
+                len(without_notice), chapters=loc.numbers(without_notice))))
     if no_source:
-        lines.append(_chapters(no_source, "does", "do") + " not name where "
-                     + ("they" if len(no_source) > 1 else "it") + " first appeared.")
+        lines.append(loc.npgettext(
+            "permissions.chapters-without-source",
+            "Chapter %(chapters)s does not name where it first appeared.",
+            "Chapters %(chapters)s do not name where they first appeared.",
+            len(no_source), chapters=loc.numbers(no_source)))
     else:
-        lines.append(f"{every} names where it first appeared.")
+        lines.append(
+            loc.pgettext("permissions.every-source",
+                         "Every chapter names where it first appeared.")
+            if not original else
+            loc.pgettext("permissions.every-republished-source",
+                         "Every republished chapter names where it first appeared."))
     if original:
-        lines.append(_chapters(original, "was", "were") + " written for this book.")
+        lines.append(loc.npgettext(
+            "permissions.chapters-original", "Chapter %(chapters)s was written for this book.",
+            "Chapters %(chapters)s were written for this book.", len(original),
+            chapters=loc.numbers(original)))
     return lines
 
 
 def sources_html(project: Project) -> str:
-    return _render("sources.html", chapters=project.chapters, book=project.book,
-                   any_original=any(c.attribution.original for c in project.chapters))
+    return render_template("sources.html", localizer(project.book), chapters=project.chapters,
+                           book=project.book,
+                           any_original=any(c.attribution.original for c in project.chapters))
 
 
 def titlepage_html(book: Book) -> str:
-    return _render("titlepage.html", book=book, editor_line=name_list(book.editors))
+    return render_template("titlepage.html", localizer(book), book=book)
 
 
 def copyright_html(book: Book, chapters: tuple[Chapter, ...]) -> str:
     """The rights page: the book's own rights text and what its chapters carry."""
-    return _render("copyright.html", book=book, editor_line=name_list(book.editors),
-                   permissions=permission_lines(chapters))
+    loc = localizer(book)
+    return render_template("copyright.html", loc, book=book,
+                           permissions=loc.sentences(permission_lines(chapters, loc)))

@@ -43,6 +43,7 @@ from markupsafe import escape
 
 from ..build import BuildOptions
 from ..diagnostics import Diagnostic, Severity
+from ..i18n import Localizer, localizer
 from ..model import (
     Book,
     Chapter,
@@ -58,7 +59,7 @@ from ..model import (
     Question,
 )
 from ..output import OutputFile, reproducible_zip
-from ..render.html import KIND_LABELS, chapter_html, environment, sources_html
+from ..render.html import chapter_html, environment, kind_label, sources_html
 from ..render.names import portable_name
 from ..scoring import number_text
 from .scorm import _rights_text, renamed_images
@@ -127,15 +128,6 @@ PROFILES: dict[Version, Profile] = {
     ),
 }
 
-# Every text the cartridge adds of its own (titles of generated items, the quiz's rubric).
-LABELS = {
-    "discussion": "Discussion: %s",
-    "quiz": "Check your understanding: %s",
-    "source_link": "Original article: %s",
-    "sources": "Sources and permissions",
-    "pass_mark": ("Each question is worth 1 point. The course's pass mark is %s%% of all "
-                  "its questions answered right."),
-}
 TITLE_WORDS = 80  # characters of a question in a generated item title
 
 
@@ -377,13 +369,31 @@ def _itemfeedback(item: etree._Element, feedback_ident: str, text: str) -> None:
     _mattext(_sub(feedback, "flow_mat"), "", text)
 
 
+# Every text the cartridge adds of its own (titles of generated items, the quiz's rubric)
+# is a label in the book's language (i18n.py).
+
+
+def quiz_title(loc: Localizer, chapter: Chapter) -> str:
+    """The title of a chapter's quiz (the assessment and its item)."""
+    # L10N: the title of a chapter's quiz in a Common Cartridge (an LMS quiz)
+    return loc.pgettext("cc.quiz-title", "Check your understanding: %(chapter)s",
+                        chapter=chapter.title)
+
+
+def numbered_title(loc: Localizer, chapter: Chapter) -> str:
+    """A chapter's number and title, as its module and page items are called."""
+    return loc.pgettext("entry.numbered", "%(number)s. %(title)s",
+                        number=loc.number(chapter.number), title=chapter.title)
+
+
 def assessment(chapter: Chapter, questions: Sequence[Question], version: Version,
-               mastery_score: int) -> bytes:
-    """A chapter's quiz as a CC QTI assessment document (``questestinterop``)."""
+               mastery_score: int, loc: Localizer) -> bytes:
+    """A chapter's quiz as a CC QTI assessment document (``questestinterop``); its title
+    and rubric in the book's language (``loc``)."""
     root = etree.Element(f"{{{QTI_NS}}}questestinterop", nsmap={None: QTI_NS, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", f"{QTI_NS} {PROFILES[version].qti_xsd}")
     quiz = etree.SubElement(root, "assessment", ident=ident(f"{chapter.anchor}-quiz"),
-                            title=LABELS["quiz"] % chapter.title)
+                            title=quiz_title(loc, chapter))
     meta = _sub(quiz, "qtimetadata")
     for label, entry in (("cc_profile", "cc.exam.v0p1"),
                          ("qmd_assessmenttype", "Examination"),
@@ -393,7 +403,12 @@ def assessment(chapter: Chapter, questions: Sequence[Question], version: Version
         field = _sub(meta, "qtimetadatafield")
         _sub(field, "fieldlabel", label)
         _sub(field, "fieldentry", entry)
-    _mattext(quiz, "rubric", LABELS["pass_mark"] % mastery_score)
+    # L10N: the rubric of a Common Cartridge quiz: the CC profile has no pass mark, so the
+    # teacher reads it here
+    _mattext(quiz, "rubric", loc.pgettext(
+        "cc.pass-mark", "Each question is worth 1 point. The course's pass mark is "
+        "%(percent)s of all its questions answered right.",
+        percent=loc.percent(mastery_score)))
     section = _sub(quiz, "section", ident=ident(f"{chapter.anchor}-questions"))
     for item in questions:
         section.append(qti_item(item, version))
@@ -407,18 +422,21 @@ def assessment(chapter: Chapter, questions: Sequence[Question], version: Version
 # ------------------------------------------------------------- topics and web links
 
 
-def topic(discussion: Discussion, version: Version) -> bytes:
+def topic(discussion: Discussion, version: Version, loc: Localizer) -> bytes:
     """A discussion question as a CC discussion topic: its title and its text."""
     ns = PROFILES[version].dt
     root = etree.Element(f"{{{ns}}}topic", nsmap={None: ns, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", f"{ns} {PROFILES[version].dt_xsd}")
-    etree.SubElement(root, f"{{{ns}}}title").text = discussion_title(discussion)
+    etree.SubElement(root, f"{{{ns}}}title").text = discussion_title(discussion, loc)
     etree.SubElement(root, f"{{{ns}}}text", texttype="text/plain").text = discussion.text
     return _xml(root)
 
 
-def discussion_title(discussion: Discussion) -> str:
-    return LABELS["discussion"] % shorten(discussion.text)
+def discussion_title(discussion: Discussion, loc: Localizer) -> str:
+    """A discussion topic's title: its question, shortened (see shorten)."""
+    # L10N: the title of a discussion topic in a Common Cartridge, made from its question
+    return loc.pgettext("cc.discussion-title", "Discussion: %(question)s",
+                        question=shorten(discussion.text))
 
 
 def web_link(title: str, url: str, version: Version) -> bytes:
@@ -434,23 +452,29 @@ def web_link(title: str, url: str, version: Version) -> bytes:
 # ------------------------------------------------------------------------- pages
 
 
-def html_page(title: str, language: str, body: str) -> bytes:
+def html_page(title: str, loc: Localizer, body: str) -> bytes:
     """A web content page: an XHTML document (well-formed, so any importer's parser reads
-    it) whose body the LMSs take as the page's content."""
-    lang = escape(language)
+    it) whose body the LMSs take as the page's content, in the book's language and its
+    writing direction (``loc``)."""
+    lang = escape(loc.language)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html>\n'
-        f'<html xmlns="http://www.w3.org/1999/xhtml" lang="{lang}" xml:lang="{lang}">\n'
+        f'<html xmlns="http://www.w3.org/1999/xhtml" lang="{lang}" xml:lang="{lang}" '
+        f'dir="{loc.direction}">\n'
         f'<head>\n<meta charset="UTF-8"/>\n<title>{escape(title)}</title>\n</head>\n'
         f"<body>\n{body}</body>\n</html>\n"
     ).encode()
 
 
-def exercise_body(exercise: Exercise) -> str:
-    minutes = f" · {exercise.minutes} minutes" if exercise.minutes else ""
+def exercise_body(exercise: Exercise, loc: Localizer) -> str:
+    """An exercise's page: title, kind and minutes (as the book's activities show them),
+    instructions."""
+    minutes = (" · " + loc.npgettext("duration.minutes", "%(num)s minute", "%(num)s minutes",
+                                     exercise.minutes)) if exercise.minutes else ""
     return (f'<section class="exercise kind-{exercise.kind}">\n'
             f"<h1>{escape(exercise.title)}</h1>\n"
-            f'<p class="exercise-meta">{escape(KIND_LABELS[exercise.kind])}{minutes}</p>\n'
+            f'<p class="exercise-meta">{escape(kind_label(loc, exercise.kind))}'
+            f"{escape(minutes)}</p>\n"
             f'<div class="instructions">{exercise.instructions_html}</div>\n</section>\n')
 
 
@@ -483,6 +507,7 @@ class Cartridge:
         self.project = project
         self.version = version
         self.profile = PROFILES[version]
+        self.loc = localizer(project.book)
         self.files: dict[str, bytes] = {}
         self.modules: list[Module] = []
         self.taken: set[str] = {MANIFEST.lower()}
@@ -512,10 +537,10 @@ class Cartridge:
             acts = activities.get(ch.stem) or project.course.for_chapter(ch.stem)
             self.modules.append(self.chapter_module(ch, acts))
         sources = self.name("sources.html")
-        self.add(sources, html_page(LABELS["sources"], project.book.language,
-                                    sources_html(project)))
-        self.modules.append(Module("m-sources", LABELS["sources"], [
-            Resource("r-sources", "webcontent", [sources], LABELS["sources"], sources)]))
+        title = self.loc.pgettext("sources.title", "Sources and permissions")
+        self.add(sources, html_page(title, self.loc, sources_html(project)))
+        self.modules.append(Module("m-sources", title, [
+            Resource("r-sources", "webcontent", [sources], title, sources)]))
         for path, name in sorted(self.media.items()):
             asset = project.asset(path)
             if asset is None:
@@ -524,12 +549,12 @@ class Cartridge:
 
     def chapter_page(self, ch: Chapter, acts: ChapterActivities) -> bytes:
         objectives = ChapterActivities(acts.stem, acts.objectives, (), (), (), None)
-        html = chapter_html(ch, objectives, "book")
+        html = chapter_html(ch, objectives, "book", self.loc)
         renames = {p: self.media[p] for p in ch.images if p in self.media}
         if renames:
             html = renamed_images(html, renames)
         html = self.linked(html, self.pages[ch.anchor])
-        return html_page(ch.title, self.project.book.language, html)
+        return html_page(ch.title, self.loc, html)
 
     def linked(self, html: str, page: str) -> str:
         """Links to another chapter's places (``#<id>``, transforms/links.py) lead to
@@ -551,30 +576,32 @@ class Cartridge:
         resources = [Resource(f"r-{base}", "webcontent",
                               [page, *sorted({self.media[p] for p in ch.images
                                               if p in self.media})],
-                              f"{ch.number}. {ch.title}", page)]
+                              numbered_title(self.loc, ch), page)]
         source = ch.attribution.source
         if source.url:
-            title = LABELS["source_link"] % (source.title or ch.title)
+            # L10N: the title of the web link to where a chapter first appeared
+            title = self.loc.pgettext("cc.source-link", "Original article: %(title)s",
+                                      title=source.title or ch.title)
             link = self.add(self.name(f"{ch.anchor}-source.xml"),
                             web_link(title, source.url, self.version))
             resources.append(Resource(f"r-{base}-source", self.profile.wl_type, [link], title))
         for d in acts.discussion:
-            name = self.add(self.name(f"{d.id}.xml"), topic(d, self.version))
+            name = self.add(self.name(f"{d.id}.xml"), topic(d, self.version, self.loc))
             resources.append(Resource(f"r-{ident(d.id)}", self.profile.dt_type, [name],
-                                      discussion_title(d)))
+                                      discussion_title(d, self.loc)))
         for ex in acts.exercises:
             name = self.add(self.name(f"{ex.id}.html"),
-                            html_page(ex.title, self.project.book.language, exercise_body(ex)))
+                            html_page(ex.title, self.loc, exercise_body(ex, self.loc)))
             resources.append(Resource(f"r-{ident(ex.id)}", "webcontent", [name], ex.title,
                                       name))
         questions = [q for q in acts.quiz if cartridge_profile(q) is not None]
         if questions:
-            title = LABELS["quiz"] % ch.title
+            title = quiz_title(self.loc, ch)
             quiz = self.add(self.name(f"{ch.anchor}-quiz.xml"),
                             assessment(ch, questions, self.version,
-                                       self.project.course.mastery_score))
+                                       self.project.course.mastery_score, self.loc))
             resources.append(Resource(f"r-{base}-quiz", self.profile.qti_type, [quiz], title))
-        return Module(f"m-{base}", f"{ch.number}. {ch.title}", resources)
+        return Module(f"m-{base}", numbered_title(self.loc, ch), resources)
 
     def manifest(self) -> bytes:
         """``imsmanifest.xml``. Its default namespace is declared within the first 1,024

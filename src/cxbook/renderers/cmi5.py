@@ -31,6 +31,7 @@ from typing import Any
 from ..build import BuildOptions
 from ..cache import Bundle, fingerprint
 from ..diagnostics import CxbookError, Diagnostic, Severity
+from ..i18n import localizer
 from ..model import (
     Book,
     ChoiceQuestion,
@@ -42,7 +43,7 @@ from ..model import (
     Question,
 )
 from ..output import OutputFile, reproducible_zip
-from ..render.html import environment
+from ..render.html import environment, title_with_subtitle
 from ..scoring import number_text, scoring_rules
 from .scorm import (
     CSP,
@@ -108,7 +109,7 @@ def course_structure(project: Project) -> str:
     a course with questions, its masteryScore (mastery_score / 100)."""
     book, course = project.book, project.course
     lang = book.language
-    title = f"{book.title}: {book.subtitle}" if book.subtitle else book.title
+    title = title_with_subtitle(localizer(book), book)
     description = book.description or title
     mastery = (f" masteryScore={quoteattr(_scaled(course.mastery_score))}"
                if course.quiz_items else "")
@@ -262,11 +263,30 @@ def check_cmi5(project: Project) -> list[Diagnostic]:
     return found
 
 
+def adapter_messages(project: Project) -> dict[str, str]:
+    """The learner-facing words of the cmi5 adapter (track-cmi5.js looks them up by label
+    name in ``window.cxcourseLocale.messages``), in the book's language."""
+    loc = localizer(project.book)
+    return {
+        # L10N: shown on the cmi5 course page while statements wait to be sent again
+        "cmi5.queued": loc.raw(
+            "cmi5.queued", "Your progress could not be sent to the learning record store. "
+            "It is kept on this page and will be sent again automatically."),
+        # L10N: shown on the cmi5 course page when it was not launched by an LMS
+        "cmi5.unavailable": loc.raw(
+            "cmi5.unavailable", "The learning management system could not be reached: "
+            "nothing you do here is recorded."),
+        # L10N: the button that ends the cmi5 session and returns to the LMS
+        "cmi5.exit": loc.raw("cmi5.exit", "Exit"),
+    }
+
+
 def package_files(project: Project, cache: Bundle | None = None) -> dict[str, bytes]:
     """Every file of the package: ``cmi5.xml``, the course page and what it uses, and the
     licence of the vendored cmi5 client."""
     files = _page_files(project, "2004", cache, SCRIPTS, TRACKING, {},
-                        data=course_data(project, cache), csp=CSP_CMI5)
+                        data=course_data(project, cache), csp=CSP_CMI5,
+                        messages=adapter_messages(project))
     for name in LICENSES:
         files[f"{RUNTIME_DIR}/{name}"] = runtime_file(name)
     files[COURSE_STRUCTURE] = course_structure(project).encode("utf-8")

@@ -27,6 +27,7 @@ from markupsafe import escape
 from ..build import BuildOptions
 from ..cache import BuildCache, Bundle, fingerprint
 from ..diagnostics import CxbookError, SourceLocation
+from ..i18n import Localizer, foreign, localizer, text_direction
 from ..markdown import resolve_asset_path
 from ..model import Book, Chapter, ChapterActivities, Project
 from ..output import OutputFile, reproducible_zip
@@ -35,8 +36,8 @@ from ..render.html import (
     chapter_html,
     copyright_html,
     environment,
-    name_list,
     sources_html,
+    title_with_subtitle,
     titlepage_html,
 )
 from ..render.names import portable_name
@@ -69,8 +70,6 @@ SECTION_SEMANTICS = {
     "sources": ("credits", "doc-credits"),
 }
 
-LANDMARK_LABELS = {"bodymatter": "Start of content"}
-
 
 @dataclass
 class Doc:
@@ -84,6 +83,7 @@ class Doc:
     source: str = ""  # where its text comes from, for messages
     chapter: Chapter | None = None  # a chapter's document: body made from it when needed
     activities: ChapterActivities | None = None
+    loc: Localizer | None = field(default=None, repr=False)  # a chapter's: its labels
     tree: etree._Element | None = field(default=None, repr=False)
     key: str = ""  # cache key of its inputs (empty without a cache)
     ids: tuple[str, ...] = ()  # element ids, in document order
@@ -93,7 +93,8 @@ class Doc:
 
 def _body(doc: Doc) -> str:
     if doc.chapter is not None and not doc.body:
-        doc.body = chapter_html(doc.chapter, doc.activities, "book",
+        assert doc.loc is not None
+        doc.body = chapter_html(doc.chapter, doc.activities, "book", doc.loc,
                                 answer_key_href=ANSWER_KEY_FILE, epub=True)
     return doc.body
 
@@ -121,9 +122,11 @@ def chapter_file(chapter: Chapter) -> str:
 
 def _xhtml(title: str, language: str, body: str, *, body_class: str) -> str:
     lang = escape(language)
+    direction = text_direction(language)
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
-        f'<html xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}" lang="{lang}" xml:lang="{lang}">\n'
+        f'<html xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}" lang="{lang}" xml:lang="{lang}" '
+        f'dir="{direction}">\n'
         f'<head>\n<meta charset="utf-8"/>\n<title>{escape(title)}</title>\n'
         f'<link rel="stylesheet" type="text/css" href="{CSS_PATH}"/>\n</head>\n'
         f'<body class="{body_class}">\n{body}</body>\n</html>\n'
@@ -288,6 +291,7 @@ def _fix_links(doc: Doc, root: etree._Element, links: _Links) -> None:
 
 
 def _nav_body(docs: list[Doc], project: Project) -> str:
+    loc = localizer(project.book)
     items = []
     by_file = {chapter_file(c): c for c in project.chapters}
     for doc in docs:
@@ -296,8 +300,11 @@ def _nav_body(docs: list[Doc], project: Project) -> str:
         entry = f'<li><a href="{doc.file}">{escape(doc.title)}</a>'
         chapter = by_file.get(doc.file)
         if chapter is not None:
-            label = f"{chapter.number}. {chapter.title}"
-            entry = f'<li><a href="{doc.file}">{escape(label)}</a>'
+            # L10N: a chapter's number and title in the contents and in lists
+            label = loc.markup("entry.numbered", "%(number)s. %(title)s",
+                               number=loc.number(chapter.number),
+                               title=foreign(chapter.title, chapter.language))
+            entry = f'<li><a href="{doc.file}">{label}</a>'
             levels = outline_levels(chapter)
             subs = [h for h in chapter.headings if levels[h.anchor] == 2]
             if subs:
@@ -306,25 +313,34 @@ def _nav_body(docs: list[Doc], project: Project) -> str:
                     for h in subs
                 ) + "</ol>\n"
         items.append(entry + "</li>\n")
+    # L10N: the EPUB landmark that leads to the first chapter
+    start = loc.pgettext("landmarks.start", "Start of content")
     marks = "".join(
         f'<li><a epub:type="{d.landmark}" href="{d.file}">'
-        f'{escape(LANDMARK_LABELS.get(d.landmark, d.title))}</a></li>\n'
+        f'{escape(start if d.landmark == "bodymatter" else d.title)}</a></li>\n'
         for d in docs if d.landmark
     )
+    landmarks = escape(loc.pgettext("landmarks.title", "Landmarks"))
     return (
         '<nav epub:type="toc" id="toc" role="doc-toc" aria-labelledby="toc-h">\n'
-        f'<h1 id="toc-h">Contents</h1>\n<ol class="toc">\n{"".join(items)}</ol>\n</nav>\n'
-        '<nav epub:type="landmarks" id="landmarks" aria-label="Landmarks" hidden="hidden">\n'
-        f'<h2>Landmarks</h2>\n<ol>\n{marks}</ol>\n</nav>\n'
+        f'<h1 id="toc-h">{escape(loc.pgettext("contents.title", "Contents"))}</h1>\n'
+        f'<ol class="toc">\n{"".join(items)}</ol>\n</nav>\n'
+        f'<nav epub:type="landmarks" id="landmarks" aria-label="{landmarks}" hidden="hidden">\n'
+        f'<h2>{landmarks}</h2>\n<ol>\n{marks}</ol>\n</nav>\n'
     )
 
 
 def _cover_body(book: Book, src: str) -> str:
-    alt = f"Cover of {book.title}" + (f": {book.subtitle}" if book.subtitle else "")
+    loc = localizer(book)
+    title = title_with_subtitle(loc, book)
     if book.editors:
-        alt += f", edited by {name_list(book.editors)}"
+        alt = loc.pgettext("cover.alt-edited", "Cover of %(title)s, edited by %(editors)s",
+                           title=title, editors=loc.names(book.editors))
+    else:
+        alt = loc.pgettext("cover.alt", "Cover of %(title)s", title=title)
+    label = loc.pgettext("cover.label", "Cover")
     return (
-        '<section class="cover" aria-label="Cover">\n'
+        f'<section class="cover" aria-label="{escape(label)}">\n'
         f'<img class="cover-image" src="{escape(src)}" alt="{escape(alt)}" '
         'role="doc-cover" epub:type="cover"/>\n</section>\n'
     )
@@ -393,13 +409,13 @@ def _metadata(eb: epub.EpubBook, project: Project) -> None:
     for feature in features:
         eb.add_metadata(None, "meta", feature, {"property": "schema:accessibilityFeature"})
     eb.add_metadata(None, "meta", "none", {"property": "schema:accessibilityHazard"})
-    summary = (
+    summary = localizer(book).pgettext(
+        "epub.accessibility-summary",
         "This publication meets EPUB Accessibility 1.1 and WCAG 2.1 Level AA. "
         "Every image has a text alternative; every document declares its language; "
         "headings, a table of contents and landmarks give structured navigation, and the "
         "reading order follows the printed order. Text size and fonts follow the reader's "
-        "settings. Notes are linked both ways. There is no page list."
-    )
+        "settings. Notes are linked both ways. There is no page list.")
     eb.add_metadata(None, "meta", summary, {"property": "schema:accessibilitySummary"})
     eb.add_metadata(None, "meta", CONFORMANCE, {"property": "dcterms:conformsTo"})
 
@@ -410,21 +426,24 @@ def _answer_key(project: Project, bundle: Bundle | None) -> str:
     chapters' text, so editing a chapter does not render it again)."""
     if bundle is None:
         return answer_key_html(project)
-    key = fingerprint("epub-answer-key", tuple((c.stem, c.number, c.slug, c.title)
+    key = fingerprint("epub-answer-key", tuple((c.stem, c.number, c.slug, c.title, c.language)
                                                for c in project.chapters),
-                      project.course.activities)
+                      project.course.activities, localizer(project.book).key)
     return bundle.fragment("epub-answer-key", key,
                            lambda: answer_key_html(project).encode("utf-8")).decode("utf-8")
 
 
 def _documents(project: Project, cover_src: str, bundle: Bundle | None = None) -> list[Doc]:
     book = project.book
+    loc = localizer(book)
     docs = [
-        Doc("cover.xhtml", "cover", "Cover", _cover_body(book, cover_src), "cover"),
-        Doc("titlepage.xhtml", "titlepage", "Title page", titlepage_html(book), "titlepage"),
-        Doc("copyright.xhtml", "copyright", "Copyright", copyright_html(book, project.chapters),
-            "copyright-page"),
-        Doc(NAV_FILE, "nav", "Contents", "", "toc"),
+        Doc("cover.xhtml", "cover", loc.pgettext("cover.label", "Cover"),
+            _cover_body(book, cover_src), "cover"),
+        Doc("titlepage.xhtml", "titlepage", loc.pgettext("titlepage.label", "Title page"),
+            titlepage_html(book), "titlepage"),
+        Doc("copyright.xhtml", "copyright", loc.pgettext("copyright.title", "Copyright"),
+            copyright_html(book, project.chapters), "copyright-page"),
+        Doc(NAV_FILE, "nav", loc.pgettext("contents.title", "Contents"), "", "toc"),
     ]
     activities = {a.stem: a for a in reversed(project.course.activities)}
     for i, ch in enumerate(project.chapters):
@@ -432,11 +451,13 @@ def _documents(project: Project, cover_src: str, bundle: Bundle | None = None) -
         if acts is None:
             acts = project.course.for_chapter(ch.stem)
         docs.append(Doc(chapter_file(ch), ch.anchor, ch.title, "",
-                        "bodymatter" if i == 0 else None, ch.location.path, ch, acts))
+                        "bodymatter" if i == 0 else None, ch.location.path, ch, acts, loc))
     key = _answer_key(project, bundle)
     if key:
-        docs.append(Doc(ANSWER_KEY_FILE, "answer-key", "Answer key", key, "backmatter"))
-    docs.append(Doc("sources.xhtml", "sources", "Sources and permissions",
+        docs.append(Doc(ANSWER_KEY_FILE, "answer-key",
+                        loc.pgettext("answer-key.title", "Answer key"), key, "backmatter"))
+    docs.append(Doc("sources.xhtml", "sources",
+                    loc.pgettext("sources.title", "Sources and permissions"),
                     sources_html(project), None if key else "backmatter"))
     return docs
 
@@ -473,7 +494,7 @@ def cover_image(project: Project, bundle: Bundle | None, *,
             return generated_cover(project).data
 
         key = fingerprint("epub-cover", book.title, book.subtitle, book.editors,
-                          book.language, project.theme)
+                          book.language, book.labels, project.theme)
     hit = bundle.get("epub-cover", key) if bundle is not None else None
     if hit is not None:
         return CoverImage(None, "image/png", lambda: hit)
@@ -560,6 +581,9 @@ def _package(project: Project, when: dt.datetime, bundle: Bundle | None,
     eb.IDENTIFIER_ID = "pub-id"
     eb.metadata = {}
     eb.prefixes = []
+    # The spine's page-progression-direction and the package's base direction
+    # (EPUB 3.3, 5.4.1.2 and 5.6.1): a right-to-left book turns its pages leftwards.
+    eb.set_direction(text_direction(project.book.language))
     used_media = {m for d in docs for m in d.images}
     _metadata(eb, project)
 
@@ -591,14 +615,17 @@ def _package(project: Project, when: dt.datetime, bundle: Bundle | None,
     eb.add_item(epub.EpubNcx(uid="ncx"))
     eb.spine = spine
     eb.toc = _toc(docs, project)
+    loc = localizer(project.book)
     eb.guide = [
-        {"type": "cover", "href": "cover.xhtml", "title": "Cover"},
-        {"type": "title-page", "href": "titlepage.xhtml", "title": "Title page"},
-        {"type": "toc", "href": NAV_FILE, "title": "Contents"},
-        {"type": "text", "href": chapter_file(project.chapters[0]), "title": "Start"},
+        {"type": "cover", "href": "cover.xhtml", "title": docs[0].title},
+        {"type": "title-page", "href": "titlepage.xhtml", "title": docs[1].title},
+        {"type": "toc", "href": NAV_FILE, "title": docs[3].title},
+        {"type": "text", "href": chapter_file(project.chapters[0]),
+         "title": loc.pgettext("landmarks.start", "Start of content")},
     ]
     writer = _Writer("", eb, {"mtime": when.astimezone(dt.UTC), "raise_exceptions": True,
                               "epub3_landmark": False, "epub3_pages": False,
+                              "package_direction": True,
                               "play_order": {"enabled": True, "start_from": 1}})
     writer.process()
     writer.write()
@@ -621,8 +648,10 @@ def _prepare(doc: Doc, language: str, media: dict[str, str],
     links and images (kept in the cache, so an unchanged document is not parsed again)."""
     if cache is not None:
         if doc.chapter is not None:
+            assert doc.loc is not None
             doc.key = fingerprint("epub-doc", language, doc.file, doc.uid, doc.title,
-                                  doc.source, media_key, doc.chapter, doc.activities)
+                                  doc.source, media_key, doc.chapter, doc.activities,
+                                  doc.loc.key)
         else:
             doc.key = fingerprint("epub-doc", language, doc.file, doc.uid, doc.title,
                                   doc.source, media_key, doc.body)
@@ -698,6 +727,7 @@ class _Writer(epub.EpubWriter):  # type: ignore[misc]
 def _toc(docs: list[Doc], project: Project) -> list[object]:
     """ebooklib's table of contents (used for the NCX), matching the nav document."""
     toc: list[object] = []
+    loc = localizer(project.book)
     by_file = {chapter_file(c): c for c in project.chapters}
     for doc in docs:
         if doc.uid in ("cover", "nav"):
@@ -706,7 +736,8 @@ def _toc(docs: list[Doc], project: Project) -> list[object]:
         if chapter is None:
             toc.append(epub.Link(doc.file, doc.title, f"nav-{doc.uid}"))
             continue
-        label = f"{chapter.number}. {chapter.title}"
+        label = loc.pgettext("entry.numbered", "%(number)s. %(title)s",
+                             number=loc.number(chapter.number), title=chapter.title)
         levels = outline_levels(chapter)
         subs = [epub.Link(f"{doc.file}#{h.anchor}", h.text, f"nav-{h.anchor}")
                 for h in chapter.headings if levels[h.anchor] == 2]

@@ -29,8 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from ..i18n import localizer
 from ..model import Project, Theme
-from ..render.html import environment, name_list
+from ..render.html import environment
 from .epub_assets import theme_resources
 
 COVER_SIZE = (1600, 2560)  # pixels, width x height
@@ -114,12 +115,12 @@ def cover_css(theme: Theme, title: str) -> str:
         "html, body.epub-generated-cover { margin: 0; padding: 0; }\n"
         f".generated-cover {{ position: absolute; top: 0; left: 0; width: {width}px; "
         f"height: {height}px; background: {c['accent']}; color: {c['paper']}; "
-        "text-align: left; hyphens: manual; overflow-wrap: anywhere; }\n"
+        "text-align: start; hyphens: manual; overflow-wrap: anywhere; }\n"
         f".generated-cover .cover-panel {{ position: absolute; top: {height * 3 // 16}px; "
         f"left: {width // 10}px; right: {width // 10}px; "
         f"border-top: 8px solid {c['paper']}; padding-top: 80px; }}\n"
         f".generated-cover h1.cover-title {{ color: {c['paper']}; font-size: "
-        f"{_title_size(title)}px; line-height: 1.15; margin: 0 0 60px; text-align: left; }}\n"
+        f"{_title_size(title)}px; line-height: 1.15; margin: 0 0 60px; text-align: start; }}\n"
         f".generated-cover .cover-subtitle {{ color: {c['paper']}; font-size: 66px; "
         "font-style: italic; line-height: 1.3; margin: 0; }\n"
         f".generated-cover .cover-editor {{ position: absolute; left: 0; right: 0; bottom: 0; "
@@ -134,7 +135,7 @@ def cover_html(project: Project) -> str:
     """The generated cover page: title, subtitle and editors."""
     book = project.book
     return environment().get_template("cover.html").render(
-        book=book, editor_line=name_list(book.editors))
+        **localizer(book).template_context(), book=book)
 
 
 def cover_pdf(project: Project, html: str, css: str) -> bytes:

@@ -10,6 +10,7 @@ the book identifier.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import io
@@ -29,6 +30,8 @@ from urllib.parse import unquote, urlsplit
 import pikepdf
 import pydyf  # type: ignore[import-untyped]
 import weasyprint
+from fontTools.ttLib import TTFont
+from fontTools.ttLib.tables._g_l_y_f import Glyph
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -37,6 +40,7 @@ from ..build import BuildOptions, edition_view
 from ..cache import BuildCache, fingerprint
 from ..diagnostics import SourceLocation
 from ..glyphs import Coverage
+from ..i18n import text_direction
 from ..model import DEFAULT_COLORS, Book, Chapter, Project, Theme
 from ..output import OutputFile
 from ..stylesheets import FONT_TYPES, Assembled, record_position
@@ -125,9 +129,48 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
             if data is None:
                 self.missing.append(f"themes/{self._project.theme.name}/{name}")
                 raise FileNotFoundError(f"no file {name} in the theme")
-            return URLFetcherResponse(url, data, {"Content-Type": _media_type(name)})
+            media_type = _media_type(name)
+            if media_type in FONT_TYPES.values():
+                data = font_with_space(data)
+            return URLFetcherResponse(url, data, {"Content-Type": media_type})
         self.refused.append(url)
         raise PermissionError(f"not fetched (outside the project): {url}")
+
+
+@functools.lru_cache(maxsize=32)
+def font_with_space(data: bytes) -> bytes:
+    """A TrueType font without a space character (Noto Sans Math, Noto Sans Symbols 2)
+    given an empty one, U+0020 and U+00A0, a quarter em wide; any other font as it is.
+
+    Pango draws the spaces around a character that only a fallback font has (a "→" in a
+    label, a "←" or "≤" in Arabic text) with that font when nothing on either side is
+    drawn with another one: spaces in Arabic text next to a symbol, or a label's " → "
+    between two isolated values. From a font without a space, they were .notdef boxes.
+    The glyph goes after the font's own, so every other glyph keeps its id."""
+    if data[:4] not in (b"\x00\x01\x00\x00", b"true"):  # WOFF, CFF and collections as they are
+        return data
+    font = TTFont(io.BytesIO(data))
+    tables = [t for t in font["cmap"].tables if t.isUnicode() and t.format != 14]
+    if "glyf" not in font or not tables or any(0x20 in t.cmap for t in tables):
+        return data
+    order = font.getGlyphOrder()
+    name = "space" if "space" not in order else "space.cx"
+    font["glyf"].glyphs[name] = Glyph()
+    font.setGlyphOrder([*order, name])
+    font["glyf"].glyphOrder = [*order, name]
+    em = font["head"].unitsPerEm
+    font["hmtx"].metrics[name] = (em // 4, 0)
+    if "vmtx" in font:
+        font["vmtx"].metrics[name] = (em, 0)
+    for tag in ("hdmx", "LTSH", "VDMX"):  # per-glyph tables a font may leave out
+        if tag in font:
+            del font[tag]
+    for table in tables:
+        table.cmap[0x20] = name
+        table.cmap.setdefault(0xA0, name)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
 
 
 def _media_type(name: str) -> str:
@@ -421,13 +464,23 @@ class _Session:
               page_numbers: dict[str, str]) -> None:
         counts = self._counts()
         finish(part, first_page, page_numbers, self.job.elsewhere)
-        data = write(part, **self.job.pdf_options)
+        rtl = text_direction(self.job.project.book.language) == "rtl"
+        data = write(part, finisher=_right_to_left if rtl else None, **self.job.pdf_options)
         notes = (self._setup, self._notes.pop(index), self._since(counts))
         self.done.pages[index] = part.page_count
         self.done.pdfs[index] = _PartPdfData(
             data, tuple(part.borrowed), tuple(entry for note in notes for entry in note[0]),
             tuple(name for note in notes for name in note[1]),
             tuple(url for note in notes for url in note[2]))
+
+
+def _right_to_left(document: Any, pdf: Any) -> None:
+    """A right-to-left book's reading order for viewers (PDF 1.7, 12.2 "Viewer Preferences":
+    /Direction /R2L shows facing pages right to left, like the EPUB's
+    page-progression-direction)."""
+    preferences = pdf.catalog.get("ViewerPreferences") or pydyf.Dictionary()
+    preferences["Direction"] = "/R2L"
+    pdf.catalog["ViewerPreferences"] = preferences
 
 
 @contextmanager

@@ -23,9 +23,9 @@ from lxml import etree
 from lxml import html as lxml_html
 from markupsafe import Markup, escape
 
+from ..i18n import Localizer, localizer
 from ..model import Book, Chapter, ChapterActivities, Project
 from ..render.html import (
-    KIND_LABELS,
     activities_html,
     answer_key_html,
     attribution_html,
@@ -34,8 +34,10 @@ from ..render.html import (
     chapter_html,
     copyright_html,
     environment,
-    name_list,
+    own_language,
+    render_template,
     sources_html,
+    title_with_subtitle,
     titlepage_html,
 )
 from .pdf_breaks import add_break_opportunities
@@ -46,11 +48,16 @@ Edition = Literal["reader", "workbook", "facilitator"]
 # it ends keeps its breaks when the number is filled in.
 PAGE_REF_PLACEHOLDER = "8888"
 
-EDITION_LABELS: dict[Edition, str] = {
-    "reader": "",
-    "workbook": "Participant workbook",
-    "facilitator": "Facilitator guide",
-}
+
+
+def edition_label(edition: Edition, loc: Localizer) -> str:
+    """The edition's name on its cover and in its title; empty for the reader edition."""
+    if edition == "workbook":
+        return loc.pgettext("edition.workbook", "Participant workbook")
+    if edition == "facilitator":
+        return loc.pgettext("edition.facilitator", "Facilitator guide")
+    return ""
+
 
 # Block elements inside a footnote body become styled spans, so the note can sit inline
 # at its reference (inside a paragraph) and still float to the foot of the page.
@@ -64,8 +71,9 @@ class TocEntry:
     target: str  # id of the element the entry points at
     title: str
     number: int | None = None
-    byline: str | None = None
+    authors: tuple[str, ...] = ()
     kind: str = "chapter"
+    language: str | None = None  # a chapter's own language, when not the book's
 
 
 def _parse_fragment(fragment: str) -> etree._Element:
@@ -187,8 +195,8 @@ def running_head(title: str, limit: int = 60) -> str:
     return cut + "…"
 
 
-def _with_running_head(html: str, chapter: Chapter) -> str:
-    header = chapter_header_html(chapter)
+def _with_running_head(html: str, chapter: Chapter, loc: Localizer) -> str:
+    header = chapter_header_html(chapter, loc)
     marked = header.replace(
         f'<h1 id="{chapter.anchor}" ',
         f'<h1 id="{chapter.anchor}" data-running-head="{escape(running_head(chapter.title))}" ',
@@ -210,32 +218,32 @@ def _ruled(match: re.Match[str]) -> str:
 
 
 def _print_chapter(chapter: Chapter, activities: ChapterActivities | None,
-                   edition: Edition, *, full_text: bool = False) -> str:
+                   edition: Edition, loc: Localizer, *, full_text: bool = False) -> str:
     """A chapter of an edition. ``full_text``: the workbook gives the chapter's whole text
     (course.yaml ``editions: {workbook: full-text}``) instead of its opening."""
     if edition == "facilitator" or (edition == "workbook" and not full_text):
-        html = chapter_html(chapter, activities, edition)
+        html = chapter_html(chapter, activities, edition, loc)
         if edition == "workbook":
             html = _WRITE_IN_RE.sub(_ruled, html)
-        return _with_running_head(html, chapter)
+        return _with_running_head(html, chapter, loc)
     # The book chapter from the shared pieces, with the print body (footnotes at their
     # references) in place of the body and its end-of-chapter notes list.
     parts = [
         f'<section class="chapter" id="{chapter.anchor}-section" '
         f'aria-labelledby="{chapter.anchor}">\n',
-        chapter_header_html(chapter),
-        attribution_html(chapter),
-        f'<div class="chapter-body">\n{print_body(chapter)}</div>\n',
-        bio_html(chapter),
+        chapter_header_html(chapter, loc),
+        attribution_html(chapter, loc),
+        f'<div class="chapter-body"{own_language(chapter)}>\n{print_body(chapter)}</div>\n',
+        bio_html(chapter, loc),
     ]
     if activities is not None and edition == "workbook":
         parts.append(_WRITE_IN_RE.sub(_ruled, activities_html(chapter, activities,
-                                                              "workbook")))
+                                                              "workbook", loc)))
     elif activities is not None:
-        parts.append(activities_html(chapter, activities, "book",
+        parts.append(activities_html(chapter, activities, "book", loc,
                                      page_ref=PAGE_REF_PLACEHOLDER))
     parts.append("</section>\n")
-    return _with_running_head("".join(parts), chapter)
+    return _with_running_head("".join(parts), chapter, loc)
 
 
 def authors(project: Project) -> list[str]:
@@ -251,16 +259,21 @@ def authors(project: Project) -> list[str]:
 
 
 def pdf_title(book: Book, edition: Edition) -> str:
-    label = EDITION_LABELS[edition]
+    loc = localizer(book)
+    label = edition_label(edition, loc)
     if label:
-        return f"{book.title} — {label}"
-    return f"{book.title}: {book.subtitle}" if book.subtitle else book.title
+        # L10N: the PDF's title: the book's title and the edition's name
+        return loc.pgettext("edition.document-title", "%(title)s — %(edition)s",
+                            title=book.title, edition=label)
+    return title_with_subtitle(loc, book)
 
 
 def keywords(project: Project, edition: Edition) -> list[str]:
     words = [ch.title for ch in project.chapters]
     if edition != "reader":
-        words += ["training", EDITION_LABELS[edition].lower()]
+        loc = localizer(project.book)
+        # L10N: a keyword in the PDF metadata of the workbook and the facilitator guide
+        words += [loc.pgettext("edition.keyword", "training"), edition_label(edition, loc)]
     return words
 
 
@@ -269,21 +282,26 @@ def w3c_date(when: dt.datetime) -> str:
 
 
 def _toc_entries(project: Project, edition: Edition, *, has_key: bool) -> list[TocEntry]:
+    loc = localizer(project.book)
     entries: list[TocEntry] = []
     if edition == "facilitator":
-        entries.append(TocEntry("session-plan-h", "Session plan", kind="front"))
+        entries.append(TocEntry("session-plan-h", loc.pgettext("plan.title", "Session plan"),
+                                kind="front"))
     for ch in project.chapters:
-        entries.append(TocEntry(ch.anchor, ch.title, ch.number,
-                                ch.attribution.author_line, "chapter"))
+        entries.append(TocEntry(ch.anchor, ch.title, ch.number, ch.attribution.authors,
+                                "chapter", ch.language))
     if has_key and edition != "workbook":
-        entries.append(TocEntry("answer-key-h", "Answer key", kind="back"))
-    entries.append(TocEntry("sources-h", "Sources and permissions", kind="back"))
+        entries.append(TocEntry("answer-key-h", loc.pgettext("answer-key.title", "Answer key"),
+                                kind="back"))
+    entries.append(TocEntry("sources-h", loc.pgettext("sources.title", "Sources and permissions"),
+                            kind="back"))
     return entries
 
 
 def _session_plan(project: Project) -> str:
     items = [(ch, project.course.for_chapter(ch.stem)) for ch in project.chapters]
-    return environment().get_template("pdf_session_plan.html").render(
+    return render_template(
+        "pdf_session_plan.html", localizer(project.book),
         items=items, course=project.course,
         total_discussion=sum(a.discussion_minutes for _, a in items),
         total_exercises_minutes=sum(a.exercise_minutes for _, a in items),
@@ -291,18 +309,18 @@ def _session_plan(project: Project) -> str:
         total_exercises=sum(len(a.exercises) for _, a in items),
         total_questions=sum(len(a.quiz) for _, a in items),
         untimed=any(not e.minutes for _, a in items for e in a.exercises),
-        kind_labels=KIND_LABELS,
-    ).strip() + "\n"
+    )
 
 
 def main_sections(project: Project, edition: Edition, *, sources: bool = True) -> list[str]:
     """The main matter as sections that each open on a right-hand page, in reading order:
     the session plan (facilitator guide), the chapters, the answer key, the sources
     (unless ``sources`` is False)."""
+    loc = localizer(project.book)
     sections: list[str] = []
     if edition == "facilitator":
         sections.append(_session_plan(project))
-    sections.extend(_print_chapter(ch, project.course.for_chapter(ch.stem), edition,
+    sections.extend(_print_chapter(ch, project.course.for_chapter(ch.stem), edition, loc,
                                    full_text=project.course.workbook_text)
                     for ch in project.chapters)
     if edition != "workbook":
@@ -339,10 +357,12 @@ def _document(project: Project, edition: Edition, source_date: dt.datetime, *,
     the main-matter parts, cached by their HTML, stay the same when another chapter's
     title changes."""
     book = project.book
+    loc = localizer(book)
     return environment().get_template("pdf_document.html").render(
+        **loc.template_context(),
         book=book,
         edition=edition,
-        edition_label=EDITION_LABELS[edition],
+        edition_label=edition_label(edition, loc),
         title=pdf_title(book, edition),
         authors=authors(project) if front else [],
         keywords=keywords(project, edition) if front else [],
@@ -363,7 +383,6 @@ def front_html(project: Project, edition: Edition, source_date: dt.datetime,
     return _document(
         project, edition, source_date,
         front=True,
-        editor_line=name_list(book.editors),
         cover_image=cover_image,
         titlepage=Markup(titlepage_html(book)),
         rights=Markup(copyright_html(book, project.chapters)),

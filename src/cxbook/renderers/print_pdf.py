@@ -37,6 +37,7 @@ from pikepdf import Array, Dictionary, Name
 from PIL import Image, ImageCms
 
 from ..build import BuildOptions
+from ..i18n import text_direction
 from ..model import Book, PrintEdition, Project
 from ..output import OutputFile
 from ..printing import (
@@ -255,13 +256,15 @@ def _main_start(pdf: pikepdf.Pdf) -> int:
     return 0
 
 
-def prepare_for_press(data: bytes, edition: PrintEdition) -> bytes:
-    """The joined PDF made ready for a printer (see the module's docstring)."""
+def prepare_for_press(data: bytes, edition: PrintEdition, *,
+                      right_to_left: bool = False) -> bytes:
+    """The joined PDF made ready for a printer (see the module's docstring).
+    ``right_to_left``: the book reads right to left, so its rectos are left-hand pages."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        return _prepare(pdf, edition)
+        return _prepare(pdf, edition, right_to_left)
 
 
-def _prepare(pdf: pikepdf.Pdf, edition: PrintEdition) -> bytes:
+def _prepare(pdf: pikepdf.Pdf, edition: PrintEdition, right_to_left: bool) -> bytes:
     main_start = _main_start(pdf)
     root = pdf.Root
     for key in (Name.StructTreeRoot, Name.MarkInfo, Name.Outlines, Name.Names, Name.OpenAction,
@@ -274,7 +277,8 @@ def _prepare(pdf: pikepdf.Pdf, edition: PrintEdition) -> bytes:
         for key in (Name.Annots, Name.StructParents, Name.Tabs):
             if key in page.obj:
                 del page.obj[key]
-        _bleed_outside_only(page, edition.bleed, recto=index % 2 == 0)
+        recto = index % 2 == 0
+        _bleed_outside_only(page, edition.bleed, bound_left=recto != right_to_left)
     labels: list[object] = [0, Dictionary(S=Name.r)] if main_start > 0 else []
     labels += [max(main_start, 0), Dictionary(S=Name.D, St=1)]
     root[Name.PageLabels] = Dictionary(Nums=Array(labels))
@@ -309,14 +313,15 @@ def _prepare(pdf: pikepdf.Pdf, edition: PrintEdition) -> bytes:
     return out.getvalue()
 
 
-def _bleed_outside_only(page: pikepdf.Page, bleed: float, *, recto: bool) -> None:
-    """Crop the bleed off the spine edge: a recto (odd page, bound on its left) keeps its
-    bleed on the right, a verso on the left. The BleedBox follows the MediaBox."""
+def _bleed_outside_only(page: pikepdf.Page, bleed: float, *, bound_left: bool) -> None:
+    """Crop the bleed off the spine edge: a right-hand page (bound on its left: a recto of
+    a left-to-right book, a verso of a right-to-left one) keeps its bleed on the right, a
+    left-hand page on the left. The BleedBox follows the MediaBox."""
     if bleed <= 0:
         return
     obj = page.obj
     x0, y0, x1, y1 = (float(v) for v in obj.MediaBox)
-    if recto:
+    if bound_left:
         x0 += bleed
     else:
         x1 -= bleed
@@ -355,7 +360,7 @@ class PrintPdfRenderer:
             data = prepare_for_press(
                 render_pdf(project, options, "reader", self.name,
                            extra_css=print_css(edition, pages), pdf_variant=edition.standard),
-                edition)
+                edition, right_to_left=text_direction(project.book.language) == "rtl")
             count = _page_count(data)
             if gutter(count) == gutter(pages):
                 break

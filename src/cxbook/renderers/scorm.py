@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
 from typing import Literal
 
@@ -34,6 +35,7 @@ import lxml.html
 from ..build import BuildOptions
 from ..cache import Bundle, fingerprint
 from ..diagnostics import CxbookError, Diagnostic, Severity, SourceLocation
+from ..i18n import Localizer, foreign, localizer
 from ..markdown import resolve_asset_path
 from ..model import (
     DEFAULT_COLORS,
@@ -51,7 +53,7 @@ from ..model import (
     Theme,
 )
 from ..output import OutputFile, reproducible_zip
-from ..render.html import chapter_html, environment, sources_html
+from ..render.html import chapter_html, environment, sources_html, title_with_subtitle
 from ..render.names import portable_name
 from ..scoring import number_text, scoring_rules
 
@@ -70,6 +72,7 @@ STANDALONE_TRACKING = ("local",)
 STANDALONE_FILES = ("player.js", *(f"track-{name}.js" for name in STANDALONE_TRACKING))
 STATIC_FILES = ("icon.svg",)
 DATA_FILE = f"{RUNTIME_DIR}/course-data.json"
+LOCALE_FILE = f"{RUNTIME_DIR}/locale.js"  # the runtime's words in the book's language
 CSS_FILE = f"{RUNTIME_DIR}/course.css"
 LAUNCH = "index.html"
 MANIFEST = "imsmanifest.xml"
@@ -290,6 +293,7 @@ def course_pages(project: Project, images: Mapping[str, str],
     """Each chapter's page and the sources page. ``images``: asset path -> name in the
     package (see image_names)."""
     pages = []
+    loc = localizer(project.book)
     activities = {a.stem: a for a in reversed(project.course.activities)}
     for ch in project.chapters:
         acts = activities.get(ch.stem)
@@ -299,17 +303,101 @@ def course_pages(project: Project, images: Mapping[str, str],
 
         def make(ch: Chapter = ch, acts: ChapterActivities = acts,
                  renames: dict[str, str] = renames) -> bytes:
-            html = csp_safe(chapter_html(ch, acts, "course"))
+            html = csp_safe(chapter_html(ch, acts, "course", loc))
             return (renamed_images(html, renames) if renames else html).encode("utf-8")
 
         if cache is None:
             html = make().decode("utf-8")
         else:
-            key = fingerprint("scorm-page", ch, acts, sorted(renames.items()))
+            key = fingerprint("scorm-page", ch, acts, sorted(renames.items()), loc.key)
             html = cache.fragment("scorm-page", key, make).decode("utf-8")
-        pages.append(Page(f"page-{ch.slug}", ch.slug, f"{ch.number}. {ch.title}", html))
-    pages.append(Page("page-sources", "", "Sources and permissions", sources_html(project)))
+        label = loc.markup("entry.numbered", "%(number)s. %(title)s",
+                           number=loc.number(ch.number), title=foreign(ch.title, ch.language))
+        pages.append(Page(f"page-{ch.slug}", ch.slug, label, html))
+    pages.append(Page("page-sources", "",
+                      loc.markup("sources.title", "Sources and permissions"),
+                      sources_html(project)))
     return pages
+
+
+PLURAL_RULE_RE = re.compile(r"[\sn0-9()!=<>%&|?:]+")
+
+
+def runtime_messages(loc: Localizer) -> dict[str, object]:
+    """The course player's words (player.js): each message's text in the book's language
+    with its ``%(name)s`` placeholders, a list of forms in the catalog's plural order for
+    a message that depends on a count."""
+    m: dict[str, object] = {
+        "pageOf": loc.raw("course.page-of", "Page %(page)s of %(pages)s"),
+        "notAnswered": loc.raw("course.not-answered", "Not answered."),
+        "correct": loc.raw("course.correct", "Correct."),
+        "notQuite": loc.raw("course.not-quite", "Not quite."),
+        "writeNumber": loc.raw("course.write-number",
+                               "Write a number, such as %(whole)s or %(decimal)s."),
+        "notAnsweredOrdering": loc.raw(
+            "course.not-answered-ordering",
+            "Not answered: put the entries in order with the %(up)s and %(down)s buttons first."),
+        "moveUp": loc.raw("quiz.move-up", "Move up"),
+        "moveDown": loc.raw("quiz.move-down", "Move down"),
+        # L10N: read out after an entry of an ordering question moved: its new place
+        "orderPlace": loc.raw("course.order-place", "%(entry)s: %(place)s of %(num)s."),
+        "nextSentence": loc.raw("format.next-sentence", "%(text)s %(sentence)s"),
+        "noData": loc.raw("course.no-data", "The answers cannot be checked here: open the "
+                          "course from an LMS or a web server."),
+        # L10N: %(num)s is the number of questions checked on the page
+        "answeredRight": loc.forms("course.answered-right",
+                                   "You answered %(right)s of %(num)s correctly.",
+                                   "You answered %(right)s of %(num)s correctly."),
+        "scoreSoFar": loc.raw("course.score-so-far",
+                              "Course score so far: %(score)s (pass mark %(mastery)s)."),
+        "chaptersVisited": loc.forms("course.chapters-visited",
+                                     "%(visited)s of %(num)s chapter visited",
+                                     "%(visited)s of %(num)s chapters visited"),
+        "questionsAnswered": loc.forms("course.questions-answered",
+                                       "%(answered)s of %(num)s question answered",
+                                       "%(answered)s of %(num)s questions answered"),
+        "score": loc.raw("course.score", "score %(score)s"),
+        # L10N: the parts of the course page's status line, joined
+        "statusPart": loc.raw("course.status-part", "%(status)s · %(part)s"),
+        "sentence": loc.raw("format.sentence", "%(text)s."),
+        "review": loc.raw("course.review", "Review: nothing you do here is recorded"),
+        # L10N: what the learning platform recorded, shown when the course is reviewed
+        "passed": loc.raw("course.recorded-passed", "passed"),
+        "failed": loc.raw("course.recorded-failed", "failed"),
+        "completed": loc.raw("course.recorded-completed", "completed"),
+        "incomplete": loc.raw("course.recorded-incomplete", "incomplete"),
+        "notAttempted": loc.raw("course.recorded-not-attempted", "not attempted"),
+    }
+    return m
+
+
+def locale_script(project: Project, extra: Mapping[str, str] | None = None) -> bytes:
+    """``cxbook/locale.js``: the player's words, numbers and plural rule in the book's
+    language. A script, not part of course-data.json, because the plural rule is code (the
+    catalog's Plural-Forms expression, which is C syntax and JavaScript alike; checked to
+    hold nothing but ``n``, numbers and operators) and the page's Content-Security-Policy
+    allows the package's own scripts but no eval; and because the page needs its words
+    even where the data file cannot be fetched. Numbers and percentages the player shows
+    (counts, scores from 0 to 100) are formatted here by Babel, as a table. ``extra``:
+    the words of a package's own tracking adapter (label name -> text)."""
+    loc = localizer(project.book)
+    rule = loc.plural_expression
+    if not PLURAL_RULE_RE.fullmatch(rule):
+        raise ValueError(f"unexpected plural rule in the {loc.catalog} catalog: {rule!r}")
+    top = max(100, len(project.chapters) + 1, len(project.course.quiz_items))
+    data = {
+        "lang": project.book.language,
+        "dir": loc.direction,
+        "messages": {**runtime_messages(loc), **(extra or {})},
+        "numbers": [loc.number(n) for n in range(top + 1)],
+        "percents": [loc.percent(n) for n in range(101)],
+        "decimalExample": loc.decimal(Decimal("2.5")),
+    }
+    body = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
+    return ("/* cxbook: the course player's words in the book's language (generated). */\n"
+            f"window.cxcourseLocale = {body};\n"
+            f"window.cxcourseLocale.plural = function (n) {{ return Number({rule}); }};\n"
+            ).encode()
 
 
 # The SCORM interaction type of each question type.
@@ -367,6 +455,7 @@ def index_html(project: Project, version: Version, images: Mapping[str, str],
     is its Content-Security-Policy."""
     template = environment().get_template("course_page.html")
     text = template.render(
+        **localizer(project.book).template_context(),
         book=project.book,
         course=project.course,
         pages=course_pages(project, images, cache),
@@ -374,7 +463,8 @@ def index_html(project: Project, version: Version, images: Mapping[str, str],
         key=structure_key(project),
         css_href=CSS_FILE,
         icon_href=f"{RUNTIME_DIR}/icon.svg",
-        scripts=[f"{RUNTIME_DIR}/{name}" for name in scripts or RUNTIME_FILES[version]],
+        scripts=[LOCALE_FILE,
+                 *(f"{RUNTIME_DIR}/{name}" for name in scripts or RUNTIME_FILES[version])],
         tracking=" ".join(tracking or TRACKING[version]),
     )
     return (text.strip() + "\n").encode("utf-8")
@@ -458,14 +548,17 @@ def standalone_files(project: Project, cache: Bundle | None = None) -> dict[str,
 def _page_files(project: Project, version: Version, cache: Bundle | None,
                 scripts: tuple[str, ...], tracking: tuple[str, ...],
                 schemas: Mapping[str, bytes], *, data: bytes | None = None,
-                csp: str = CSP) -> dict[str, bytes]:
+                csp: str = CSP, messages: Mapping[str, str] | None = None
+                ) -> dict[str, bytes]:
     """The course page ``index.html`` with ``scripts`` trying the ``tracking`` adapters,
     and every file it uses; ``schemas`` are added at the root. ``data``: the data file
-    (default: the version's, see course_data); ``csp``: the page's policy."""
+    (default: the version's, see course_data); ``csp``: the page's policy; ``messages``:
+    the tracking adapter's words (see locale_script)."""
     css = recolored_css(project.theme)
     files: dict[str, bytes] = {
         CSS_FILE: css.encode("utf-8"),
         DATA_FILE: data if data is not None else course_data(project, version, cache),
+        LOCALE_FILE: locale_script(project, messages),
     }
     for name in (*scripts, *STATIC_FILES):
         files[f"{RUNTIME_DIR}/{name}"] = runtime_file(name)
@@ -566,26 +659,41 @@ def check_scorm2004(project: Project) -> list[Diagnostic]:
 
 
 def _rights_text(project: Project) -> str:
+    loc = localizer(project.book)
     lines = []
     if project.book.rights:
         lines.append(project.book.rights)
     for ch in project.chapters:
         a = ch.attribution
-        who = f"by {a.author_line}" if a.author_line else "author not named in the source"
+        entry = loc.pgettext("entry.numbered", "%(number)s. %(title)s",
+                             number=loc.number(ch.number), title=ch.title)
+        # L10N: the manifest's rights description, which learning platforms show
+        who = (loc.pgettext("manifest.by", "by %(authors)s", authors=loc.names(a.authors))
+               if a.authors else
+               loc.pgettext("manifest.no-author", "author not named in the source"))
         where = ""
         if a.source.publication:
-            where = f", first published in {a.source.publication}"
+            where = loc.pgettext("manifest.published-in", "first published in %(publication)s",
+                                 publication=a.source.publication)
         elif a.source.url:
-            where = f", first published at {a.source.url}"
+            where = loc.pgettext("manifest.published-at", "first published at %(url)s",
+                                 url=a.source.url)
         if a.source.date:
-            where += f" ({a.source.date})"
-        line = f"{ch.number}. {ch.title} — {who}{where}"
-        line += "" if line[-1] in ".!?" else "."
+            date = loc.date(a.source.date)
+            where = loc.pgettext("manifest.published-dated", "%(where)s (%(date)s)",
+                                 where=where, date=date) if where else date
+        line = (loc.pgettext("manifest.rights-line-source", "%(entry)s — %(who)s, %(where)s",
+                             entry=entry, who=who, where=where) if where else
+                loc.pgettext("manifest.rights-line", "%(entry)s — %(who)s", entry=entry,
+                             who=who))
+        parts = [loc.pgettext("format.sentence", "%(text)s.", text=line)
+                 if line[-1] not in ".!?。！？" else line]
         if a.notice:
-            line += f" {a.notice}"
+            parts.append(a.notice)
         if a.license:
-            line += f" Licence: {a.license}."
-        lines.append(line)
+            parts.append(loc.pgettext("manifest.licence", "Licence: %(licence)s.",
+                                      licence=a.license))
+        lines.append(loc.sentences(parts).unescape())
     return "\n".join(lines)
 
 
@@ -660,7 +768,7 @@ def manifest_12(project: Project, files: list[str]) -> str:
 
 
 def _item_title(book: Book) -> str:
-    return f"{book.title}: {book.subtitle}" if book.subtitle else book.title
+    return title_with_subtitle(localizer(book), book)
 
 
 def manifest_2004(project: Project, files: list[str]) -> str:

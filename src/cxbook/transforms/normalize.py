@@ -40,6 +40,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from ..diagnostics import Diagnostics, SourceLocation
+from ..i18n import text_direction
 from ..model import Link
 from .links import link_path
 
@@ -582,6 +583,32 @@ def _attributes(root: etree._Element, ctx: _Context) -> None:
                     del el.attrib["headers"]
 
 
+def _directions(root: etree._Element, inherited: str) -> None:
+    """An element whose ``lang`` is written the other way from the text around it (Hebrew in
+    an English chapter, English in an Arabic one) and has no ``dir`` gets one: browsers,
+    reading systems and WeasyPrint take the direction from ``dir``, never from ``lang``, so
+    a right-to-left paragraph would otherwise be laid out left to right. An element with
+    ``dir="auto"`` or an explicit direction keeps it."""
+
+    def walk(el: etree._Element, around: str) -> None:
+        own = el.get("dir")
+        lang = el.get("lang")
+        if own in ("ltr", "rtl"):
+            around = own
+        elif own is None and lang:
+            wanted = text_direction(lang)
+            if wanted != around:
+                el.set("dir", wanted)
+                around = wanted
+        for child in el:
+            if isinstance(child.tag, str):
+                walk(child, around)
+
+    for child in root:
+        if isinstance(child.tag, str):
+            walk(child, inherited)
+
+
 def normalize_chapter(
     body_html: str,
     notes: list[tuple[str, int, str]],
@@ -590,8 +617,11 @@ def normalize_chapter(
     locations: list[SourceLocation],
     fallback: SourceLocation,
     diags: Diagnostics,
+    language: str = "en",
 ) -> Normalized:
     """Normalize a chapter's sanitized body and footnote bodies (see the module docstring).
+    ``language`` is the text's own (the chapter's or the book's): an element in a language
+    written the other way gets its ``dir`` (see _directions).
 
     ``names`` already holds the footnotes' names; ``locations`` are the places that
     LOCATION_ATTRIBUTE values point at; ``fallback`` is used for elements without one.
@@ -613,6 +643,7 @@ def normalize_chapter(
         for a in list(root.iter("a")):
             _link(a, ctx)
         _attributes(root, ctx)
+        _directions(root, text_direction(language))
         for el in root.iter():
             if isinstance(el.tag, str) and LOCATION_ATTRIBUTE in el.attrib:
                 del el.attrib[LOCATION_ATTRIBUTE]

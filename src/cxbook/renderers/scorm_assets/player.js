@@ -82,6 +82,12 @@
  *
  * Data-model formats (1.2 characters, 2004 identifiers, time formats, vocabularies) live
  * in the adapter that needs them, from the tables course-data.json gives it.
+ *
+ * ------------------------------------------------------------------------ words
+ * Every word the page shows comes from cxbook/locale.js (made from the book's message
+ * catalog): window.cxcourseLocale = {messages: {name: text or [plural forms]}, numbers:
+ * [formatted 0, 1, ...], percents: [formatted 0 %, ..., 100 %], plural(n) -> index of
+ * the plural form}. Texts hold %(name)s placeholders; this file holds no word of its own.
  */
 (function () {
   "use strict";
@@ -92,6 +98,40 @@
   var ADAPTERS = {};
 
   function has(object, key) { return Object.prototype.hasOwnProperty.call(object, key); }
+
+  /* ------------------------------------------------------------------- words */
+
+  function locale() {
+    return window.cxcourseLocale || {messages: {}, numbers: [], percents: [],
+                                     plural: function () { return 0; }};
+  }
+
+  function fill(template, values) {
+    return String(template).replace(/%\((\w+)\)s|%%/g, function (all, name) {
+      if (!name) return "%";
+      return has(values, name) ? String(values[name]) : all;
+    });
+  }
+
+  /* A message with its placeholders filled; a plural message takes the form for count. */
+  function say(name, values, count) {
+    var l10n = locale(), text = has(l10n.messages, name) ? l10n.messages[name] : name;
+    if (typeof text !== "string") {
+      var forms = text, index = count === undefined ? 0 : l10n.plural(count);
+      text = forms[Math.min(Math.max(index, 0), forms.length - 1)];
+    }
+    return fill(text, values || {});
+  }
+
+  function number(n) {
+    var table = locale().numbers;
+    return n >= 0 && n < table.length && n === Math.floor(n) ? table[n] : String(n);
+  }
+
+  function percent(p) {
+    var table = locale().percents, at = Math.round(p);
+    return at >= 0 && at < table.length ? table[at] : String(p) + "%";
+  }
 
   function isStringList(value) {
     if (!Array.isArray(value)) return false;
@@ -914,8 +954,8 @@
     var status = list.parentNode.querySelector(".order-status");
     if (status) {
       var place = Array.prototype.indexOf.call(list.children, row) + 1;
-      status.textContent = row.querySelector(".order-text").textContent + ": " + place +
-        " of " + rows.length + ".";
+      status.textContent = say("orderPlace", {entry: row.querySelector(".order-text").textContent,
+                                              place: number(place), num: number(rows.length)});
     }
   };
 
@@ -956,7 +996,8 @@
     }
     this.prev.disabled = index === 0;
     this.next.disabled = index === pages.length - 1;
-    this.where.textContent = "Page " + (index + 1) + " of " + pages.length;
+    this.where.textContent = say("pageOf", {page: number(index + 1),
+                                            pages: number(pages.length)});
     if (moveFocus) {
       var target = focusTarget || page.el.querySelector("h1") || this.main;
       if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
@@ -981,16 +1022,15 @@
     if (!box || !this.data) return;
     var rules = this.data.rules, text, answered = response !== null &&
       itemAnswered(rules, item.id, response);
+    var right = answered && itemCorrect(rules, item.id, response);
     if (notNumber) {
-      text = "Write a number, such as 4 or 2.5.";
+      text = say("writeNumber", {whole: number(4), decimal: locale().decimalExample});
     } else if (!answered && item.type === "ordering") {
-      text = "Not answered: put the entries in order with the Move buttons first.";
+      text = say("notAnsweredOrdering", {up: say("moveUp"), down: say("moveDown")});
     } else if (!answered) {
-      text = "Not answered.";
-    } else if (itemCorrect(rules, item.id, response)) {
-      text = "Correct.";
+      text = say("notAnswered");
     } else {
-      text = "Not quite.";
+      text = say(right ? "correct" : "notQuite");
     }
     var parts = [text];
     if (answered && item.type === "choice") {
@@ -1004,8 +1044,12 @@
     }
     var why = box.getAttribute("data-explanation");
     if (why && answered) parts.push(why);
-    box.textContent = parts.join(" ");
-    item.fieldset.setAttribute("data-cx-result", text === "Correct." ? "correct" : "incorrect");
+    var said = parts[0];
+    for (var k = 1; k < parts.length; k++) {
+      said = say("nextSentence", {text: said, sentence: parts[k]});
+    }
+    box.textContent = said;
+    item.fieldset.setAttribute("data-cx-result", right ? "correct" : "incorrect");
   };
 
   Course.prototype.onSubmit = function (pageIndex, form, event) {
@@ -1013,10 +1057,7 @@
     if (this.readOnly) return;
     var result = form.querySelector(".quiz-result");
     if (!this.data) {
-      if (result) {
-        result.textContent = "The answers cannot be checked here: open the course from an " +
-          "LMS or a web server.";
-      }
+      if (result) result.textContent = say("noData");
       return;
     }
     var rules = this.data.rules;
@@ -1025,9 +1066,9 @@
       var item = items[i], rule = ruleOf(rules, item.id);
       var response = QUESTIONS[item.type].read(item, this.text), notNumber = false;
       if (response !== null && item.type === "numeric") {
-        var number = this.text.number(response, rule ? rule.unit : null);
-        notNumber = number === null;
-        response = number;
+        var value = this.text.number(response, rule ? rule.unit : null);
+        notNumber = value === null;
+        response = value;
       }
       var correct = response !== null && itemCorrect(rules, item.id, response);
       if (correct) right++;
@@ -1042,10 +1083,11 @@
     }
     var total = this.progress();
     if (result) {
-      var text = "You answered " + right + " of " + items.length + " correctly.";
+      var text = say("answeredRight", {right: number(right), num: number(items.length)},
+                     items.length);
       if (total.score !== null) {
-        text += " Course score so far: " + total.score + "% (pass mark " +
-          Math.round(this.mastery) + "%).";
+        text = say("nextSentence", {text: text, sentence: say("scoreSoFar", {
+          score: percent(total.score), mastery: percent(this.mastery)})});
       }
       result.textContent = text;
     }
@@ -1076,28 +1118,47 @@
 
   Course.prototype.statusText = function (pr) {
     if (this.readOnly) return this.reviewText(pr);
-    var text = pr.visited + " of " + pr.chapterCount + " chapters visited";
+    var parts = [say("chaptersVisited", {visited: number(pr.visited),
+                                         num: number(pr.chapterCount)}, pr.chapterCount)];
     if (pr.hasQuiz && this.data) {
-      text += " · " + pr.answered + " of " + pr.itemCount + " questions answered · score " +
-        pr.score + "%";
+      parts.push(say("questionsAnswered", {answered: number(pr.answered),
+                                           num: number(pr.itemCount)}, pr.itemCount));
+      parts.push(say("score", {score: percent(pr.score)}));
     }
-    return text + ".";
+    return statusLine(parts);
   };
+
+  /* Parts of the status line joined, as one sentence. */
+  function statusLine(parts) {
+    var text = parts[0];
+    for (var i = 1; i < parts.length; i++) {
+      text = say("statusPart", {status: text, part: parts[i]});
+    }
+    return say("sentence", {text: text});
+  }
+
+  var RECORDED = {passed: "passed", failed: "failed", completed: "completed",
+                  incomplete: "incomplete", "not attempted": "notAttempted"};
 
   /* Review and browse modes show what the tracker recorded, not a score made up from
      answers it may not have kept. */
   Course.prototype.reviewText = function (pr) {
-    var parts = ["Review: nothing you do here is recorded"];
+    var parts = [say("review")];
     var r = this.recorded;
     if (r) {
-      if (r.success === "passed" || r.success === "failed") parts.push(r.success);
-      else if (r.completion && r.completion !== "unknown") parts.push(r.completion);
-      if (r.score !== null && r.score !== undefined) parts.push("score " + r.score + "%");
+      if (r.success === "passed" || r.success === "failed") parts.push(say(r.success));
+      else if (r.completion && has(RECORDED, r.completion)) {
+        parts.push(say(RECORDED[r.completion]));
+      }
+      if (r.score !== null && r.score !== undefined) {
+        parts.push(say("score", {score: percent(r.score)}));
+      }
     }
     if (pr.hasQuiz && pr.answered) {
-      parts.push(pr.answered + " of " + pr.itemCount + " questions answered");
+      parts.push(say("questionsAnswered", {answered: number(pr.answered),
+                                           num: number(pr.itemCount)}, pr.itemCount));
     }
-    return parts.join(" · ") + ".";
+    return statusLine(parts);
   };
 
   /* Show the status; pass status, score and saved state to the tracker (never in review). */
