@@ -42,7 +42,7 @@ from ..model import (
     Project,
     Question,
 )
-from ..output import OutputFile, reproducible_zip
+from ..output import OutputFile
 from ..render.html import environment, title_with_subtitle
 from ..scoring import number_text, scoring_rules
 from .scorm import (
@@ -55,12 +55,12 @@ from .scorm import (
     _scaled,
     identifiers,
     interaction_id,
-    page_offsets,
     quoteattr,
     response_identifiers,
     runtime_file,
     structure_key,
     xml_escape,
+    zipped_package,
 )
 
 COURSE_STRUCTURE = "cmi5.xml"
@@ -309,12 +309,6 @@ class Cmi5Renderer:
         bundle = cache.bundle(self.name) if cache is not None else None
         with cache.templates(environment()) if cache is not None else nullcontext():
             files = package_files(project, bundle)
-        memo = bundle.deflate_memo() if bundle is not None else None
-        data = reproducible_zip(files.items(), options.source_date,
-                                first=[COURSE_STRUCTURE, LAUNCH],
-                                segments={LAUNCH: page_offsets(files[LAUNCH])}, memo=memo)
-        if bundle is not None and memo is not None:
-            bundle.keep_deflate(memo)
-            bundle.save()
+        data = zipped_package(files, COURSE_STRUCTURE, options, bundle)
         return [OutputFile(self.output_name(project.book), data)]
 

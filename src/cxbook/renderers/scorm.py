@@ -474,6 +474,20 @@ def runtime_file(name: str) -> bytes:
     return (resources.files("cxbook.renderers") / "scorm_assets" / name).read_bytes()
 
 
+def zipped_package(files: Mapping[str, bytes], first: str, options: BuildOptions,
+                   bundle: Bundle | None) -> bytes:
+    """A course package as reproducible ZIP bytes: ``first`` (the manifest or cmi5.xml) and
+    index.html lead, the page is compressed in pieces cut at its pages, and the pieces'
+    deflated bytes are kept in ``bundle`` (the renderer's cache) for the next build."""
+    memo = bundle.deflate_memo() if bundle is not None else None
+    data = reproducible_zip(files.items(), options.source_date, first=[first, LAUNCH],
+                            segments={LAUNCH: page_offsets(files[LAUNCH])}, memo=memo)
+    if bundle is not None and memo is not None:
+        bundle.keep_deflate(memo)
+        bundle.save()
+    return data
+
+
 def page_offsets(html: bytes) -> list[int]:
     """Where each page starts in index.html: the cut points for compressing it in pieces."""
     offsets = []
@@ -881,13 +895,7 @@ class ScormRenderer:
         names = sorted(name for name in files if name not in schemas)
         make = manifest_12 if self.version == "1.2" else manifest_2004
         files[MANIFEST] = make(project, names).encode("utf-8")
-        memo = bundle.deflate_memo() if bundle is not None else None
-        data = reproducible_zip(files.items(), options.source_date,
-                                first=[MANIFEST, LAUNCH],
-                                segments={LAUNCH: page_offsets(files[LAUNCH])}, memo=memo)
-        if bundle is not None and memo is not None:
-            bundle.keep_deflate(memo)
-            bundle.save()
+        data = zipped_package(files, MANIFEST, options, bundle)
         return [OutputFile(self.output_name(project.book), data)]
 
 class Scorm12Renderer(ScormRenderer):
