@@ -26,10 +26,12 @@ from xml.etree import ElementTree as ET
 import lxml.html
 import pytest
 from babel.messages.pofile import read_po
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from cxbook import i18n
 from cxbook.build import available_formats
+from cxbook.renderers import scorm
 
 from conftest import REPO, SOURCE_DATE_EPOCH, run_cli
 from support.lms_harness import run_ace, run_axe, run_epubcheck, serve_directory
@@ -487,6 +489,39 @@ def test_right_to_left_course_page(books: dict[str, Path], language: str, browse
                 assert violations == [], [v["id"] for v in violations]
             finally:
                 context.close()
+
+
+def test_cjk_text_on_the_course_page_has_a_font_of_its_own(books: dict[str, Path], browser: Any,
+                                                           tmp_path: Path) -> None:
+    """A Japanese course page carries a subset of the theme's CJK font holding every CJK
+    character it shows, and Chromium (whose machine here has no CJK font) loads it; an
+    English course page carries none."""
+    with zipfile.ZipFile(next(books["en"].glob("*-scorm2004.zip"))) as archive:
+        assert not [n for n in archive.namelist() if "cjk" in n]
+    package = tmp_path / "pkg"
+    with zipfile.ZipFile(next(books["ja"].glob("*-scorm2004.zip"))) as archive:
+        archive.extractall(package)
+    font = TTFont(package / "cxbook" / "fonts" / "cxbook-cjk.otf")
+    shown = "".join((package / name).read_text(encoding="utf-8") for name in
+                    ("index.html", "cxbook/course-data.json", "cxbook/locale.js"))
+    wanted = scorm.cjk_characters(shown)
+    assert len(wanted) > 50  # the labels, at least
+    assert wanted <= set(font.getBestCmap())
+    assert len(font.getBestCmap()) < len(wanted) + 300  # a subset, not the whole font
+    with serve_directory(package) as url:
+        context = browser.new_context(bypass_csp=True, viewport={"width": 360, "height": 900})
+        page = context.new_page()
+        try:
+            page.goto(f"{url}/index.html")
+            page.wait_for_function("window.cxcourse && window.cxcourse.current")
+            statuses = page.evaluate(
+                "document.fonts.ready.then(() => [...document.fonts]"
+                ".filter(f => f.family.replace(/\"/g, '') === 'cxbook CJK')"
+                ".map(f => f.status))")
+            assert statuses == ["loaded"]
+            page.screenshot(path=str(tmp_path / "course-ja-360.png"))
+        finally:
+            context.close()
 
 
 def test_the_course_player_speaks_the_books_language(books: dict[str, Path], browser: Any,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import json
 import re
 import unicodedata
@@ -31,6 +32,8 @@ from importlib import resources
 from typing import Literal
 
 import lxml.html
+from fontTools import subset
+from fontTools.ttLib import TTFont
 
 from ..build import BuildOptions
 from ..cache import Bundle, fingerprint
@@ -498,6 +501,65 @@ def page_offsets(html: bytes) -> list[int]:
     return offsets
 
 
+# The course page is read on the learner's machine, whose fonts cxbook cannot know: a
+# Chinese, Japanese or Korean passage is set in a subset of the theme's CJK font (the
+# one the PDFs use), holding only the characters the page shows, so that it reads the
+# same on a machine without CJK fonts. Every font-family stack of course.css names it.
+CJK_FONT = "print-fonts/NotoSansCJK-Regular.otf"
+CJK_FAMILY = "cxbook CJK"
+CJK_FILE = "fonts/cxbook-cjk.otf"
+# Unicode blocks of CJK writing (UAX #11 wide ranges): Hangul Jamo, CJK Radicals to CJK
+# Unified Ideographs, Hangul syllables, compatibility ideographs and forms, half- and
+# full-width forms, and the supplementary ideographic planes.
+CJK_RANGES = ((0x1100, 0x11FF), (0x2E80, 0x9FFF), (0xA960, 0xA97F), (0xAC00, 0xD7FF),
+              (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF), (0x20000, 0x3FFFF))
+_JSON_ESCAPE_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def cjk_characters(text: str) -> frozenset[int]:
+    """The code points of ``text`` (with JSON ``\\uXXXX`` escapes read) in CJK_RANGES that
+    draw something (spaces such as U+3000 need no glyph of this font)."""
+    text = _JSON_ESCAPE_RE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return frozenset(ord(c) for c in set(text)
+                     if any(lo <= ord(c) <= hi for lo, hi in CJK_RANGES)
+                     and not unicodedata.category(c).startswith("Z"))
+
+
+def cjk_font(theme: Theme, text: str) -> bytes | None:
+    """The theme's CJK font (CJK_FONT, OpenType CFF) cut down with fontTools' subsetter to
+    the CJK characters of ``text`` (every OpenType layout feature kept, so ``locl`` still
+    picks the regional forms of the page's ``lang``); None when ``text`` has none or the
+    theme has no such font."""
+    data = theme.files.get(CJK_FONT)
+    wanted = cjk_characters(text)
+    if data is None or not wanted:
+        return None
+    return _subset(data, wanted)
+
+
+@functools.lru_cache(maxsize=4)
+def _subset(data: bytes, wanted: frozenset[int]) -> bytes:
+    font = TTFont(io.BytesIO(data))
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=sorted(wanted))
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def cjk_font_face(ranges: Sequence[tuple[int, int]] = CJK_RANGES) -> str:
+    """The @font-face rule of CJK_FAMILY for the course stylesheet (CSS Fonts 4, 4.1),
+    limited by ``unicode-range`` to CJK writing so that no other text uses it."""
+    spans = ", ".join(f"U+{lo:X}-{hi:X}" for lo, hi in ranges)
+    return (f'\n@font-face {{ font-family: "{CJK_FAMILY}"; '
+            f'src: url("{CJK_FILE}") format("opentype"); unicode-range: {spans}; }}\n')
+
+
 def recolored_css(theme: Theme) -> str:
     """The course stylesheet in the theme's colours: the built-in stylesheets are written in
     the built-in palette, so each default colour is swapped for the theme's (one pass)."""
@@ -588,6 +650,11 @@ def _page_files(project: Project, version: Version, cache: Bundle | None,
         files[name] = asset.data
     files[LAUNCH] = index_html(project, version, names, cache, scripts=scripts,
                                tracking=tracking, csp=csp)
+    shown = b"".join(files[name] for name in (LAUNCH, DATA_FILE, LOCALE_FILE))
+    font = cjk_font(project.theme, shown.decode("utf-8"))
+    if font is not None:
+        files[f"{RUNTIME_DIR}/{CJK_FILE}"] = font
+        files[CSS_FILE] += cjk_font_face().encode("utf-8")
     return files
 
 
