@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from ..tree import drop, text_of
 from .chrome import is_promotion
 from .convert import ImageResolver
 from .notes import Notes
-from .tree import drop, text_of
 
 
 @dataclass

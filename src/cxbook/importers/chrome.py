@@ -16,7 +16,7 @@ import re
 
 from lxml import etree
 
-from .tree import drop, is_inside, text_of
+from ..tree import drop, is_inside, text_of
 
 # Never the article itself, whatever their content.
 CHROME_TAGS = frozenset({

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from ..tree import text_of
 from .chrome import words
-from .tree import text_of
 
 # A republishing notice: how the text came to be published here. English, German,
 # French, Spanish, Italian and Dutch wordings.

@@ -28,10 +28,10 @@ from lxml import html as lxml_html
 from ..diagnostics import Diagnostics, SourceLocation
 from ..readers.project import sniff_image
 from ..readers.text import decode_text
+from ..tree import drop, text_of
 from .article import HEADINGS, Article, clean_text, tidy_body
 from .credits import NOTICE, byline_names, find_notice
 from .notes import extract_notes
-from .tree import drop, text_of
 
 DOCX_STYLE_MAP = """
 p[style-name='Title'] => h1.title:fresh

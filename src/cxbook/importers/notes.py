@@ -23,7 +23,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from .tree import is_inside, replace_with_text, text_of
+from ..tree import is_inside, replace_with_text, text_of
 
 NOTE_TOKEN_RE = re.compile(r"CXBOOKNOTE(\d+)X")
 _LABEL = re.compile(r"^[\[(]?(\d{1,3}|[a-z]|[ivx]{1,4}|[*†‡§¶]{1,3})[.\])]?$")

@@ -32,13 +32,13 @@ from lxml import html as lxml_html
 
 from ..diagnostics import Diagnostics, SourceLocation
 from ..readers.project import sniff_image
+from ..tree import drop, text_of
 from .article import Article, clean_text, tidy_body
 from .chrome import prune, words
 from .convert import ImageResolver
 from .credits import bio_text, find_author_box, find_notice, json_ld_bio
 from .notes import NOTE_TOKEN_RE, extract_notes
 from .sources import SourceFile, decode_html
-from .tree import drop, text_of
 
 EXTRACTORS = ("trafilatura", "readability")
 SAVED_FROM = re.compile(r"<!--\s*saved from url=\(\d+\)\s*(\S+?)\s*-->", re.IGNORECASE)

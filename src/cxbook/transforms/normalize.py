@@ -42,6 +42,7 @@ from lxml import html as lxml_html
 from ..diagnostics import Diagnostics, SourceLocation
 from ..i18n import text_direction
 from ..model import Link
+from ..tree import drop
 from .links import link_path
 
 LOCATION_ATTRIBUTE = "data-cx-at"  # index into the chapter's locations; removed here
@@ -436,20 +437,7 @@ def _split_around(parent: etree._Element, block: etree._Element) -> None:
     grand.insert(position + 2, after)
     for piece in (parent, after):
         if not len(piece) and not (piece.text or "").strip() and not piece.get("id"):
-            _drop(piece)
-
-
-def _drop(el: etree._Element) -> None:
-    """Remove an element that holds nothing, keeping the text after it."""
-    parent = el.getparent()
-    assert parent is not None
-    tail = el.tail or ""
-    prev = el.getprevious()
-    if prev is not None:
-        prev.tail = (prev.tail or "") + tail
-    else:
-        parent.text = (parent.text or "") + tail
-    parent.remove(el)
+            drop(piece)
 
 
 def _text_of(el: etree._Element) -> str:
@@ -478,7 +466,7 @@ def _headings(root: etree._Element, ctx: _Context) -> list[etree._Element]:
         if ident is not None or len(el):
             el.tag = "div"  # keeps a link target and anything else it holds
         else:
-            _drop(el)
+            drop(el)
     if kept:
         shift = 2 - min(int(h.tag[1]) for h in kept)
         for h in kept:

@@ -1,4 +1,4 @@
-"""Small operations on lxml trees shared by the importers."""
+"""Small operations on lxml trees, shared by the chapter transforms and the importers."""
 
 from __future__ import annotations
 
