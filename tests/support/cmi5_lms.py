@@ -46,6 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .lms_harness import QuietStaticHandler
+
 REPO = Path(__file__).resolve().parents[2]
 LRS_PYTHON = Path(os.environ.get("CXBOOK_LRS_PYTHON", REPO / ".venv-lrs" / "bin" / "python"))
 LRS_HINT = "run: make .stamps/lrs (make test does it)"
@@ -197,18 +199,11 @@ def _agent_key(agent: str) -> str:
         return agent
 
 
-class _Content(http.server.SimpleHTTPRequestHandler):
+class _Content(QuietStaticHandler):
     """The LMS's own origin: the unpacked package under /content/, the framing page and
     the return page under /lms/."""
 
     shared: _Shared
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
 
     def translate_path(self, path: str) -> str:
         raw = urllib.parse.urlsplit(path).path

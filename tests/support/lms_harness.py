@@ -117,10 +117,10 @@ _EXTRA_MIME = {
 # --------------------------------------------------------------------------- HTTP
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Static files from one or more mount points; POSTs are recorded (fake LMS)."""
+class QuietStaticHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files that are never cached, with the course's media types, and no log
+    lines: the base of every test server's handler."""
 
-    server: _Server
     extensions_map = {  # noqa: RUF012 - same shape as the base class attribute
         **http.server.SimpleHTTPRequestHandler.extensions_map,
         **_EXTRA_MIME,
@@ -132,6 +132,12 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
+
+
+class _Handler(QuietStaticHandler):
+    """Static files from one or more mount points; POSTs are recorded (fake LMS)."""
+
+    server: _Server
 
     def translate_path(self, path: str) -> str:
         raw = urllib.parse.urlsplit(path).path
